@@ -1,0 +1,4 @@
+#ifndef DOCRECON_CXLSXWRITER_SHIM_H
+#define DOCRECON_CXLSXWRITER_SHIM_H
+#include <xlsxwriter.h>
+#endif

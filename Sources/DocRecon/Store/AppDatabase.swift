@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+
+/// The one database of a DocRecon installation: migrations, owner-only files, and the
+/// content-addressed folder of originals beside it. Modeled on GRDB's `AppDatabase` pattern.
+public final class AppDatabase: Sendable {
+    public let writer: any DatabaseWriter
+    /// Folder holding the originals, `<db>.originals/` beside the database (nil in memory).
+    public let originals: OriginalStore?
+
+    public init(_ writer: any DatabaseWriter, originals: OriginalStore?) throws {
+        self.writer = writer
+        self.originals = originals
+        try AppDatabase.migrator.migrate(writer)
+    }
+
+    /// Opens (creating if needed) the database at `path`, owner-only, in WAL mode.
+    public static func open(path: String) throws -> AppDatabase {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let dir = url.deletingLastPathComponent()
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: dir.path) {
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // Create the file ourselves so it is owner-only from its first byte.
+        if !fm.fileExists(atPath: url.path) {
+            let fd = Darwin_open(url.path, O_CREAT | O_WRONLY, 0o600)
+            if fd >= 0 { close(fd) }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool = try DatabasePool(path: url.path, configuration: config)
+        for suffix in ["", "-wal", "-shm"] {
+            chmod(url.path + suffix, 0o600)
+        }
+        let originals = try OriginalStore(root: url.path + ".originals")
+        return try AppDatabase(pool, originals: originals)
+    }
+
+    /// An empty in-memory database for unit tests.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(), originals: nil)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        try writer.read(body)
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        try writer.write(body)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func Darwin_open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Glibc.open(path, flags, mode) }
+#elseif canImport(Darwin)
+import Darwin
+private func Darwin_open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
+#endif

@@ -1,0 +1,83 @@
+import GRDB
+
+extension AppDatabase {
+    /// Every schema change, in order. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-intake") { db in
+            try db.create(table: "documents") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sha256", .text).notNull().unique()
+                t.column("original_name", .text).notNull()
+                t.column("original_path", .text).notNull()
+                t.column("stored_path", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("byte_size", .integer).notNull()
+                t.column("page_count", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.column("doc_type", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "pages") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("document", onDelete: .cascade).notNull()
+                t.column("number", .integer).notNull()
+                t.column("width", .integer).notNull()
+                t.column("height", .integer).notNull()
+                t.column("dpi", .integer).notNull()
+                t.column("source", .text).notNull()
+                t.column("skew_angle", .double).notNull()
+                t.column("orientation", .integer).notNull()
+                t.column("ocr_seconds", .double).notNull()
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.uniqueKey(["document_id", "number"])
+            }
+            try db.create(table: "words") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("page", onDelete: .cascade).notNull()
+                t.column("text", .text).notNull()
+                t.column("x0", .integer).notNull()
+                t.column("y0", .integer).notNull()
+                t.column("x1", .integer).notNull()
+                t.column("y1", .integer).notNull()
+                t.column("confidence", .double).notNull()
+                t.column("block", .integer).notNull()
+                t.column("line", .integer).notNull()
+                t.column("word_index", .integer).notNull()
+            }
+        }
+        m.registerMigration("v2-charges") { db in
+            try db.create(table: "charges") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("source", .text).notNull()
+                t.column("import_id", .integer)
+                t.column("row_number", .integer)
+                t.column("document_id", .integer).references("documents", onDelete: .cascade)
+                t.column("record_index", .integer)
+                t.column("line_index", .integer)
+                t.column("patient_name", .text).notNull()
+                t.column("patient_dob", .text)
+                t.column("date_of_service", .text)
+                t.column("facility", .text).notNull()
+                t.column("type_of_care", .text).notNull()
+                t.column("type_of_visit", .text).notNull()
+                t.column("servicing_provider", .text).notNull()
+                t.column("provider_npi", .text)
+                t.column("account_number", .text)
+                t.column("cpt", .text).notNull()
+                t.column("modifiers", .text).notNull()
+                t.column("units", .integer).notNull()
+                t.column("amount", .integer)
+                t.column("diagnosis_codes", .text).notNull()
+                t.column("columns_json", .text)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "charges_on_import", on: "charges", columns: ["import_id", "row_number"])
+            try db.create(index: "charges_on_document", on: "charges", columns: ["document_id", "record_index", "line_index"])
+        }
+        return m
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import DocRecon
+import Foundation
+
+@main
+struct DocReconCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docrecon",
+        abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
+        subcommands: [
+            Documents.self,
+        ])
+
+    static func main() async {
+        // Debian's libtesseract uses OpenMP, which reads OMP_THREAD_LIMIT when the library loads:
+        // setting it now is too late, so re-execute once with it set (PLATFORM.md: 6x slower otherwise).
+        ProcessEnvironment.ensureOpenMPThreadLimit()
+        // Everything this process creates (database, originals, workbooks, reports) is owner-only.
+        ProcessEnvironment.restrictFileCreationToOwner()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every subcommand shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The database (default $DOCRECON_DB or ./docrecon.sqlite).")
+    var db: String?
+
+    @Flag(name: .long, help: "Log details (may include patient values).")
+    var verbose = false
+
+    var databasePath: String {
+        db ?? ProcessInfo.processInfo.environment["DOCRECON_DB"] ?? "docrecon.sqlite"
+    }
+
+    func open() throws -> AppDatabase {
+        Log.configure(verbose: verbose)
+        do {
+            return try AppDatabase.open(path: databasePath)
+        } catch {
+            throw CLIError.failure("cannot open the database \(databasePath): \(error)")
+        }
+    }
+}
+
+/// Errors that end a command with exit code 1 and one line on stderr.
+enum CLIError: Error, CustomStringConvertible {
+    case failure(String)
+    var description: String {
+        switch self { case .failure(let s): return s }
+    }
+}
