@@ -1,0 +1,240 @@
+import Foundation
+
+/// Service-line tables: found by header keywords, columns by the header words' x-ranges,
+/// rows by y, ending at a footer keyword, the next label, or a wide empty gap.
+extension PageContext {
+    struct HeaderEntry {
+        var column: String? // nil: a header the template does not extract (Description, ...)
+        var box: Box
+    }
+
+    func table(_ t: Template.LineTable) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>)? {
+        func colOwners(_ h: LabelHit) -> [String] {
+            h.owners.filter { $0.hasPrefix("col:") }.map { String($0.dropFirst(4)) }.sorted()
+        }
+        // 1. The header band: one line, or two close lines (wrapped headers), with the most columns.
+        var best: (range: ClosedRange<Int>, cols: [String: Box], score: Int)?
+        for li in lines.indices {
+            for k in 0...1 where li + k < lines.count {
+                if k == 1 {
+                    let gap = Double(lines[li + 1].box.y0 - lines[li].box.y1)
+                    if gap > 1.2 * lines[li].height { continue }
+                }
+                let range = li...(li + k)
+                var cols: [String: Box] = [:]
+                for h in hits where range.contains(h.lineIndex) {
+                    let owners = colOwners(h)
+                    guard let c = owners.first(where: { cols[$0] == nil }) ?? owners.first else { continue }
+                    cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
+                }
+                let score = cols.count
+                if score >= t.minColumns, cols.keys.contains(where: { c in t.columns.contains { $0.name == c && $0.required } }),
+                   best == nil || score > best!.score {
+                    best = (range, cols, score)
+                }
+            }
+        }
+        guard let header = best else { return nil }
+
+        // 2. Columns: the template's headers plus the other header words, clustered.
+        var entries = header.cols.map { HeaderEntry(column: $0.key, box: $0.value) }
+        for li in header.range {
+            let line = lines[li]
+            var cluster: Box?
+            func flush() {
+                guard let c = cluster else { return }
+                if let i = entries.firstIndex(where: { min($0.box.x1, c.x1) - max($0.box.x0, c.x0) > 0 }) {
+                    if entries[i].column == nil { entries[i].box = entries[i].box.union(c) }
+                } else {
+                    entries.append(HeaderEntry(column: nil, box: c))
+                }
+                cluster = nil
+            }
+            for (wi, w) in line.words.enumerated() {
+                if hits.contains(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) && !colOwners($0).isEmpty }) {
+                    flush(); continue
+                }
+                if let c = cluster, Double(w.x0 - c.x1) <= 1.0 * line.height { cluster = c.union(w.box) } else { flush(); cluster = w.box }
+            }
+            flush()
+        }
+        entries.sort { $0.box.x0 < $1.box.x0 }
+        var bounds: [(String?, Double, Double)] = []
+        for (i, e) in entries.enumerated() {
+            let lo = i == 0 ? -Double.infinity : (Double(entries[i - 1].box.x1) + Double(e.box.x0)) / 2
+            let hi = i == entries.count - 1 ? Double.infinity : (Double(e.box.x1) + Double(entries[i + 1].box.x0)) / 2
+            bounds.append((e.column, lo, hi))
+        }
+        func columnOf(_ w: Word) -> String? {
+            bounds.first { w.box.midX >= $0.1 && w.box.midX < $0.2 }?.0
+        }
+
+        // 3. Rows.
+        let required = t.columns.first(where: \.required)!
+        var rows: [[ExtractedValue]] = []
+        var lastY = Double(lines[header.range.upperBound].box.y1)
+        var end = header.range.upperBound
+        let unit = lines[header.range.lowerBound].height
+        for li in (header.range.upperBound + 1)..<lines.count {
+            let line = lines[li]
+            if Double(line.box.y0) - lastY > t.maxGap * unit { break }
+            let lineHits = hits.filter { $0.lineIndex == li }
+            if lineHits.contains(where: { $0.owners.contains("#footer") }) { end = li; break }
+            var cells: [String: [Word]] = [:]
+            for w in line.words { if let c = columnOf(w) { cells[c, default: []].append(w) } }
+            let codeWords = cells[required.name] ?? []
+            let codeLooksValid = codeWords.contains { FieldValues.normalizeCode(String($0.text.prefix(5))) != nil }
+            if lineHits.contains(where: { h in h.colon && h.owners.contains { !$0.hasPrefix("col:") && !$0.hasPrefix("#") } }) && !codeLooksValid {
+                break
+            }
+            end = li
+            guard !codeWords.isEmpty else { continue }
+            if let row = readRow(t, cells: cells, required: required) {
+                rows.append(row)
+                lastY = Double(line.box.y1)
+                if rows.count >= t.maxRows { break }
+            }
+        }
+        return (rows, header.range.lowerBound...end)
+    }
+
+    func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {
+        var codeWords = cells[required.name] ?? []
+        var extraMods: [Word] = []
+        // `99213-25` or `99213 25` in the code cell: the rest are modifiers.
+        if let first = codeWords.first, first.text.contains("-") {
+            let parts = first.text.split(separator: "-").map(String.init)
+            if parts.count >= 2, FieldValues.normalizeCode(parts[0]) != nil {
+                var c = first; c.text = parts[0]
+                var m = first; m.text = parts.dropFirst().joined(separator: " ")
+                codeWords[0] = c
+                extraMods.append(m)
+            }
+        }
+        let tokenText = codeWords.first?.text ?? ""
+        let codeOK = FieldValues.normalizeCode(tokenText) != nil
+        let digits = tokenText.filter(\.isNumber).count
+        let codeLike = (4...6).contains(tokenText.count) && digits >= 3
+        guard codeOK || codeLike else { return nil }
+        if codeWords.count > 1 {
+            extraMods += codeWords.dropFirst().filter { FieldValues.isModifier($0.text.uppercased()) }
+            codeWords = [codeWords[0]]
+        }
+        var row: [ExtractedValue] = []
+        let rule = { (c: Template.Column) in "\(self.template.file):\(c.line)" }
+        for c in t.columns {
+            var ws = c.name == required.name ? codeWords : (cells[c.name] ?? [])
+            if c.type == .modifierList, ws.isEmpty { ws = extraMods }
+            if ws.isEmpty {
+                let conf = codeWords.map(\.confidence).min() ?? 0
+                if let d = c.defaultValue {
+                    let v: FieldValue? = c.type == .modifierList ? .list([]) : FieldValues.normalize(d, type: c.type)
+                    row.append(ExtractedValue(name: c.name, type: c.type, value: v, raw: "", box: nil, page: page.number,
+                                              confidence: conf, status: .ok, problem: nil, rule: rule(c) + ":default"))
+                } else if c.type == .modifierList {
+                    row.append(ExtractedValue(name: c.name, type: c.type, value: .list([]), raw: "", box: nil, page: page.number,
+                                              confidence: conf, status: .ok, rule: rule(c) + ":empty"))
+                } else if c.type == .money || c.required {
+                    row.append(ExtractedValue(name: c.name, type: c.type, value: nil, raw: "", box: nil, page: page.number,
+                                              confidence: 0, status: .needsReview, problem: "empty cell", rule: rule(c)))
+                }
+                continue
+            }
+            if let v = ValueReader.read(name: c.name, type: c.type, words: ws, formats: c.formats, page: page.number,
+                                        rule: rule(c) + ":cell", reviewConfidence: template.reviewConfidence, today: today) {
+                row.append(v)
+            }
+        }
+        return row
+    }
+}
+
+/// Checks across fields of one record: date sanity and total = sum of line charges.
+public enum Checks {
+    public static func apply(_ r: inout ExtractedRecord, reviewConfidence: Double, today: CalendarDate = .today()) {
+        func idx(_ n: String) -> Int? { r.fields.firstIndex { $0.name == n } }
+        func date(_ n: String) -> CalendarDate? {
+            guard let i = idx(n), case .string(let s)? = r.fields[i].value else { return nil }
+            return CalendarDate(iso: s)
+        }
+        func flag(_ i: Int, _ why: String) {
+            r.fields[i].status = .needsReview
+            r.fields[i].problem = [r.fields[i].problem, why].compactMap { $0 }.joined(separator: "; ")
+        }
+        if let dos = date("date_of_service"), let i = idx("date_of_service"), dos > today {
+            flag(i, "date of service is in the future")
+        }
+        if let dob = date("patient_dob"), let i = idx("patient_dob") {
+            if dob > today { flag(i, "date of birth is in the future") }
+            else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
+        }
+        for li in r.lines.indices {
+            if let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
+               case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s), d > today {
+                r.lines[li][ci].status = .needsReview
+                r.lines[li][ci].problem = "date of service is in the future"
+            }
+        }
+        checkTotal(&r)
+    }
+
+    static func money(_ v: ExtractedValue?) -> Money? {
+        guard case .string(let s)? = v?.value else { return nil }
+        return Money(parsing: s)
+    }
+
+    /// Total = sum of the line charges. When it does not add up, exactly one look-alike
+    /// substitution in the total or in one line charge that makes it add up is applied
+    /// (`repaired`); otherwise the total and every line charge go to review.
+    static func checkTotal(_ r: inout ExtractedRecord) {
+        guard let ti = r.fields.firstIndex(where: { $0.name == "total_charge" }), !r.lines.isEmpty else { return }
+        let chargeIdx = r.lines.map { $0.firstIndex { $0.name == "charge" } }
+        let charges = zip(r.lines, chargeIdx).map { line, i in i.flatMap { money(line[$0]) } }
+        let total = money(r.fields[ti])
+        guard !charges.contains(where: { $0 == nil }) || total != nil else { return }
+        let sum = charges.compactMap { $0 }.reduce(Money.zero, +)
+        if let total, total == sum, !charges.contains(where: { $0 == nil }) { return }
+        // Look for the single substitution that makes it add up.
+        var fixes: [(line: Int?, raw: String, value: Money)] = []
+        let rawTotal = r.fields[ti].raw
+        if !charges.contains(where: { $0 == nil }) {
+            for c in FieldValues.lookAlikeCandidates(rawTotal, passes: { FieldValues.parseMoney($0).map { .string($0.decimalString) } }) {
+                if case .string(let s) = c.value, let m = Money(parsing: s), m == sum { fixes.append((nil, c.raw, m)) }
+            }
+        }
+        if let total {
+            for (li, ci) in chargeIdx.enumerated() {
+                guard let ci else { continue }
+                let others = charges.enumerated().filter { $0.offset != li }.compactMap { $0.element }
+                guard others.count == charges.count - 1 else { continue }
+                let need = total - others.reduce(Money.zero, +)
+                for c in FieldValues.lookAlikeCandidates(r.lines[li][ci].raw, passes: { FieldValues.parseMoney($0).map { .string($0.decimalString) } }) {
+                    if case .string(let s) = c.value, let m = Money(parsing: s), m == need { fixes.append((li, c.raw, m)) }
+                }
+            }
+        }
+        if fixes.count == 1 {
+            let f = fixes[0]
+            if let li = f.line, let ci = chargeIdx[li] {
+                r.lines[li][ci].value = .string(f.value.decimalString)
+                r.lines[li][ci].status = .repaired
+                r.lines[li][ci].problem = "look-alike repaired '\(r.lines[li][ci].raw)' → '\(f.raw)' so the total adds up"
+            } else {
+                r.fields[ti].value = .string(f.value.decimalString)
+                r.fields[ti].status = .repaired
+                r.fields[ti].problem = "look-alike repaired '\(rawTotal)' → '\(f.raw)' so the total adds up"
+            }
+            return
+        }
+        let why = "total \(total?.decimalString ?? "?") is not the sum of the line charges \(sum.decimalString)"
+        r.fields[ti].status = .needsReview
+        r.fields[ti].problem = why
+        for (li, ci) in chargeIdx.enumerated() {
+            guard let ci else { continue }
+            if r.lines[li][ci].status != .needsReview {
+                r.lines[li][ci].status = .needsReview
+                r.lines[li][ci].problem = why
+            }
+        }
+    }
+}
