@@ -118,6 +118,8 @@ public struct LabelHit: Sendable {
     /// Field names, column names, `#footer` or `#stop`.
     public var owners: Set<String>
     public var keyLength: Int
+    /// Label length less 4 per OCR slip: how much to trust this reading as this label.
+    public var rank: Int
     public var exact: Bool
     public var colon: Bool
     /// Text after a colon inside the last word (`DOB:01/02/1950`), the start of an inline value.
@@ -128,6 +130,7 @@ public struct LabelIndex: Sendable {
     /// label key → owners
     var keys: [String: Set<String>] = [:]
     var maxWords = 1
+    static let genericWords: Set<String> = ["name", "date", "code", "number", "no", "id", "#", "codes"]
 
     public init() {}
 
@@ -156,7 +159,7 @@ public struct LabelIndex: Sendable {
                         let after = String(text[text.index(after: colon)...])
                         if let hit = match(before) {
                             cands.append(LabelHit(lineIndex: li, first: i, last: j, box: box(ws, i, j), owners: hit.0,
-                                                  keyLength: before.count, exact: hit.1, colon: true, inlineValue: after))
+                                                  keyLength: before.count, rank: hit.2, exact: hit.1, colon: true, inlineValue: after))
                         }
                         break
                     }
@@ -165,14 +168,14 @@ public struct LabelIndex: Sendable {
                     if let hit = match(key) {
                         let colon = text.hasSuffix(":") || (j + 1 < ws.count && ws[j + 1].text == ":")
                         cands.append(LabelHit(lineIndex: li, first: i, last: j, box: box(ws, i, j), owners: hit.0,
-                                              keyLength: key.count, exact: hit.1, colon: colon, inlineValue: nil))
+                                              keyLength: key.count, rank: hit.2, exact: hit.1, colon: colon, inlineValue: nil))
                     }
                     if text.hasSuffix(":") { break }
                 }
             }
         }
         // Longest, exact first; no overlaps.
-        cands.sort { ($0.keyLength, $0.exact ? 1 : 0) > ($1.keyLength, $1.exact ? 1 : 0) }
+        cands.sort { ($0.rank, $0.exact ? 1 : 0, $0.keyLength) > ($1.rank, $1.exact ? 1 : 0, $1.keyLength) }
         var taken = Set<[Int]>()
         var out: [LabelHit] = []
         for c in cands {
@@ -182,11 +185,13 @@ public struct LabelIndex: Sendable {
             out.append(c)
         }
         out.sort { ($0.lineIndex, $0.first) < ($1.lineIndex, $1.first) }
-        // A colon-less label directly followed by another label: the second is part of the first.
+        // A colon-less label directly followed by a generic one-word label (`Physician Name`,
+        // `Service Date`): the second word is part of the first label, not a label of its own.
         var merged: [LabelHit] = []
         for hit in out {
             if var prev = merged.last, prev.lineIndex == hit.lineIndex, prev.last + 1 == hit.first, !prev.colon,
-               prev.inlineValue == nil,
+               prev.inlineValue == nil, hit.first == hit.last,
+               LabelIndex.genericWords.contains(PageGeometry.labelKey(lines[hit.lineIndex].words[hit.first].text)),
                Double(hit.box.x0 - prev.box.x1) < 0.8 * lines[hit.lineIndex].height,
                prev.owners.isDisjoint(with: hit.owners), !prev.owners.contains("#footer") {
                 prev.last = hit.last; prev.box = prev.box.union(hit.box); prev.colon = hit.colon
@@ -199,16 +204,20 @@ public struct LabelIndex: Sendable {
         return merged
     }
 
-    func match(_ key: String) -> (Set<String>, Bool)? {
-        if let o = keys[key] { return (o, true) }
+    /// Owners, exact?, rank (label length less 4 per slip) of the best label for these words.
+    func match(_ key: String) -> (Set<String>, Bool, Int)? {
+        if let o = keys[key] { return (o, true, key.count) }
         var best: (Set<String>, Int)? = nil
         for (k, o) in keys where abs(k.count - key.count) <= 2 {
             let t = PageGeometry.tolerance(k.count)
             guard t > 0 else { continue }
             let d = PageGeometry.editDistance(key, k, limit: t)
-            if d <= t, best == nil || d < best!.1 { best = (o, d) }
+            if d <= t {
+                let rank = k.count - 4 * d
+                if best == nil || rank > best!.1 { best = (o, rank) }
+            }
         }
-        return best.map { ($0.0, false) }
+        return best.map { ($0.0, false, $0.1) }
     }
 
     func box(_ ws: [Word], _ i: Int, _ j: Int) -> Box {

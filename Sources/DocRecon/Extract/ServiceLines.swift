@@ -79,7 +79,7 @@ extension PageContext {
             let line = lines[li]
             if Double(line.box.y0) - lastY > t.maxGap * unit { break }
             let lineHits = hits.filter { $0.lineIndex == li }
-            if lineHits.contains(where: { $0.owners.contains("#footer") }) { end = li; break }
+            if lineHits.contains(where: { $0.owners.contains("#footer") }) { break }
             var cells: [String: [Word]] = [:]
             for w in line.words { if let c = columnOf(w) { cells[c, default: []].append(w) } }
             let codeWords = cells[required.name] ?? []

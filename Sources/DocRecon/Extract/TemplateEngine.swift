@@ -154,7 +154,7 @@ struct PageContext {
         let h = lines[hit.lineIndex].height
         let x0 = Double(hit.box.x0) - 1.0 * h
         var x1 = Double(hit.box.x0) + maxDx * W
-        if let next = hits(onLine: hit.lineIndex).first(where: { $0.first > hit.last }) {
+        if let next = hits(onLine: hit.lineIndex).first(where: { $0.first > hit.last && $0.owners.isDisjoint(with: hit.owners) }) {
             x1 = min(x1, Double(next.box.x0) - 0.3 * h)
         }
         return (x0, max(x1, Double(hit.box.x1)))
@@ -171,14 +171,18 @@ struct PageContext {
             if line.box.midY <= Double(hit.box.y1) { continue }
             var ws: [Word] = []
             var startsWithLabel = false
+            var onlySubLabels = true
             for (wi, w) in line.words.enumerated() where w.box.midX >= x0 && w.box.midX <= x1 {
-                if isLabelWord(li, wi) {
-                    if ws.isEmpty { startsWithLabel = true }
-                    break
+                if let h = hits.first(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) }) {
+                    if ws.isEmpty && h.owners != ["#stop"] { startsWithLabel = true; onlySubLabels = false; break }
+                    if !ws.isEmpty { break }
+                    continue
                 }
+                onlySubLabels = false
                 ws.append(w)
             }
             if startsWithLabel { break }
+            if ws.isEmpty && onlySubLabels { continue } // sub-labels such as MM DD YY under a box label
             if ws.isEmpty { continue }
             out.append(ws)
             if out.count >= maxLines { break }
