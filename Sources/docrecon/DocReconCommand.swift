@@ -25,6 +25,7 @@ struct DocReconCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            StderrGate.restore()
             exit(withError: error)
         }
     }

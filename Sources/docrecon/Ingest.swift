@@ -55,10 +55,9 @@ enum IngestRunner {
     }
 
     static func describe(_ s: IngestSummary) -> String {
-        var lines = ["added \(s.added), already present \(s.alreadyPresent), rejected \(s.rejected.count); "
+        let lines = ["added \(s.added), already present \(s.alreadyPresent), rejected \(s.rejected.count); "
                      + "\(s.pages) pages, \(s.words) words in \(String(format: "%.1f", s.seconds)) s"
                      + (s.seconds > 0 && s.pages > 0 ? String(format: " (%.0f pages/min)", Double(s.pages) / s.seconds * 60) : "")]
-        if !s.rejected.isEmpty { lines.append("rejected: " + s.rejected.map(\.line).joined(separator: "; ")) }
         return lines.joined(separator: "\n")
     }
 }

@@ -125,7 +125,7 @@ public final class IngestPipeline {
                     docId = f.documentId
                     try commitFailure(f)
                     if let d = docsById[f.documentId] {
-                        reject(Rejection(file: d.originalName, page: f.number, reason: PageFailure.plain(f.reason, page: f.number)), into: &summary)
+                        reject(Rejection(file: d.originalPath, page: f.number, reason: PageFailure.plain(f.reason, page: f.number)), into: &summary)
                     }
                 }
                 progress.page()
@@ -154,16 +154,18 @@ public final class IngestPipeline {
     /// Hashes, sniffs and checks one file; stores its original and row when it is new.
     func admit(_ path: String) throws -> Admission {
         let name = (path as NSString).lastPathComponent
+        // Rejection lines name the file as the user can find it (the path as walked).
+        let shown = path
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
             let reason = access(path, R_OK) != 0 ? "it cannot be read (permission denied)" : "it cannot be read"
-            return .rejected(Rejection(file: name, reason: reason))
+            return .rejected(Rejection(file: shown, reason: reason))
         }
         let kind: DocumentKind
         switch Sniffer.sniff(data) {
-        case .rejected(let why): return .rejected(Rejection(file: name, reason: why))
+        case .rejected(let why): return .rejected(Rejection(file: shown, reason: why))
         case .kind(let k): kind = k
         }
         let sha = SHA256.hex(data)
@@ -176,7 +178,7 @@ public final class IngestPipeline {
                 let pending = (1...max(1, existing.pageCount)).filter { !done.contains($0) }
                 return .resumed(existing, pending: existing.pageCount == 0 ? [] : pending)
             case .failed:
-                return .rejected(Rejection(file: name, reason: existing.error ?? "it could not be read"))
+                return .rejected(Rejection(file: shown, reason: existing.error ?? "it could not be read"))
             case .ocred, .partial, .extracted:
                 return .present(existing)
             }
@@ -189,18 +191,18 @@ public final class IngestPipeline {
                 let pdf = try PDFDocument(path: path)
                 pageCount = pdf.pageCount
             } catch {
-                return .rejected(Rejection(file: name, reason: "\(error)"))
+                return .rejected(Rejection(file: shown, reason: "\(error)"))
             }
-            if pageCount == 0 { return .rejected(Rejection(file: name, reason: PDFError.noPages.description)) }
+            if pageCount == 0 { return .rejected(Rejection(file: shown, reason: PDFError.noPages.description)) }
         case .tiff:
             pageCount = Pix.tiffPageCount(data)
-            if pageCount == 0 { return .rejected(Rejection(file: name, reason: "the TIFF has no readable pages")) }
+            if pageCount == 0 { return .rejected(Rejection(file: shown, reason: "the TIFF has no readable pages")) }
         case .png, .jpeg:
             guard let size = Pix.header(of: data) else {
-                return .rejected(Rejection(file: name, reason: "the \(kind == .png ? "PNG" : "JPEG") image is damaged"))
+                return .rejected(Rejection(file: shown, reason: "the \(kind == .png ? "PNG" : "JPEG") image is damaged"))
             }
             if size.width * size.height > options.read.maxPixels {
-                return .rejected(Rejection(file: name, reason: "the image claims \(size.width) × \(size.height) pixels, above the limit of \(options.read.maxPixels)"))
+                return .rejected(Rejection(file: shown, reason: "the image claims \(size.width) × \(size.height) pixels, above the limit of \(options.read.maxPixels)"))
             }
             pageCount = 1
         }

@@ -28,11 +28,11 @@ final class ProgressReporter: @unchecked Sendable {
         let eta = remaining >= 60 ? String(format: "%dm%02ds", Int(remaining) / 60, Int(remaining) % 60) : String(format: "%ds", Int(remaining))
         let line = String(format: "\r\u{1B}[K files %d/%d  pages %d/%d  %.0f pages/min  ETA %@",
                           files, totalFiles, pages, totalPages, rate, eta)
-        FileHandle.standardError.write(Data(line.utf8))
+        StderrGate.write(line)
     }
 
     func finish() {
         guard enabled, totalPages > 0 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StderrGate.write("\r\u{1B}[K")
     }
 }

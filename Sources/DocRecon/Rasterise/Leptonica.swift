@@ -139,6 +139,11 @@ public final class Pix: @unchecked Sendable {
         return Data(bytes: o, count: size)
     }
 
+    /// Writes the image as a TIFF page: a new file, or appended as the next page (`append`).
+    public func writeTIFF(path: String, append: Bool) -> Bool {
+        pixWriteTiff(path, raw, Int32(depth == 1 ? IFF_TIFF_G4 : IFF_TIFF_LZW), append ? "a" : "w") == 0
+    }
+
     /// Encodes to JPEG / TIFF (used by the sample generator and tests).
     public func encoded(format: Int32) -> Data? {
         var out: UnsafeMutablePointer<UInt8>? = nil

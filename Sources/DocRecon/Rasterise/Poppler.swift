@@ -51,7 +51,7 @@ public final class PDFDocument: @unchecked Sendable {
 
     private func withPage<T>(_ number: Int, _ body: (OpaquePointer) throws -> T) throws -> T {
         guard number >= 1, number <= pageCount, let p = poppler_document_get_page(doc, Int32(number - 1)) else {
-            throw PDFError.pageFailed(number, "no such page")
+            throw PDFError.pageFailed(number, "the page is missing from the PDF")
         }
         defer { g_object_unref(UnsafeMutableRawPointer(p)) }
         return try body(p)
