@@ -63,3 +63,23 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct IntakeOrientationTests {
+    @Test(arguments: [1, 2, 3])
+    func rotatedPagesAreTurnedUprightByOSD(quads: Int) throws {
+        let dir = try TestSupport.tempDir("osd")
+        let pdf = try PDFDocument(path: TestSupport.fixture("intake/born-digital.pdf").path)
+        let page = try pdf.render(1, dpi: 300, maxPixels: ReadSettings.defaultMaxPixels)
+        let turned = try #require(page.rotatedClockwise(quads: quads))
+        let url = dir.appendingPathComponent("turned.png")
+        try turned.pngData()!.write(to: url)
+        let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)
+        let p = IngestPipeline(db: db, options: IngestOptions(jobs: 1, read: ReadSettings(tessdata: IntakeOCRTests.tessdata)))
+        _ = try p.run(paths: [url.path])
+        let stored = try db.read { try Page.fetchOne($0) }!
+        #expect(stored.orientation == (4 - quads) * 90)
+        #expect(stored.width == 2550 && stored.height == 3300)
+        let words = try db.read { try Word.fetchAll($0) }.map(\.text)
+        #expect(words.contains("40917733") && words.contains("RIVERA,"))
+    }
+}

@@ -18,7 +18,7 @@ public struct ReadSettings: Sendable {
     public var deskew = true
     public var detectOrientation = true
     /// OSD confidence below which the page is left as it is.
-    public var minOrientationConfidence = 2.0
+    public var minOrientationConfidence = 1.5
 
     /// 150 megapixels: a letter page at 1200 dpi (134 MP) passes, a 50,000 × 50,000 image (2,500 MP) does not.
     public static let defaultMaxPixels = 150_000_000
@@ -107,8 +107,10 @@ public final class PageReader {
         var orientation = 0
         if settings.detectOrientation, let o = osdHandle(),
            let r = o.detectOrientation(pix, dpi: dpi), r.degrees % 360 != 0, r.confidence >= settings.minOrientationConfidence {
-            // Tesseract reports the page's rotation; turning it back by the same amount makes it upright.
-            let quads = (r.degrees / 90) % 4
+            Log.logger("ocr").debug("page \(number): OSD says \(r.degrees)° (confidence \(r.confidence))")
+            // Tesseract reports the text's counter-clockwise orientation; turning the page clockwise
+            // by the rest of the circle makes it upright (the CLI's "Rotate: 360 - orientation").
+            let quads = (4 - (r.degrees / 90) % 4) % 4
             if let rotated = pix.rotatedClockwise(quads: quads) {
                 pix = rotated
                 orientation = (quads * 90) % 360
