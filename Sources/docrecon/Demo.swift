@@ -19,6 +19,16 @@ struct Demo: AsyncParsableCommand {
         let dbPath = "\(out)/docrecon.sqlite"
         print("DocRecon demo: \(samplesDir) → \(out)/ (database \(dbPath))")
         // Steps are appended here as capabilities land.
-        _ = dbPath
+        // Extraction accuracy: ingests (a no-op for what is already in) and compares with the truth.
+        let db = try AppDatabase.open(path: dbPath)
+        let extractor = try makeExtractor(rules: nil)
+        do {
+            let report = try Evaluator.run(dir: samplesDir, db: db, extractor: extractor) {
+                try ingestForEval($0, db: db, rules: nil, jobs: jobs)
+            }
+            print(report.summary())
+        } catch let e as EvalError {
+            print("extraction accuracy: \(e)")
+        }
     }
 }

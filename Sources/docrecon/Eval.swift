@@ -9,6 +9,7 @@ struct Eval: AsyncParsableCommand {
     @Argument(help: "Folder of sample documents, each with its ground-truth JSON beside it.") var dir: String
     @Option(name: .long, help: "Rules folder (default: the checkout's Rules/).") var rules: String?
     @Option(name: .long, help: "How many misses to list (human output).") var misses = 50
+    @Option(name: .long, help: "Parallel OCR workers (default: cores).") var jobs: Int?
     @Flag(name: .long, help: "Print one JSON document on stdout.") var json = false
 
     func run() async throws {
@@ -16,7 +17,7 @@ struct Eval: AsyncParsableCommand {
         let extractor = try makeExtractor(rules: rules)
         let report: EvalReport
         do {
-            report = try Evaluator.run(dir: dir, db: db, extractor: extractor) { try ingestForEval($0, db: db) }
+            report = try Evaluator.run(dir: dir, db: db, extractor: extractor) { try ingestForEval($0, db: db, rules: rules, jobs: jobs) }
         } catch let e as EvalError { throw CLIError.failure(e.description) }
         for r in report.rejected { printError("\(r): not ingested") }
         print(json ? try JSON.string(report) : report.text(misses: misses))
@@ -24,16 +25,13 @@ struct Eval: AsyncParsableCommand {
     }
 }
 
-/// Documents for the evaluation: path → document id. Until the intake pipeline is merged, the
-/// documents must already be in the database (`docrecon ingest`); they are found by file name.
-/// The intake merge replaces this with the pipeline's ingest call.
-func ingestForEval(_ paths: [String], db: AppDatabase) throws -> [String: Int64] {
-    let docs = try DocumentQueries.list(db)
+/// Documents for the evaluation: ingests the files (OCR and extraction, as `ingest` does) and
+/// maps each path to its document id; a rejected file has none.
+func ingestForEval(_ paths: [String], db: AppDatabase, rules: String?, jobs: Int?) throws -> [String: Int64] {
+    let summary = try IngestRunner.run(db: db, paths: paths, jobs: jobs, dpi: 300, tessdata: nil, rules: rules,
+                                       osd: true, deskew: true, progress: false)
+    let ids = Dictionary(summary.documents.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
     var out: [String: Int64] = [:]
-    for p in paths {
-        let name = (p as NSString).lastPathComponent
-        let matches = docs.filter { $0.originalName == name }
-        if matches.count == 1, let id = matches[0].id { out[p] = id }
-    }
+    for p in paths { if let id = ids[(p as NSString).lastPathComponent] { out[p] = id } }
     return out
 }

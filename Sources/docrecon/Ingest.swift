@@ -49,6 +49,13 @@ enum IngestRunner {
                                     showProgress: progress && stderrIsTerminal)
         let pipeline = IngestPipeline(db: db, options: options)
         pipeline.onRejection = { printError($0.line) }
+        // Extraction runs as each document's pages are committed (not on a failed document).
+        let extractor = try makeExtractor(rules: rules)
+        pipeline.afterDocument = { id in
+            let status = try db.read { try Document.fetchOne($0, key: id)?.status }
+            guard status == .ocred || status == .partial else { return }
+            _ = try extractor.extract(documentId: id, in: db)
+        }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)
         }

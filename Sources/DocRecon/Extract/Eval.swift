@@ -118,6 +118,18 @@ public struct EvalReport: Encodable, Sendable {
     }
     public init() {}
 
+    /// A few lines for the demo.
+    public func summary() -> String {
+        var parts = [String(format: "extraction accuracy: %.2f%% exact (%d/%d values, %d documents)",
+                            overall.accuracy * 100, overall.exact, overall.total, documents)]
+        for (k, v) in byVariant.sorted(by: { $0.key < $1.key }) {
+            parts.append(String(format: "  %@: %.2f%% (%d/%d)", k, v.accuracy * 100, v.exact, v.total))
+        }
+        parts.append(String(format: "  wrong values marked ok: %d of %d (%.2f%%); needs review: %d; repaired: %d",
+                            wrongOk, okValues, wrongOkRate * 100, needsReview, repaired))
+        return parts.joined(separator: "\n")
+    }
+
     /// The human summary.
     public func text(misses showMisses: Int = 50) -> String {
         func pct(_ t: Tally) -> String { String(format: "%6.2f%%  (%d/%d)", t.accuracy * 100, t.exact, t.total) }
