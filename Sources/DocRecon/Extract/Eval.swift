@@ -123,7 +123,7 @@ public struct EvalReport: Encodable, Sendable {
         var parts = [String(format: "extraction accuracy: %.2f%% exact (%d/%d values, %d documents)",
                             overall.accuracy * 100, overall.exact, overall.total, documents)]
         for (k, v) in byVariant.sorted(by: { $0.key < $1.key }) {
-            parts.append(String(format: "  %@: %.2f%% (%d/%d)", k, v.accuracy * 100, v.exact, v.total))
+            parts.append("  \(k): " + String(format: "%.2f%% (%d/%d)", v.accuracy * 100, v.exact, v.total))
         }
         parts.append(String(format: "  wrong values marked ok: %d of %d (%.2f%%); needs review: %d; repaired: %d",
                             wrongOk, okValues, wrongOkRate * 100, needsReview, repaired))

@@ -56,7 +56,7 @@ public struct Extractor: Sendable {
         var chosen: Template?
         var stats = SecondLookStats()
         for page in pages {
-            guard let choice = TemplateEngine.select(templates, words: page.words) else { continue }
+            guard let choice = TemplateEngine.select(templates, page: page) else { continue }
             if chosen == nil { chosen = choice.template }
             var r = TemplateEngine.extract(page: page, template: choice.template, today: today, applyChecks: false)
             if let rereader { stats = stats + secondLook(&r, documentId: documentId, template: choice.template, rereader: rereader) }

@@ -9,6 +9,7 @@ extension PageContext {
     }
 
     func table(_ t: Template.LineTable) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>)? {
+        if let r = t.region { return regionTable(t, r) }
         func colOwners(_ h: LabelHit) -> [String] {
             h.owners.filter { $0.hasPrefix("col:") }.map { String($0.dropFirst(4)) }.sorted()
         }
@@ -96,6 +97,34 @@ extension PageContext {
             }
         }
         return (rows, header.range.lowerBound...end)
+    }
+
+    /// A table at a fixed place (a form's box 24): rows by y inside the region, columns by x.
+    func regionTable(_ t: Template.LineTable, _ r: (x0: Double, y0: Double, x1: Double, y1: Double)) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>)? {
+        let required = t.columns.first(where: \.required)!
+        var rows: [[ExtractedValue]] = []
+        var first: Int?, last = 0
+        for (li, line) in lines.enumerated() {
+            let my = line.box.midY / H
+            guard my >= r.y0, my <= r.y1 else { continue }
+            if first == nil { first = li }
+            last = li
+            var cells: [String: [Word]] = [:]
+            for w in line.words {
+                let mx = w.box.midX / W
+                guard mx >= r.x0, mx <= r.x1 else { continue }
+                if let c = t.columns.first(where: { c in c.x.map { mx >= $0.0 && mx < $0.1 } ?? false }) {
+                    cells[c.name, default: []].append(w)
+                }
+            }
+            guard cells[required.name] != nil else { continue }
+            if let row = readRow(t, cells: cells, required: required) {
+                rows.append(row)
+                if rows.count >= t.maxRows { break }
+            }
+        }
+        guard let f = first else { return nil }
+        return (rows, f...last)
     }
 
     func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {

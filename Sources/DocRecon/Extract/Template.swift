@@ -23,6 +23,14 @@ public struct Template: Sendable {
         public var minAny: Int = 1
         /// Added to the number of `any` keywords found; the highest total wins.
         public var score: Double = 0
+        /// Patterns in page regions, each counting as one `any` keyword when some line of words
+        /// inside the region matches (forms whose printed labels drop out of the scan).
+        public var regions: [RegionPattern] = []
+    }
+
+    public struct RegionPattern: Sendable {
+        public var x0: Double, y0: Double, x1: Double, y1: Double
+        public var pattern: String
     }
 
     public enum Direction: String, Sendable { case right, below }
@@ -66,6 +74,8 @@ public struct Template: Sendable {
         public var required = false
         /// Value when the cell is empty (units: 1).
         public var defaultValue: String?
+        /// For tables at fixed places (forms): the column's relative x-range instead of a header.
+        public var x: (Double, Double)?
         public var line: Int = 0
     }
 
@@ -77,6 +87,8 @@ public struct Template: Sendable {
         public var maxRows = 40
         /// Rows end after a vertical gap of this many line heights with no rows.
         public var maxGap = 8.0
+        /// For tables at fixed places (forms): the table's relative region; columns by their `x`.
+        public var region: (x0: Double, y0: Double, x1: Double, y1: Double)?
         public var line: Int = 0
     }
 }
@@ -235,17 +247,33 @@ public enum TemplateLoader {
 
         func selector(_ n: Node) throws -> Template.Selector {
             var s = Template.Selector()
-            for (k, _, v) in try mapping(n, "select", allowed: ["all", "any", "none", "min_any", "score"]) {
+            for (k, _, v) in try mapping(n, "select", allowed: ["all", "any", "none", "min_any", "score", "regions"]) {
                 switch k {
                 case "all": s.all = try strings(v, "select.all", nonEmpty: false)
                 case "any": s.any = try strings(v, "select.any", nonEmpty: false)
                 case "none": s.none = try strings(v, "select.none", nonEmpty: false)
                 case "min_any": s.minAny = try int(v, "select.min_any", 0...100)
                 case "score": s.score = try double(v, "select.score", -1000...1000)
+                case "regions":
+                    guard case .sequence(let seq) = v else { throw fail(v, "select.regions must be a list of {region, pattern}") }
+                    for item in seq {
+                        var r: [Double] = []
+                        var pat = ""
+                        for (rk, _, rv) in try mapping(item, "select.regions item", allowed: ["region", "pattern"]) {
+                            if rk == "region" { r = try region(rv, "select.regions region") } else {
+                                pat = try string(rv, "select.regions pattern")
+                                do { _ = try NSRegularExpression(pattern: pat) } catch {
+                                    throw fail(rv, "select.regions pattern is not a valid regular expression")
+                                }
+                            }
+                        }
+                        if r.isEmpty || pat.isEmpty { throw fail(item, "select.regions item needs region and pattern") }
+                        s.regions.append(.init(x0: r[0], y0: r[1], x1: r[2], y1: r[3], pattern: pat))
+                    }
                 default: break
                 }
             }
-            if s.all.isEmpty && s.any.isEmpty { throw fail(n, "select needs 'all' or 'any' keywords") }
+            if s.all.isEmpty && s.any.isEmpty && s.regions.isEmpty { throw fail(n, "select needs 'all' or 'any' keywords") }
             return s
         }
 
@@ -284,9 +312,7 @@ public enum TemplateLoader {
                 switch k {
                 case "anchor": return .anchor(try anchor(v, what))
                 case "region":
-                    guard case .sequence(let s) = v, s.count == 4 else { throw fail(v, "\(what) region must be [x0, y0, x1, y1] in 0…1") }
-                    let c = try s.map { try double($0, "\(what) region", 0...1) }
-                    guard c[0] < c[2], c[1] < c[3] else { throw fail(v, "\(what) region must have x0 < x1 and y0 < y1") }
+                    let c = try region(v, "\(what) region")
                     return .region(x0: c[0], y0: c[1], x1: c[2], y1: c[3])
                 case "pattern":
                     let p = try string(v, "\(what) pattern")
@@ -298,6 +324,13 @@ public enum TemplateLoader {
                     return .fromLines(try string(v, "\(what) from_lines"))
                 }
             }
+        }
+
+        func region(_ v: Node, _ what: String) throws -> [Double] {
+            guard case .sequence(let s) = v, s.count == 4 else { throw fail(v, "\(what) must be [x0, y0, x1, y1] in 0…1") }
+            let c = try s.map { try double($0, what, 0...1) }
+            guard c[0] < c[2], c[1] < c[3] else { throw fail(v, "\(what) must have x0 < x1 and y0 < y1") }
+            return c
         }
 
         func anchor(_ n: Node, _ what: String) throws -> Template.Anchor {
@@ -322,8 +355,11 @@ public enum TemplateLoader {
 
         func lineTable(_ n: Node) throws -> Template.LineTable {
             var t = Template.LineTable(columns: [], line: n.mark?.line ?? 0)
-            for (k, _, v) in try mapping(n, "lines", allowed: ["columns", "footer", "min_columns", "max_rows", "max_gap"]) {
+            for (k, _, v) in try mapping(n, "lines", allowed: ["columns", "footer", "min_columns", "max_rows", "max_gap", "region"]) {
                 switch k {
+                case "region":
+                    let c = try region(v, "lines.region")
+                    t.region = (c[0], c[1], c[2], c[3])
                 case "footer": t.footer = try strings(v, "lines.footer")
                 case "min_columns": t.minColumns = try int(v, "lines.min_columns", 1...20)
                 case "max_rows": t.maxRows = try int(v, "lines.max_rows", 1...500)
@@ -335,8 +371,13 @@ public enum TemplateLoader {
                         let what = "column '\(name)'"
                         var c = Template.Column(name: name, type: .text, labels: [], line: ck.mark?.line ?? 0)
                         var hasType = false
-                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default"]) {
+                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x"]) {
                             switch fk {
+                            case "x":
+                                guard case .sequence(let xs) = fv, xs.count == 2 else { throw fail(fv, "\(what) x must be [x0, x1] in 0…1") }
+                                let r = try xs.map { try double($0, "\(what) x", 0...1) }
+                                guard r[0] < r[1] else { throw fail(fv, "\(what) x must have x0 < x1") }
+                                c.x = (r[0], r[1])
                             case "type": c.type = try type(fv, "\(what) type"); hasType = true
                             case "labels": c.labels = try strings(fv, "\(what) labels")
                             case "formats": c.formats = try formats(fv, "\(what) formats")
@@ -346,13 +387,16 @@ public enum TemplateLoader {
                             }
                         }
                         if !hasType { throw fail(cv, "\(what) has no type") }
-                        if c.labels.isEmpty { throw fail(cv, "\(what) has no labels") }
+                        if c.labels.isEmpty && c.x == nil { throw fail(cv, "\(what) has no labels") }
                         t.columns.append(c)
                     }
                 default: break
                 }
             }
             if t.columns.isEmpty { throw fail(n, "lines has no columns") }
+            if t.region != nil, let c = t.columns.first(where: { $0.x == nil }) {
+                throw fail(n, "lines has a region, so every column needs its x range (column '\(c.name)' has none)")
+            }
             if !t.columns.contains(where: \.required) { throw fail(n, "lines: one column must be required (the code)") }
             return t
         }

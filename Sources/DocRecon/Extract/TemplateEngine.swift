@@ -48,8 +48,21 @@ public enum TemplateEngine {
 
     /// The best template for a page: all `all` keywords, no `none` keyword, at least `min_any`
     /// `any` keywords; score = template score + number of `any` keywords found.
-    public static func select(_ templates: [Template], words: [Word]) -> TemplateChoice? {
+    public static func select(_ templates: [Template], page: PageWords) -> TemplateChoice? {
+        let words = page.words
         let text = normalisedText(words)
+        let lines = PageGeometry.lines(words)
+        let W = Double(max(page.width, 1)), H = Double(max(page.height, 1))
+        func regionHit(_ r: Template.RegionPattern) -> Bool {
+            guard let re = try? NSRegularExpression(pattern: r.pattern) else { return false }
+            for l in lines {
+                let ws = l.words.filter { $0.box.midX >= r.x0 * W && $0.box.midX <= r.x1 * W && $0.box.midY >= r.y0 * H && $0.box.midY <= r.y1 * H }
+                guard !ws.isEmpty else { continue }
+                let t = ws.map(\.text).joined(separator: " ")
+                if re.firstMatch(in: t, range: NSRange(location: 0, length: t.utf16.count)) != nil { return true }
+            }
+            return false
+        }
         let squashed = PageGeometry.labelKey(text)
         func has(_ k: String) -> Bool {
             text.contains(k.lowercased()) || squashed.contains(PageGeometry.labelKey(k))
@@ -58,7 +71,7 @@ public enum TemplateEngine {
         for t in templates {
             let s = t.select
             guard s.all.allSatisfy(has), !s.none.contains(where: has) else { continue }
-            let anyCount = s.any.filter(has).count
+            let anyCount = s.any.filter(has).count + s.regions.filter(regionHit).count
             guard anyCount >= s.minAny else { continue }
             let score = s.score + Double(anyCount)
             if best == nil || score > best!.score { best = TemplateChoice(template: t, score: score) }

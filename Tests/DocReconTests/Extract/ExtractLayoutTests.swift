@@ -192,7 +192,7 @@ import Testing
     @Test func cms1500Fixture() throws {
         let p = Self.cms1500()
         let ts = try ExtractFixtures.templates()
-        #expect(TemplateEngine.select(ts, words: p.words)?.template.name == "cms1500")
+        #expect(TemplateEngine.select(ts, page: p.page)?.template.name == "cms1500")
         let r = try Self.run(p, "cms1500")
         #expect(r.str("patient_name") == "NGUYEN, MAI")
         #expect(r.str("patient_dob") == "1944-08-21")

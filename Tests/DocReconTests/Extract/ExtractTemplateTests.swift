@@ -79,15 +79,15 @@ import Testing
         p.put("HEALTH INSURANCE CLAIM FORM", 100, 100)
         p.put("APPROVED BY NATIONAL UNIFORM CLAIM COMMITTEE (NUCC) 02/12", 100, 140)
         p.put("2. PATIENT'S NAME (Last Name, First Name, Middle Initial)", 100, 300)
-        #expect(TemplateEngine.select(ts, words: p.words)?.template.name == "cms1500")
+        #expect(TemplateEngine.select(ts, page: p.page)?.template.name == "cms1500")
         var q = PageBuilder()
         q.put("SUPERBILL", 100, 100)
         q.put("Patient Name: DOE, JANE", 100, 200)
         q.put("Date of Service: 01/02/2025", 100, 260)
         q.put("CPT Units Charge", 100, 400)
-        #expect(TemplateEngine.select(ts, words: q.words)?.template.name == "charge-sheet")
+        #expect(TemplateEngine.select(ts, page: q.page)?.template.name == "charge-sheet")
         var r = PageBuilder()
         r.put("Quarterly newsletter", 100, 100)
-        #expect(TemplateEngine.select(ts, words: r.words) == nil)
+        #expect(TemplateEngine.select(ts, page: r.page) == nil)
     }
 }
