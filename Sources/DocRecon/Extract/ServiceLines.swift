@@ -8,13 +8,13 @@ extension PageContext {
         var box: Box
     }
 
-    func table(_ t: Template.LineTable) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>)? {
+    func table(_ t: Template.LineTable) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
         if let r = t.region { return regionTable(t, r) }
         func colOwners(_ h: LabelHit) -> [String] {
             h.owners.filter { $0.hasPrefix("col:") }.map { String($0.dropFirst(4)) }.sorted()
         }
-        // 1. The header band: one line, or two close lines (wrapped headers), with the most columns.
-        var best: (range: ClosedRange<Int>, cols: [String: Box], score: Int)?
+        // 1. Header bands: one line, or two close lines (wrapped headers), best first.
+        var bands: [(range: ClosedRange<Int>, cols: [String: Box], score: Int)] = []
         for li in lines.indices {
             for k in 0...1 where li + k < lines.count {
                 if k == 1 {
@@ -28,18 +28,35 @@ extension PageContext {
                     guard let c = owners.first(where: { cols[$0] == nil }) ?? owners.first else { continue }
                     cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
                 }
-                let score = cols.count
-                if score >= t.minColumns, cols.keys.contains(where: { c in t.columns.contains { $0.name == c && $0.required } }),
-                   best == nil || score > best!.score {
-                    best = (range, cols, score)
-                }
+                if cols.count >= t.minColumns { bands.append((range, cols, cols.count)) }
             }
         }
-        guard let header = best else { return nil }
+        bands.sort { ($0.score, -$0.range.lowerBound) > ($1.score, -$1.range.lowerBound) }
+        let required = t.columns.first(where: \.required)!
+        for header in bands.prefix(6) {
+            guard var bounds = columnBounds(header.range, header.cols, colOwners: colOwners) else { continue }
+            if !bounds.contains(where: { $0.0 == required.name }) {
+                // The code header was misread: the code column is the one whose cells hold codes.
+                var best: (Int, Int)? = nil
+                for (i, b) in bounds.enumerated() where b.0 == nil {
+                    var n = 0
+                    for li in (header.range.upperBound + 1)..<min(lines.count, header.range.upperBound + 1 + t.maxRows) {
+                        n += lines[li].words.filter { $0.box.midX >= b.1 && $0.box.midX < b.2 && ValueReader.codeCandidate($0.text) }.count
+                    }
+                    if n > 0, best == nil || n > best!.1 { best = (i, n) }
+                }
+                guard let (i, _) = best else { continue }
+                bounds[i].0 = required.name
+            }
+            return rows(t, header: header.range, bounds: bounds, required: required)
+        }
+        return nil
+    }
 
-        // 2. Columns: the template's headers plus the other header words, clustered.
-        var entries = header.cols.map { HeaderEntry(column: $0.key, box: $0.value) }
-        for li in header.range {
+    /// Column x-ranges from the template's headers and the other header words, clustered.
+    func columnBounds(_ range: ClosedRange<Int>, _ cols: [String: Box], colOwners: (LabelHit) -> [String]) -> [(String?, Double, Double)]? {
+        var entries = cols.map { HeaderEntry(column: $0.key, box: $0.value) }
+        for li in range {
             let line = lines[li]
             var cluster: Box?
             func flush() {
@@ -62,21 +79,24 @@ extension PageContext {
         entries.sort { $0.box.x0 < $1.box.x0 }
         var bounds: [(String?, Double, Double)] = []
         for (i, e) in entries.enumerated() {
-            let lo = i == 0 ? -Double.infinity : (Double(entries[i - 1].box.x1) + Double(e.box.x0)) / 2
+            let lo = i == 0 ? Double(e.box.x0) - 3 * lines[range.lowerBound].height : (Double(entries[i - 1].box.x1) + Double(e.box.x0)) / 2
             let hi = i == entries.count - 1 ? Double.infinity : (Double(e.box.x1) + Double(entries[i + 1].box.x0)) / 2
             bounds.append((e.column, lo, hi))
         }
+        return bounds
+    }
+
+    func rows(_ t: Template.LineTable, header: ClosedRange<Int>, bounds: [(String?, Double, Double)],
+              required: Template.Column) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
         func columnOf(_ w: Word) -> String? {
             bounds.first { w.box.midX >= $0.1 && w.box.midX < $0.2 }?.0
         }
-
-        // 3. Rows.
-        let required = t.columns.first(where: \.required)!
+        // Rows.
         var rows: [[ExtractedValue]] = []
-        var lastY = Double(lines[header.range.upperBound].box.y1)
-        var end = header.range.upperBound
-        let unit = lines[header.range.lowerBound].height
-        for li in (header.range.upperBound + 1)..<lines.count {
+        var lastY = Double(lines[header.upperBound].box.y1)
+        var end = header.upperBound
+        let unit = lines[header.lowerBound].height
+        for li in (header.upperBound + 1)..<lines.count {
             let line = lines[li]
             if Double(line.box.y0) - lastY > t.maxGap * unit { break }
             let lineHits = hits.filter { $0.lineIndex == li }
@@ -96,11 +116,11 @@ extension PageContext {
                 if rows.count >= t.maxRows { break }
             }
         }
-        return (rows, header.range.lowerBound...end)
+        return (rows, header.lowerBound...end, bounds.first?.1 ?? 0)
     }
 
     /// A table at a fixed place (a form's box 24): rows by y inside the region, columns by x.
-    func regionTable(_ t: Template.LineTable, _ r: (x0: Double, y0: Double, x1: Double, y1: Double)) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>)? {
+    func regionTable(_ t: Template.LineTable, _ r: (x0: Double, y0: Double, x1: Double, y1: Double)) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
         let required = t.columns.first(where: \.required)!
         var rows: [[ExtractedValue]] = []
         var first: Int?, last = 0
@@ -124,7 +144,7 @@ extension PageContext {
             }
         }
         guard let f = first else { return nil }
-        return (rows, f...last)
+        return (rows, f...last, r.x0 * W)
     }
 
     func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {

@@ -94,20 +94,19 @@ public enum TemplateEngine {
         }
         t.stopLabels.forEach { index.add($0, owner: "#stop") }
         let hits = index.find(in: lines)
-        let ctx = PageContext(page: page, lines: lines, hits: hits, template: t, today: today)
+        var ctx = PageContext(page: page, lines: lines, hits: hits, template: t, today: today)
 
         var rows: [[ExtractedValue]] = []
-        var tableBand: ClosedRange<Int>? = nil
         if let table = t.lines, let found = ctx.table(table) {
             rows = found.rows
-            tableBand = found.lineRange
+            ctx.tableZone = (found.lineRange, found.x0)
         }
         var fields: [ExtractedValue] = []
         for f in t.fields {
             var got: ExtractedValue?
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
-                guard let v = ctx.find(f, finder, rule: rule, rows: rows, excludeLines: tableBand) else { continue }
+                guard let v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
                 if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
                 if got!.status != .needsReview { break }
             }
@@ -128,6 +127,13 @@ struct PageContext {
     let hits: [LabelHit]
     let template: Template
     let today: CalendarDate
+    /// The service-line table's lines and left edge: field values never come from inside it.
+    var tableZone: (lines: ClosedRange<Int>, x0: Double)?
+
+    func inTable(_ li: Int, _ b: Box) -> Bool {
+        guard let z = tableZone else { return false }
+        return z.lines.contains(li) && b.midX >= z.x0
+    }
 
     var W: Double { Double(max(page.width, 1)) }
     var H: Double { Double(max(page.height, 1)) }
@@ -150,6 +156,7 @@ struct PageContext {
         for wi in (hit.last + 1)..<line.words.count {
             if isLabelWord(hit.lineIndex, wi) { break }
             let w = line.words[wi]
+            if inTable(hit.lineIndex, w.box) { break }
             if w.text == ":" && out.isEmpty { continue }
             let gap = Double(w.x0 - lastX1)
             if out.isEmpty {
@@ -185,7 +192,7 @@ struct PageContext {
             var ws: [Word] = []
             var startsWithLabel = false
             var onlySubLabels = true
-            for (wi, w) in line.words.enumerated() where w.box.midX >= x0 && w.box.midX <= x1 {
+            for (wi, w) in line.words.enumerated() where w.box.midX >= x0 && w.box.midX <= x1 && !inTable(li, w.box) {
                 if let h = hits.first(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) }) {
                     if ws.isEmpty && h.owners != ["#stop"] { startsWithLabel = true; onlySubLabels = false; break }
                     if !ws.isEmpty { break }
@@ -205,12 +212,16 @@ struct PageContext {
 
     // MARK: finders
 
-    func find(_ f: Template.FieldRule, _ finder: Template.Finder, rule: String, rows: [[ExtractedValue]],
-              excludeLines: ClosedRange<Int>?) -> ExtractedValue? {
+    func find(_ f: Template.FieldRule, _ finder: Template.Finder, rule: String, rows: [[ExtractedValue]]) -> ExtractedValue? {
         switch finder {
         case .anchor(let a):
             var fallback: ExtractedValue?
-            let mine = hits.filter { $0.owners.contains(f.name) && !(excludeLines?.contains($0.lineIndex) ?? false) }
+            // Exact readings and labels ending in a colon first; then reading order.
+            let mine = hits.filter { $0.owners.contains(f.name) && !inTable($0.lineIndex, $0.box) }
+                .enumerated().sorted { a, b in
+                    let ra = (a.element.exact ? 2 : 0) + (a.element.colon ? 1 : 0), rb = (b.element.exact ? 2 : 0) + (b.element.colon ? 1 : 0)
+                    return ra != rb ? ra > rb : a.offset < b.offset
+                }.map(\.element)
             for hit in mine {
                 for d in a.directions {
                     let candidates: [[Word]]
@@ -298,6 +309,14 @@ struct PageContext {
 
 /// Turns the words found for a field into a value, consuming only as many words as the type needs.
 public enum ValueReader {
+    /// A word that reads as a procedure code, as it is or after one look-alike repair.
+    static func codeCandidate(_ text: String) -> Bool {
+        var t = text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:'\"|"))
+        if let dash = t.firstIndex(of: "-") { t = String(t[..<dash]) }
+        guard t.count == 5 else { return false }
+        return FieldValues.evaluate(t, type: .code).value != nil
+    }
+
     static func box(_ ws: ArraySlice<Word>) -> Box? {
         guard let f = ws.first else { return nil }
         return ws.dropFirst().reduce(f.box) { $0.union($1.box) }

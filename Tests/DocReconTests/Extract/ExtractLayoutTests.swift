@@ -145,47 +145,31 @@ import Testing
         #expect(r.cell(0, "code")?.raw == "9921S")
     }
 
-    /// A CMS-1500 laid out like the printed form: box labels in the top-left of each box,
-    /// values below; box 24 with shaded supplemental rows above each service.
+    /// A CMS-1500 as a scan of the printed form reads: the form's drop-out ink labels are gone,
+    /// the values sit at the standard box positions (300 dpi letter page); box 24 has shaded
+    /// supplemental rows (NDC, a G2 qualifier and a non-NPI id) above each service.
     static func cms1500() -> PageBuilder {
         var p = PageBuilder()
-        p.charWidth = 14; p.wordHeight = 24
-        p.put("HEALTH INSURANCE CLAIM FORM", 100, 80)
-        p.put("APPROVED BY NATIONAL UNIFORM CLAIM COMMITTEE (NUCC) 02/12", 100, 115)
-        p.put("PICA", 2200, 115)
-        p.put("1a. INSURED'S I.D. NUMBER", 1500, 200)
-        p.put("W123456789", 1500, 235)
-        p.put("2. PATIENT'S NAME (Last Name, First Name, Middle Initial)", 100, 300)
-        p.put("3. PATIENT'S BIRTH DATE", 900, 300); p.put("SEX", 1250, 300)
-        p.put("4. INSURED'S NAME (Last Name, First Name, Middle Initial)", 1500, 300)
-        p.put("MM DD YY", 920, 330)
-        p.put("NGUYEN, MAI", 100, 360); p.put("08 21 44", 920, 360); p.put("F X", 1260, 360)
-        p.put("NGUYEN, MAI", 1500, 360)
-        p.put("21. DIAGNOSIS OR NATURE OF ILLNESS OR INJURY Relate A-L to service line below (24E)", 100, 1400)
-        p.put("ICD Ind. 0", 1300, 1400)
-        p.put("22. RESUBMISSION CODE", 1700, 1400)
-        p.put("A. I10", 120, 1440); p.put("B. E119", 500, 1440); p.put("C. N183", 900, 1440)
-        p.put("23. PRIOR AUTHORIZATION NUMBER", 1700, 1480)
-        p.put("24. A. DATE(S) OF SERVICE", 100, 1560); p.put("B. PLACE OF SERVICE", 560, 1560); p.put("C. EMG", 760, 1560)
-        p.put("D. PROCEDURES, SERVICES, OR SUPPLIES", 880, 1560); p.put("E. DIAGNOSIS POINTER", 1400, 1560)
-        p.put("F. $ CHARGES", 1650, 1560); p.put("G. DAYS OR UNITS", 1900, 1560); p.put("J. RENDERING PROVIDER ID. #", 2150, 1560)
-        p.put("From MM DD YY To MM DD YY", 100, 1595); p.put("CPT/HCPCS", 880, 1595); p.put("MODIFIER", 1080, 1595)
+        p.put("X", 176, 353); p.put("W123456789", 1595, 353)
+        p.put("NGUYEN, MAI", 168, 457); p.put("08 21 1944", 1003, 461); p.put("X", 1409, 462); p.put("SAME", 1595, 457)
+        p.put("12 ELM ST", 170, 557); p.put("SPRINGFIELD", 169, 657); p.put("IL", 827, 657)
+        p.put("I10", 211, 1499); p.put("E119", 560, 1499); p.put("N183", 915, 1499)
         // line 1: shaded supplemental half, then the service
-        p.put("N4 00002143380", 100, 1650); p.put("ZZ", 2100, 1650)
-        p.put("10 28 26 10 28 26", 100, 1690); p.put("31", 600, 1690); p.put("99309", 880, 1690); p.put("25", 1080, 1690)
-        p.put("AB", 1420, 1690); p.put("212 40", 1680, 1690); p.put("1", 1950, 1690); p.put("1234567893", 2150, 1690)
+        p.put("N400409123401", 149, 1778); p.put("G2", 1878, 1778); p.put("887550649", 1978, 1778)
+        p.put("1", 82, 1828); p.put("10 28 26", 145, 1828); p.put("10 28 26", 387, 1828); p.put("31", 633, 1828)
+        p.put("99309", 795, 1828); p.put("25", 977, 1828); p.put("AB", 1276, 1828); p.put("212", 1528, 1828); p.put("40", 1625, 1828)
+        p.put("1", 1757, 1828); p.put("1234567893", 1979, 1828)
         // line 2
-        p.put("10 29 26 10 29 26", 100, 1790); p.put("31", 600, 1790); p.put("99308", 880, 1790)
-        p.put("A", 1420, 1790); p.put("1524 58", 1660, 1790); p.put("2", 1950, 1790); p.put("1234567893", 2150, 1790)
-        p.put("25. FEDERAL TAX I.D. NUMBER", 100, 2300); p.put("26. PATIENT'S ACCOUNT NO.", 700, 2300)
-        p.put("27. ACCEPT ASSIGNMENT?", 1100, 2300); p.put("28. TOTAL CHARGE", 1500, 2300); p.put("29. AMOUNT PAID", 1800, 2300)
-        p.put("12-3456789", 100, 2340); p.put("AC-120034", 700, 2340); p.put("X YES", 1100, 2340); p.put("$ 1736 98", 1500, 2340)
-        p.put("31. SIGNATURE OF PHYSICIAN OR SUPPLIER INCLUDING DEGREES OR CREDENTIALS", 100, 2420)
-        p.put("32. SERVICE FACILITY LOCATION INFORMATION", 1150, 2420)
-        p.put("33. BILLING PROVIDER INFO & PH #", 1850, 2420)
-        p.put("KIM, JOON MD", 100, 2460); p.put("Lakeside Nursing Center", 1150, 2460); p.put("Lakeside Medical Group", 1850, 2460)
-        p.put("100 Shore Rd", 1150, 2495)
-        p.put("a. 1679576722", 1150, 2560); p.put("a. 1234567893", 1850, 2560)
+        p.put("G2", 1878, 1878); p.put("887550649", 1978, 1878)
+        p.put("2", 82, 1928); p.put("10 29 26", 145, 1928); p.put("10 29 26", 387, 1928); p.put("31", 633, 1928)
+        p.put("99308", 795, 1928); p.put("A", 1276, 1928); p.put("1524", 1510, 1928); p.put("58", 1625, 1928)
+        p.put("2", 1755, 1928); p.put("1234567893", 1979, 1928)
+        p.put("12-3456789", 170, 2424); p.put("AC-120034", 828, 2424); p.put("X YES", 1301, 2424)
+        p.put("$", 1618, 2424); p.put("1736", 1790, 2424); p.put("98", 1891, 2424)
+        p.put("Lakeside Nursing Center", 828, 2532); p.put("Lakeside Medical Group", 1637, 2532)
+        p.put("KIM, JOON MD", 162, 2574); p.put("100 Shore Rd", 828, 2574); p.put("9 Lake Ave", 1637, 2574)
+        p.put("10 30 26", 578, 2624)
+        p.put("1679576722", 847, 2686); p.put("1245319599", 1654, 2686)
         return p
     }
 
