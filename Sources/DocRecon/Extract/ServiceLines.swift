@@ -69,9 +69,12 @@ extension PageContext {
                 cluster = nil
             }
             for (wi, w) in line.words.enumerated() {
-                if hits.contains(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) && !colOwners($0).isEmpty }) {
+                // Column labels are placed already; other labels (a field's, beside the table) are no header.
+                if hits.contains(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) }) {
                     flush(); continue
                 }
+                // Marks that are not words (rulings read as | or *) make no column.
+                if ValueReader.cleanToken(w.text).count < 2 && !w.text.contains(where: \.isLetter) { continue }
                 if let c = cluster, Double(w.x0 - c.x1) <= 1.0 * line.height { cluster = c.union(w.box) } else { flush(); cluster = w.box }
             }
             flush()
@@ -148,7 +151,11 @@ extension PageContext {
     }
 
     func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {
-        var codeWords = cells[required.name] ?? []
+        var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
+            var w = w
+            w.text = ValueReader.cleanToken(w.text)
+            return w.text.isEmpty ? nil : w
+        }
         var extraMods: [Word] = []
         // `99213-25` or `99213 25` in the code cell: the rest are modifiers.
         if let first = codeWords.first, first.text.contains("-") {

@@ -309,9 +309,18 @@ struct PageContext {
 
 /// Turns the words found for a field into a value, consuming only as many words as the type needs.
 public enum ValueReader {
+    static let noise = CharacterSet(charactersIn: "[]{}()|'\"‘’“”*_~`«»°")
+
+    /// A word without the marks OCR adds around values (rulings, quotes, a trailing period).
+    public static func cleanToken(_ t: String) -> String {
+        var s = t.trimmingCharacters(in: noise)
+        while let l = s.last, l == "." || l == "," || l == ";" || l == ":" { s.removeLast() }
+        return s.trimmingCharacters(in: noise)
+    }
+
     /// A word that reads as a procedure code, as it is or after one look-alike repair.
     static func codeCandidate(_ text: String) -> Bool {
-        var t = text.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:'\"|"))
+        var t = cleanToken(text)
         if let dash = t.firstIndex(of: "-") { t = String(t[..<dash]) }
         guard t.count == 5 else { return false }
         return FieldValues.evaluate(t, type: .code).value != nil
@@ -327,6 +336,14 @@ public enum ValueReader {
     public static func read(name: String, type: FieldType, words ws: [Word], formats: [String] = [], birth: Bool = false,
                             page: Int, rule: String, reviewConfidence: Double, today: CalendarDate) -> ExtractedValue? {
         var ws = ws.filter { !["|", ":", "$"].contains($0.text) || type == .money && $0.text == "$" }
+        if type != .name && type != .text {
+            // OCR punctuation around typed values: rulings read as | [ ], quotes, stray marks.
+            ws = ws.compactMap { w in
+                var w = w
+                w.text = cleanToken(w.text)
+                return w.text.isEmpty ? nil : w
+            }
+        }
         while let f = ws.first, f.text == ":" || f.text == "#" || f.text == "-" { ws.removeFirst() }
         guard !ws.isEmpty else { return nil }
         func make(_ slice: ArraySlice<Word>, _ outcome: ParseOutcome, raw: String? = nil) -> ExtractedValue {
@@ -417,10 +434,12 @@ public enum ValueReader {
     static func splitTokens(_ ws: [Word]) -> [(String, Word)] {
         var out: [(String, Word)] = []
         for w in ws {
-            var t = w.text.replacingOccurrences(of: "(", with: " ").replacingOccurrences(of: ")", with: " ")
+            // `L89,152`: a comma read for the dot inside a code.
+            var t = w.text.replacingOccurrences(of: "^([A-Za-z0-9][0-9][A-Za-z0-9]),([A-Za-z0-9]{1,4})$", with: "$1.$2", options: .regularExpression)
+            t = t.replacingOccurrences(of: "(", with: " ").replacingOccurrences(of: ")", with: " ")
             for sep in [",", ";", "|"] { t = t.replacingOccurrences(of: sep, with: " ") }
             for p in t.split(separator: " ") {
-                var s = String(p)
+                var s = cleanToken(String(p))
                 // List enumerators: `A.`, `1.`, `A)` before the code, or glued to it (`A.I10`).
                 if let r = s.range(of: "^([A-La-l]|[0-9]{1,2})[.)](?=.)", options: .regularExpression), s.count > 3 {
                     let rest = String(s[r.upperBound...])
@@ -450,7 +469,7 @@ public enum ValueReader {
                 used.append(w); raws.append(tok)
                 if let v = o.value, case .string(let c) = v {
                     if !codes.contains(c) { codes.append(c) }
-                    if status == .ok { status = .repaired }
+                    if w.confidence < reviewConfidence { status = .needsReview } else if status == .ok { status = .repaired }
                     problems.append(o.problem ?? "")
                 } else {
                     status = .needsReview
