@@ -1,0 +1,104 @@
+import CTesseract
+import Foundation
+
+/// An 8-bit gray raster (0 black, 255 white), row-major, plus the scan effects the degraded
+/// samples need. Writing to PNG/JPEG/TIFF goes through Leptonica; no pointer leaves this file.
+public struct GrayImage: Sendable {
+    public var width: Int
+    public var height: Int
+    public var pixels: [UInt8]
+
+    /// A 3×3 binomial blur (1-2-1 in each direction): the softness of a cheap scanner.
+    public mutating func blur() {
+        let w = width, h = height
+        var tmp = pixels
+        pixels.withUnsafeBufferPointer { src in
+            tmp.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    let r = y * w
+                    for x in 1..<(w - 1) {
+                        let a = Int(src[r + x - 1]), b = Int(src[r + x]), c = Int(src[r + x + 1])
+                        let v: Int = (a + 2 * b + c + 2) / 4
+                        dst[r + x] = UInt8(v)
+                    }
+                }
+            }
+        }
+        var out = tmp
+        tmp.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 1..<(h - 1) {
+                    for x in 0..<w {
+                        let i = y * w + x
+                        let a = Int(src[i - w]), b = Int(src[i]), c = Int(src[i + w])
+                        let v: Int = (a + 2 * b + c + 2) / 4
+                        dst[i] = UInt8(v)
+                    }
+                }
+            }
+        }
+        pixels = out
+    }
+
+    /// Sparse speckle: `count` small dark dots (1-3 px) and a few light pinholes in the ink.
+    /// Kept sparse so the page still compresses well.
+    public mutating func speckle(count: Int, using rng: inout SeededRandom) {
+        for _ in 0..<count {
+            let cx = rng.int(0...(width - 1)), cy = rng.int(0...(height - 1))
+            let r = rng.int(0...1)
+            let dark = rng.chance(0.85)
+            let value = UInt8(dark ? rng.int(20...110) : 255)
+            for y in max(0, cy - r)...min(height - 1, cy + r) {
+                for x in max(0, cx - r)...min(width - 1, cx + r) {
+                    pixels[y * width + x] = value
+                }
+            }
+        }
+    }
+
+    /// Lifts pure white to a light paper gray and darkens ink a little (threshold-friendly, still sparse).
+    public mutating func paperTone(_ paper: UInt8) {
+        for i in pixels.indices where pixels[i] > paper { pixels[i] = paper }
+    }
+
+    public enum FileFormat { case png, jpeg, tiff }
+
+    /// Writes one image (or, for TIFF, several pages) with `dpi` recorded in the file.
+    public static func write(_ images: [GrayImage], to path: String, format: FileFormat, dpi: Int) throws {
+        guard !images.isEmpty else { throw SampleError.render("no image to write") }
+        if format != .tiff && images.count != 1 { throw SampleError.render("only TIFF holds several pages") }
+        try? FileManager.default.removeItem(atPath: path)
+        for (i, image) in images.enumerated() {
+            guard let made = image.makePix(dpi: dpi) else {
+                throw SampleError.render("leptonica: cannot allocate a \(image.width)x\(image.height) image")
+            }
+            var pix: UnsafeMutablePointer<PIX>? = made
+            defer { pixDestroy(&pix) }
+            let rc: Int32
+            switch format {
+            case .png: rc = pixWrite(path, pix, Int32(IFF_PNG))
+            case .jpeg: rc = pixWriteJpeg(path, pix, 85, 0)
+            case .tiff: rc = pixWriteTiff(path, pix, Int32(IFF_TIFF_ZIP), i == 0 ? "w" : "a")
+            }
+            guard rc == 0 else { throw SampleError.render("leptonica could not write \(path)") }
+        }
+    }
+
+    /// A new 8-bpp PIX holding these pixels (caller destroys it).
+    private func makePix(dpi: Int) -> UnsafeMutablePointer<PIX>? {
+        guard let pix = pixCreate(Int32(width), Int32(height), 8) else { return nil }
+        pixSetResolution(pix, Int32(dpi), Int32(dpi))
+        let wpl = Int(pixGetWpl(pix))
+        let words = pixGetData(pix)!
+        pixels.withUnsafeBufferPointer { src in
+            for y in 0..<height {
+                let row = UnsafeMutableRawPointer(words + y * wpl).assumingMemoryBound(to: UInt8.self)
+                for x in 0..<width {
+                    // Leptonica packs pixels big-endian inside 32-bit words: byte x sits at x ^ 3.
+                    row[x ^ 3] = src[y * width + x]
+                }
+            }
+        }
+        return pix
+    }
+}
