@@ -84,6 +84,34 @@ public struct GrayImage: Sendable {
         }
     }
 
+    /// Reads an image file (any format Leptonica reads; `page` selects a TIFF page) as 8-bit gray.
+    public static func read(path: String, page: Int = 0) throws -> GrayImage {
+        let raw: UnsafeMutablePointer<PIX>? = page == 0 ? pixRead(path) : pixReadTiff(path, Int32(page))
+        guard raw != nil else { throw SampleError.render("leptonica cannot read \(path) page \(page + 1)") }
+        var src = raw
+        defer { pixDestroy(&src) }
+        var gray: UnsafeMutablePointer<PIX>? = pixConvertTo8(src, 0)
+        guard let g = gray else { throw SampleError.render("\(path): cannot convert to 8-bit gray") }
+        defer { pixDestroy(&gray) }
+        let w = Int(pixGetWidth(g)), h = Int(pixGetHeight(g)), wpl = Int(pixGetWpl(g))
+        let words = pixGetData(g)!
+        var out = [UInt8](repeating: 255, count: w * h)
+        for y in 0..<h {
+            let row = UnsafeMutableRawPointer(words + y * wpl).assumingMemoryBound(to: UInt8.self)
+            for x in 0..<w { out[y * w + x] = row[x ^ 3] }
+        }
+        return GrayImage(width: w, height: h, pixels: out)
+    }
+
+    /// The darkest pixel value inside `[x0, y0, x1, y1)` (clipped to the image); 255 when empty.
+    public func darkest(_ box: [Int]) -> UInt8 {
+        var m: UInt8 = 255
+        let x0 = max(0, box[0]), y0 = max(0, box[1]), x1 = min(width, box[2]), y1 = min(height, box[3])
+        guard x0 < x1, y0 < y1 else { return 255 }
+        for y in y0..<y1 { for x in x0..<x1 { m = min(m, pixels[y * width + x]) } }
+        return m
+    }
+
     /// A new 8-bpp PIX holding these pixels (caller destroys it).
     private func makePix(dpi: Int) -> UnsafeMutablePointer<PIX>? {
         guard let pix = pixCreate(Int32(width), Int32(height), 8) else { return nil }
