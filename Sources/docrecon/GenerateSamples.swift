@@ -13,7 +13,7 @@ struct GenerateSamples: AsyncParsableCommand {
     @Option(name: .long, help: "Seed: the same seed gives the same records and truth.") var seed: UInt64 = 1
     @Option(name: .long, help: "Documents per variant (default 6).") var count = 6
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Layouts to cycle through: superbill, encounter-form, cms1500 (default all).")
+            help: "Layouts to cycle through: superbill, encounter-form, cms1500, charge-ticket (default all).")
     var layout: [String] = []
     @Option(name: .long, parsing: .upToNextOption,
             help: "Only these variants: clean, degraded, born-digital (default: the standard set).")
@@ -30,7 +30,7 @@ struct GenerateSamples: AsyncParsableCommand {
             }
             let layouts = try (layout.isEmpty ? SampleLayout.allCases.map(\.rawValue) : layout).map { name in
                 guard let l = SampleLayout(rawValue: name) else {
-                    throw CLIError.failure("unknown layout '\(name)' (superbill, encounter-form, cms1500)")
+                    throw CLIError.failure("unknown layout '\(name)' (\(SampleLayout.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 return l
             }

@@ -170,7 +170,7 @@ import Testing
             for rec in truth.records { Self.checkCanonical(rec, type: truth.document.type) }
             #expect(truth.pages.count == truth.records.count && truth.pages.allSatisfy { !$0.words.isEmpty })
         }
-        #expect(layouts.isSuperset(of: ["superbill", "encounter-form", "cms1500"]))
+        #expect(layouts.isSuperset(of: Set(SampleLayout.allCases.map(\.rawValue))))
         #expect(variants == ["clean", "degraded", "born-digital"])
         let bytes = try files.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent($1).path)[.size] as! Int) }
         #expect(bytes <= 5_000_000)

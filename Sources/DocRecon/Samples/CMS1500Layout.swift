@@ -6,12 +6,13 @@ import Foundation
 /// Boxes filled: 1a, 2, 3, 5, 21 (A-L), 24A-24J (up to 6 lines; shaded upper halves carry an NDC
 /// or a qualifier and a non-NPI id), 25, 26, 28, 31, 32, 32a, 33, 33a.
 enum CMS1500Layout {
-    static let formGray = 0.45
     static let capSize = 5.2
 
     static func draw(_ r: SampleRecord, on s: Sketch, using rng: inout SeededRandom) -> PrintedRecord {
         var printed = PrintedRecord()
         let L = 30.0, R = 582.0
+        // The form's own ink: a drop-out colour scanned to gray comes out light.
+        let formGray = rng.double(0.5, 0.7)
         // Where the printer put the data relative to the form.
         let ox = rng.double(-3, 3), oy = rng.double(-2.5, 2.5)
         let dsize = rng.double(9, 10)
@@ -140,10 +141,15 @@ enum CMS1500Layout {
         cap("I. ID.", cx[18] + 2, y + 14, size: 4.2); cap("QUAL.", cx[18] + 2, y + 20, size: 4.2)
         cap("J. RENDERING", cx[19] + 6, y + 14); cap("PROVIDER ID. #", cx[19] + 6, y + 20)
         hline(L, R, y + headH, 0.7)
-        for c in cx.dropFirst().dropLast() {
-            // The shaded upper halves run across 24A-24H undivided; 24I and 24J are divided full height.
-            if c == cx[18] || c == cx[19] { vline(c, y + headH, y + headH + lineH * 6); continue }
-            for i in 0..<6 { vline(c, y + headH + Double(i) * lineH + lineH / 2, y + headH + Double(i + 1) * lineH) }
+        // Major columns are divided by lines in the lower halves (24I/24J full height); the parts
+        // of one field (MM|DD|YY, the four modifiers, dollars|cents) only by short ticks.
+        let ticks: Set<Int> = [1, 2, 4, 5, 10, 11, 12, 15]
+        for (k, c) in cx.enumerated() where k > 0 && k < cx.count - 1 {
+            if k == 18 || k == 19 { vline(c, y + headH, y + headH + lineH * 6); continue }
+            for i in 0..<6 {
+                let bottom = y + headH + Double(i + 1) * lineH
+                vline(c, ticks.contains(k) ? bottom - 3.5 : bottom - lineH / 2, bottom)
+            }
         }
         let firstLineTop = y + headH
         let npiShadedID: String = rng.chance(0.5) ? r.taxonomy : String(rng.int(10_000_000...999_999_999))
@@ -155,7 +161,7 @@ enum CMS1500Layout {
             hline(L, R, top + lineH / 2, 0.3)
             hline(L, R, top + lineH, 0.6)
             cap("NPI", cx[18] + 5, top + lineH - 4)
-            cap("\(i + 1)", L - 6, top + lineH - 4, size: 7)
+            cap("\(i + 1)", L - 11, top + lineH - 4, size: 7)
             guard i < r.lines.count else { continue }
             let l = r.lines[i]
             let upper = top + lineH / 2 - 3, lower = top + lineH - 3

@@ -112,17 +112,22 @@ enum SuperbillLayout {
         let size = rng.double(9.5, 11)
         let boldLabels = rng.chance(0.5), boldValues = !boldLabels && rng.chance(0.4)
         let lineStep = size * rng.double(1.75, 2.2)
-        let twoColumns = rng.chance(0.65)
+        let wantTwo = rng.chance(0.65)
         let tabbed = rng.chance(0.5)
-        var colX = twoColumns ? [margin, margin + (right - margin) * rng.double(0.5, 0.56)] : [margin]
-        let perColumn = twoColumns ? (items.count + 1) / 2 : items.count
-        if twoColumns {
-            // Keep the second column's longest label + value inside the right margin.
-            let second = items[perColumn...]
-            let need = second.map { s.width($0.label, size: size, bold: boldLabels) }.max()! + 10
-                + second.map { s.width($0.value, size: size, bold: boldValues) }.max()! + s.width(" ", size: size) * 2.5
-            colX[1] = min(colX[1], right - need)
+        let split = rng.double(0.5, 0.56)
+        // Two columns only when both fit side by side (random draws above do not depend on
+        // measured widths, so the truth stays the same whatever the font metrics).
+        let half = (items.count + 1) / 2
+        func need(_ part: ArraySlice<(label: String, value: String)>) -> Double {
+            part.map { s.width($0.label, size: size, bold: boldLabels) }.max()! + 10
+                + part.map { s.width($0.value, size: size, bold: boldValues) }.max()! + s.width(" ", size: size) * 2.5
         }
+        let twoColumns = wantTwo && need(items[..<half]) + 24 + need(items[half...]) <= right - margin
+        var colX = [margin, margin]
+        if twoColumns {
+            colX[1] = max(margin + need(items[..<half]) + 24, min(margin + (right - margin) * split, right - need(items[half...])))
+        }
+        let perColumn = twoColumns ? half : items.count
         var columnY = [y, y]
         for (i, item) in items.enumerated() {
             let col = twoColumns ? (i < perColumn ? 0 : 1) : 0
@@ -239,17 +244,29 @@ enum EncounterFormLayout {
             rowUsed += need
         }
         let valueBold = rng.chance(0.3)
+        // 0: boxed cells; 1: no boxes, the value on an underline with its label above;
+        // 2: boxed cells whose label sits in a shaded strip.
+        let cellStyle = rng.pick([0, 0, 1, 2])
+        let rowGap = cellStyle == 1 ? rng.double(4, 10) : 0
         for row in rows where !row.isEmpty {
             let used = row.reduce(0) { $0 + $1.need }
             var x = margin
             for cell in row {
                 let w = cell.need + (width - used) * cell.need / used
-                s.rect(x, y, w, cellH, width: 0.7)
+                switch cellStyle {
+                case 1:
+                    s.line(x + 2, y + cellH - 2, x + w - 10, y + cellH - 2, width: 0.6)
+                case 2:
+                    s.fill(x, y, w, labelSize + 5, gray: 0.88)
+                    s.rect(x, y, w, cellH, width: 0.7)
+                default:
+                    s.rect(x, y, w, cellH, width: 0.7)
+                }
                 s.text(cell.label, x: x + 4, y: y + labelSize + 3, size: labelSize, gray: 0.15)
                 s.text(cell.value, x: x + 6, y: y + cellH - 6, size: valueSize, bold: valueBold)
                 x += w
             }
-            y += cellH
+            y += cellH + rowGap
         }
         y += rng.double(12, 22)
 

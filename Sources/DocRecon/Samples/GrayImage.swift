@@ -56,9 +56,13 @@ public struct GrayImage: Sendable {
         }
     }
 
-    /// Lifts pure white to a light paper gray and darkens ink a little (threshold-friendly, still sparse).
-    public mutating func paperTone(_ paper: UInt8) {
-        for i in pixels.indices where pixels[i] > paper { pixels[i] = paper }
+    /// Faded toner and off-white paper: maps black to `ink` and white to `paper`, linearly.
+    /// The page stays flat (no noise added), so it still compresses well.
+    public mutating func tone(ink: UInt8, paper: UInt8) {
+        let lo = Int(ink), span = Int(paper) - Int(ink)
+        var lut = [UInt8](repeating: 0, count: 256)
+        for v in 0..<256 { lut[v] = UInt8(lo + span * v / 255) }
+        for i in pixels.indices { pixels[i] = lut[Int(pixels[i])] }
     }
 
     public enum FileFormat { case png, jpeg, tiff }
@@ -77,7 +81,7 @@ public struct GrayImage: Sendable {
             let rc: Int32
             switch format {
             case .png: rc = pixWrite(path, pix, Int32(IFF_PNG))
-            case .jpeg: rc = pixWriteJpeg(path, pix, 85, 0)
+            case .jpeg: rc = pixWriteJpeg(path, pix, 75, 0)
             case .tiff: rc = pixWriteTiff(path, pix, Int32(IFF_TIFF_ZIP), i == 0 ? "w" : "a")
             }
             guard rc == 0 else { throw SampleError.render("leptonica could not write \(path)") }

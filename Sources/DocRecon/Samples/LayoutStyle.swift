@@ -90,6 +90,7 @@ public enum SampleLayout: String, CaseIterable, Sendable {
     case superbill
     case encounterForm = "encounter-form"
     case cms1500
+    case chargeTicket = "charge-ticket"
 
     var documentType: String { self == .cms1500 ? "cms1500" : "charge_sheet" }
 
@@ -97,6 +98,7 @@ public enum SampleLayout: String, CaseIterable, Sendable {
         switch self {
         case .superbill: return SuperbillLayout.draw(r, on: s, using: &rng)
         case .encounterForm: return EncounterFormLayout.draw(r, on: s, using: &rng)
+        case .chargeTicket: return ChargeTicketLayout.draw(r, on: s, using: &rng)
         case .cms1500: return CMS1500Layout.draw(r, on: s, using: &rng)
         }
     }
@@ -104,7 +106,10 @@ public enum SampleLayout: String, CaseIterable, Sendable {
 
 /// One column of a service-line table.
 struct TableColumn {
-    enum Kind { case date, code, modifier, pointer, units, charge }
+    enum Kind: Equatable { case date, code, modifier, pointer, units, charge
+        /// One modifier slot of a table that gives each modifier its own column (0-based).
+        case modifierSlot(Int)
+    }
     var kind: Kind
     var header: String
     var align: Sketch.Align
@@ -117,6 +122,7 @@ extension TableColumn.Kind {
         case .date: return style.date(l.dateOfService)
         case .code: return l.code
         case .modifier: return l.modifiers.joined(separator: modSeparator)
+        case .modifierSlot(let i): return i < l.modifiers.count ? l.modifiers[i] : ""
         case .pointer: return l.dxPointer
         case .units: return String(l.units)
         case .charge: return style.money(l.charge)

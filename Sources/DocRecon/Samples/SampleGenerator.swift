@@ -65,7 +65,8 @@ public enum SampleGenerator {
         let words = s.replay(on: canvas)
         var image = canvas.grayPixels()
         if variant == .degraded {
-            image.speckle(count: effects.int(600...1400), using: &effects)
+            image.tone(ink: UInt8(effects.int(0...60)), paper: UInt8(effects.int(232...255)))
+            image.speckle(count: effects.int(400...900), using: &effects)
             image.blur()
         }
         // Debugging aid: DOCRECON_SAMPLE_PREVIEW=DIR also writes every rasterised page as PNG there.
@@ -183,7 +184,8 @@ public enum SampleGenerator {
         }
         for v in [SampleVariant.clean, .degraded] {
             for i in 0..<count {
-                let layout = layouts[i % layouts.count]
+                // Degraded sheets start two layouts later, so each layout gets both variants.
+                let layout = layouts[(i + (v == .degraded ? 2 : 0)) % layouts.count]
                 let url = out.appendingPathComponent(String(format: "%@-%02d-%@.pdf", v.rawValue, i + 1, layout.rawValue))
                 try writePDF([spec(kindCode(v), i, layout)], variant: v, to: url, seed: seed)
                 add(url)
@@ -199,7 +201,7 @@ public enum SampleGenerator {
         let two = out.appendingPathComponent("clean-2page-\(twoLayout.rawValue).pdf")
         try writePDF([spec(400, 0, twoLayout), spec(400, 1, twoLayout)], variant: .clean, to: two, seed: seed)
         add(two)
-        let pngLayout = layouts[1 % layouts.count], jpgLayout = layouts[2 % layouts.count]
+        let pngLayout = layouts[1 % layouts.count], jpgLayout = layouts[3 % layouts.count]
         let png = out.appendingPathComponent("image-\(pngLayout.rawValue).png")
         try writeImage([spec(500, 0, pngLayout)], format: .png, to: png, seed: seed)
         add(png)
