@@ -68,7 +68,6 @@ final class Sketch {
                 canvas.setFont(size: size, bold: bold, mono: mono)
                 canvas.showText(s, x: x, y: y)
                 // Word boxes: the ink extents of each space-separated word at its offset in the string.
-                var offset = s.startIndex
                 for word in s.split(separator: " ", omittingEmptySubsequences: true) {
                     let start = word.startIndex
                     let prefix = String(s[s.startIndex..<start])
@@ -81,9 +80,7 @@ final class Sketch {
                         Int(xs.min()!.rounded(.down)), Int(ys.min()!.rounded(.down)),
                         Int(xs.max()!.rounded(.up)), Int(ys.max()!.rounded(.up)),
                     ]))
-                    offset = word.endIndex
                 }
-                _ = offset
             }
         }
         return words
