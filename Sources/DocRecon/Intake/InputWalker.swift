@@ -26,6 +26,11 @@ public struct Rejection: Codable, Sendable, Equatable {
 public enum InputWalker {
     /// `skipping`: paths never to take (the database, its journal and its originals folder, when
     /// they sit inside a folder being ingested).
+    /// Files found while walking a folder with one of these extensions are companions of scans
+    /// (ground truth, exports, notes), not scans: they are skipped, not rejected. A file named on
+    /// the command line is always sniffed, whatever its name.
+    public static let companionExtensions: Set<String> = ["json", "csv", "xlsx", "xls", "txt", "md", "yaml", "yml", "xml", "log", "sqlite", "db"]
+
     public static func expand(_ paths: [String], skipping: [String] = []) -> (files: [String], rejected: [Rejection]) {
         var files: [String] = []
         var rejected: [Rejection] = []
@@ -77,6 +82,7 @@ public enum InputWalker {
                      rejected: &rejected, seenDirs: &seenDirs, seenFiles: &seenFiles)
             }
         case S_IFREG:
+            if depth > 0, companionExtensions.contains((path as NSString).pathExtension.lowercased()) { return }
             if seenFiles.insert(id).inserted { files.append(path) }
         default:
             rejected.append(Rejection(file: path, reason: "it is not a regular file"))
