@@ -112,6 +112,20 @@ import Testing
         #expect(truth.pages.map(\.dpi) == [variant.dpi, variant.dpi])
         if variant == .degraded {
             #expect(truth.pages.allSatisfy { ($0.rotation ?? 0) != 0 && abs($0.rotation!) <= 2 })
+            // The rotated box of a word far from the centre is displaced from its upright box
+            // the way the rotation says: clockwise moves points right of centre downwards.
+            for p in truth.pages {
+                let rad = p.rotation! * .pi / 180
+                for w in p.words {
+                    let u = try #require(w.upright)
+                    let ux = Double(u[0] + u[2]) / 2 - Double(p.width) / 2, uy = Double(u[1] + u[3]) / 2 - Double(p.height) / 2
+                    let rx = ux * cos(rad) - uy * sin(rad) + Double(p.width) / 2
+                    let ry = ux * sin(rad) + uy * cos(rad) + Double(p.height) / 2
+                    #expect(abs(rx - Double(w.box[0] + w.box[2]) / 2) < 2 && abs(ry - Double(w.box[1] + w.box[3]) / 2) < 2, "\(w.text)")
+                }
+            }
+        } else {
+            #expect(truth.pages.allSatisfy { $0.rotation == nil && $0.words.allSatisfy { $0.upright == nil } })
         }
         for (rec, type) in zip(truth.records, ["charge_sheet", "cms1500"]) { Self.checkCanonical(rec, type: type) }
         // Re-render page 1 and check its word boxes against its own pixels.

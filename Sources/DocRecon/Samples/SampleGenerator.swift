@@ -62,7 +62,7 @@ public enum SampleGenerator {
             canvas.translate(-Double(w) / 2, -Double(h) / 2)
         }
         canvas.scale(Double(dpi) / 72)
-        let words = s.replay(on: canvas)
+        let words = s.replay(on: canvas, uprightScale: rotation == nil ? nil : Double(dpi) / 72)
         var image = canvas.grayPixels()
         if variant == .degraded {
             image.tone(ink: UInt8(effects.int(0...60)), paper: UInt8(effects.int(232...255)))

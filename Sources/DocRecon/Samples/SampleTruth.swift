@@ -45,7 +45,8 @@ public struct SampleTruth: Codable, Sendable, Equatable {
         public var dpi: Int
         public var width: Int
         public var height: Int
-        /// Rotation applied to the scan, degrees (degraded pages only).
+        /// Rotation applied to the scan (degraded pages only): degrees, positive = clockwise as
+        /// seen on the image, about the page centre. Words then also carry `upright` boxes.
         public var rotation: Double?
         public var words: [SampleWord]
     }

@@ -53,7 +53,9 @@ final class Sketch {
 
     /// Draws everything onto `canvas` (whose transform maps points to device units already) and
     /// returns each drawn word with its ink box in device units × `boxScale`.
-    func replay(on canvas: CairoCanvas, boxScale: Double = 1) -> [SampleWord] {
+    /// With `uprightScale`, each word also gets its box before any rotation of the canvas
+    /// (points × `uprightScale`), i.e. where a perfect deskew would put it.
+    func replay(on canvas: CairoCanvas, boxScale: Double = 1, uprightScale: Double? = nil) -> [SampleWord] {
         var words: [SampleWord] = []
         for op in ops {
             switch op {
@@ -76,10 +78,15 @@ final class Sketch {
                     let x0 = x + dx + e.xb, y0 = y + e.yb, x1 = x0 + e.w, y1 = y0 + e.h
                     let corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map { canvas.userToDevice($0.0, $0.1) }
                     let xs = corners.map { $0.0 * boxScale }, ys = corners.map { $0.1 * boxScale }
-                    words.append(SampleWord(text: String(word), box: [
+                    var w = SampleWord(text: String(word), box: [
                         Int(xs.min()!.rounded(.down)), Int(ys.min()!.rounded(.down)),
                         Int(xs.max()!.rounded(.up)), Int(ys.max()!.rounded(.up)),
-                    ]))
+                    ])
+                    if let u = uprightScale {
+                        w.upright = [Int((x0 * u).rounded(.down)), Int((y0 * u).rounded(.down)),
+                                     Int((x1 * u).rounded(.up)), Int((y1 * u).rounded(.up))]
+                    }
+                    words.append(w)
                 }
             }
         }
@@ -91,4 +98,6 @@ final class Sketch {
 public struct SampleWord: Codable, Sendable, Hashable {
     public var text: String
     public var box: [Int]
+    /// On rotated (degraded) pages: the box before the rotation, at the same dpi.
+    public var upright: [Int]? = nil
 }
