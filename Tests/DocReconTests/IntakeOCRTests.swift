@@ -119,7 +119,8 @@ import Testing
         let truth = try Self.truth("textlayer.json")
         #expect(layer.map(\.text).sorted() == truth.map(\.text).sorted())
         for t in truth {
-            let w = try #require(layer.first { $0.text == t.text && abs($0.box.x0 - t.box[0]) <= 6 && abs($0.box.x1 - t.box[2]) <= 6 },
+            let w = try #require(layer.first { $0.text == t.text && abs($0.box.x0 - t.box[0]) <= 6 && abs($0.box.x1 - t.box[2]) <= 6
+                                               && $0.box.y0 < t.box[3] && $0.box.y1 > t.box[1] },
                                  "\(t.text) at \(t.box)")
             // Poppler's boxes span the font's line height; the drawn ink sits inside them.
             #expect(w.box.y0 <= t.box[1] + 6 && w.box.y1 >= t.box[3] - 6, "\(t.text): \(w.box.array) vs \(t.box)")
