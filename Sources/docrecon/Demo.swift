@@ -43,5 +43,11 @@ struct Demo: AsyncParsableCommand {
         } catch let e as EvalError {
             print("extraction accuracy: \(e)")
         }
+
+        // Last: the HTML report over everything above.
+        print("\n== Report: pages with their field boxes, fields by status, corrections, batches")
+        let report = try ReportBuilder(db: db, out: "\(out)/report").write()
+        print("\(report.documents) documents, \(report.pages) pages (\(report.pageImages) images), \(report.boxes) field boxes")
+        print("open: " + URL(fileURLWithPath: report.index).standardizedFileURL.path)
     }
 }

@@ -9,7 +9,7 @@ struct DocReconCommand: AsyncParsableCommand {
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
             Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, Demo.self, RenderPages.self,
-            GenerateSamples.self,
+            GenerateSamples.self, Review.self, Correct.self, Audit.self, Report.self,
         ])
 
     static func main() async {

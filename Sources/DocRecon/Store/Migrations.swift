@@ -109,6 +109,44 @@ extension AppDatabase {
             try db.create(index: "fields_key", on: "fields", columns: ["document_id", "record_index", "name"], unique: true)
             try db.create(index: "lines_key", on: "lines", columns: ["document_id", "record_index", "line_index", "name"], unique: true)
         }
+        m.registerMigration("v6-review") { db in
+            // Reviewer corrections and acceptances (issue 6): an append-only audit trail (the
+            // triggers refuse UPDATE and DELETE; no foreign key, so deleting a document cannot
+            // cascade into it) and the fields each reviewer skipped in the review queue
+            // (line_index -1 for a record field).
+            try db.execute(sql: """
+                CREATE TABLE audit (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  at TEXT NOT NULL,
+                  reviewer TEXT NOT NULL,
+                  action TEXT NOT NULL,
+                  document_id INTEGER NOT NULL,
+                  document_name TEXT NOT NULL,
+                  document_sha256 TEXT NOT NULL,
+                  record_index INTEGER NOT NULL,
+                  line_index INTEGER,
+                  field TEXT NOT NULL,
+                  old TEXT,
+                  new TEXT,
+                  reason TEXT,
+                  forced INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX audit_on_document ON audit (document_id, id);
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be changed'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be deleted'); END;
+                CREATE TABLE review_skips (
+                  reviewer TEXT NOT NULL,
+                  document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                  record_index INTEGER NOT NULL,
+                  line_index INTEGER NOT NULL,
+                  field TEXT NOT NULL,
+                  skipped_at TEXT NOT NULL,
+                  PRIMARY KEY (reviewer, document_id, record_index, line_index, field)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }
