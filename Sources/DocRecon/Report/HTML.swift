@@ -49,8 +49,9 @@ enum HTML {
     static func barChart(_ items: [(label: String, value: Double, color: String)], unit: String = "", format: String = "%.0f") -> String {
         guard !items.isEmpty else { return "<p class=\"muted\">nothing yet</p>" }
         let maxV = max(items.map(\.value).max() ?? 1, 1e-9)
-        let rowH = 26, labelW = 170, barW = 360, h = items.count * rowH + 6
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(labelW + barW + 110)\" height=\"\(h)\" viewBox=\"0 0 \(labelW + barW + 110) \(h)\" role=\"img\">"
+        let rowH = 26, labelW = 130, barW = 170, w = labelW + barW + 70, h = items.count * rowH + 6
+        // Sized by its viewBox: it shrinks with the card instead of being cut off.
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" role=\"img\">"
         for (i, it) in items.enumerated() {
             let y = i * rowH + 3
             let w = max(it.value > 0 ? 2 : 0, Int((it.value / maxV * Double(barW)).rounded()))
@@ -79,7 +80,7 @@ enum HTML {
     header.top .muted { color: #b7c3cf; }
     main { padding: 16px 24px 40px; max-width: 1400px; }
     h2 { font-size: 16px; margin: 28px 0 8px; }
-    section.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; }
+    section.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
     .card { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 12px 16px; overflow-x: auto; }
     .card h2 { margin-top: 0; }
     table { border-collapse: collapse; background: #fff; font-size: 13px; }
@@ -88,7 +89,8 @@ enum HTML {
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     .muted { color: #6b7785; }
     .pill { display: inline-block; padding: 0 8px; border-radius: 10px; color: #fff; font-size: 12px; }
-    svg.chart text { font-size: 12px; fill: #1d2327; }
+    svg.chart { display: block; width: 100%; max-width: 370px; height: auto; }
+    svg.chart text { font-size: 14px; fill: #1d2327; }
     .legend { display: flex; gap: 14px; flex-wrap: wrap; margin: 6px 0 10px; font-size: 13px; }
     .legend span.sw { display: inline-block; width: 12px; height: 12px; border: 2px solid; margin-right: 4px; vertical-align: -2px; }
     figure.page { margin: 0 0 24px; background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 8px; }
@@ -98,7 +100,16 @@ enum HTML {
     svg.overlay g.f:hover rect.box { fill-opacity: 0.35; stroke-width: 3; }
     svg.overlay text.tag { font-size: 26px; font-family: sans-serif; paint-order: stroke; stroke: #fff; stroke-width: 5px; display: none; }
     svg.overlay g.f:hover text.tag { display: inline; }
-    .doclayout { display: grid; grid-template-columns: minmax(0, 1000px) minmax(320px, 1fr); gap: 20px; align-items: start; }
+    .doclayout { display: grid; grid-template-columns: minmax(0, 860px) minmax(440px, 1fr); gap: 20px; align-items: start; }
+    table.values td { padding: 3px 8px; }
+    table.batches td:first-child { white-space: nowrap; }
+    table.values td:first-child { border-left: 4px solid transparent; white-space: nowrap; color: #6b7785; }
+    table.values .why { font-size: 12px; color: #8a3b32; }
+    table.values .raw { font-size: 12px; color: #6b7785; }
+    table.values tr.s-ok td:first-child { border-left-color: #2e7d32; }
+    table.values tr.s-repaired td:first-child { border-left-color: #1565c0; }
+    table.values tr.s-needs_review td:first-child { border-left-color: #c62828; }
+    table.values tr.s-corrected td:first-child { border-left-color: #7b1fa2; }
     @media (max-width: 1100px) { .doclayout { grid-template-columns: 1fr; } }
     tr.s-needs_review td { background: #fdecea; }
     tr.s-corrected td { background: #f3e5f5; }

@@ -143,17 +143,22 @@ public struct ReportBuilder {
             + " · hover a box for its value, raw text and confidence</p>"
         body += Self.legend()
         body += "<div class=\"doclayout\"><div>" + (figures.isEmpty ? "<p class=\"muted\">no pages</p>" : figures.joined()) + "</div><div>"
-        // The values, as a table.
+        // The values, as a table: where, field, value (and why it needs a look), raw, confidence;
+        // the status is the colour at the left edge and the row's tooltip.
         var rows: [String] = []
         for v in info.all {
             let conf = String(format: "%.2f", v.confidence)
-            rows.append("<tr class=\"s-\(v.status.rawValue)\"><td class=\"num\">\(v.recordIndex + 1)</td><td class=\"num\">\(v.lineIndex.map { String($0 + 1) } ?? "")</td>"
-                        + "<td>\(HTML.esc(v.name))</td><td>\(HTML.esc(v.value?.description ?? "(none)"))</td><td>\(HTML.esc(v.raw))</td>"
-                        + "<td class=\"num\">\(conf)</td><td>\(HTML.esc(v.status.rawValue))</td><td>\(HTML.esc(v.problem ?? ""))</td></tr>")
+            let at = "\(v.recordIndex + 1)" + (v.lineIndex.map { "·\($0 + 1)" } ?? "")
+            var value = HTML.esc(v.value?.description ?? "(none)")
+            if v.raw != (v.value?.description ?? "") && !v.raw.isEmpty { value += "<div class=\"raw\">read: \(HTML.esc(v.raw))</div>" }
+            if let pr = v.problem { value += "<div class=\"why\">\(HTML.esc(pr))</div>" }
+            if v.status == .corrected, let e = v.extractedValue { value += "<div class=\"why\">extracted: \(HTML.esc(e))</div>" }
+            rows.append("<tr class=\"s-\(v.status.rawValue)\" title=\"\(v.status.rawValue)\"><td>\(at)</td><td>\(HTML.esc(v.name))</td>"
+                        + "<td>\(value)</td><td class=\"num\">\(conf)</td></tr>")
         }
         body += "<div class=\"card\"><h2>Fields and service lines</h2>"
         body += rows.isEmpty ? "<p class=\"muted\">nothing extracted</p>" :
-            "<table><thead><tr><th>rec</th><th>line</th><th>field</th><th>value</th><th>raw</th><th>conf</th><th>status</th><th>why</th></tr></thead><tbody>"
+            "<table class=\"values\"><thead><tr><th>rec·line</th><th>field</th><th>value</th><th class=\"num\">conf</th></tr></thead><tbody>"
             + rows.joined() + "</tbody></table>"
         body += "</div>"
         let audit = try db.read { try AuditTrail.entries($0, documentId: d.id!) }
@@ -300,18 +305,21 @@ public struct ReportBuilder {
                  + HTML.table(["field", "corrected", "accepted"], corrections.map { [$0.0, String($0.1), String($0.2)] }))
             + "</div>"
         let bs = try batches()
-        let fmt = DateFormatter()
-        fmt.dateFormat = "yyyy-MM-dd HH:mm"; fmt.timeZone = TimeZone(identifier: "UTC")
         body += "<div class=\"card\"><h2>Pages per minute, recent batches</h2>"
         if bs.isEmpty { body += "<p class=\"muted\">no batches yet</p>" } else {
+            let short = DateFormatter()
+            short.dateFormat = "MM-dd HH:mm"; short.timeZone = TimeZone(identifier: "UTC")
+            let full = DateFormatter()
+            full.dateFormat = "yyyy-MM-dd HH:mm"; full.timeZone = TimeZone(identifier: "UTC")
             body += HTML.barChart(bs.map { b in
-                (fmt.string(from: b.start), b.ocrSeconds > 0 ? Double(b.pages) / b.ocrSeconds * 60 : 0, "#1565c0")
-            }, unit: " p/min")
-            body += HTML.table(["batch (UTC)", "documents", "pages", "OCR seconds", "pages/min"], bs.map { b in
-                [fmt.string(from: b.start), String(b.documents), String(b.pages), String(format: "%.1f", b.ocrSeconds),
+                (short.string(from: b.start), b.ocrSeconds > 0 ? Double(b.pages) / b.ocrSeconds * 60 : 0, "#1565c0")
+            }, unit: "/min")
+            body += HTML.table(["batch (UTC)", "docs", "pages", "pages/min"], bs.map { b in
+                [full.string(from: b.start), String(b.documents), String(b.pages),
                  b.ocrSeconds > 0 ? String(format: "%.0f", Double(b.pages) / b.ocrSeconds * 60) : "-"]
-            })
-            body += "<p class=\"muted\">pages per minute of reading time (sum of each page's OCR or text-layer time, one worker)</p>"
+            }, cls: "batches")
+            body += "<p class=\"muted\">pages per minute of reading time: pages ÷ the sum of each page's OCR (or text-layer) seconds, i.e. one worker; "
+                + String(format: "%.1f", bs.last!.ocrSeconds) + " s for the last batch</p>"
         }
         body += "</div>"
         if hasLedger {
