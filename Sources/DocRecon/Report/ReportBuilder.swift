@@ -314,7 +314,7 @@ public struct ReportBuilder {
             body += HTML.barChart(bs.map { b in
                 (short.string(from: b.start), b.ocrSeconds > 0 ? Double(b.pages) / b.ocrSeconds * 60 : 0, "#1565c0")
             }, unit: "/min")
-            body += HTML.table(["batch (UTC)", "docs", "pages", "pages/min"], bs.map { b in
+            body += HTML.table(["batch (UTC)", "docs", "pages", "p/min"], bs.map { b in
                 [full.string(from: b.start), String(b.documents), String(b.pages),
                  b.ocrSeconds > 0 ? String(format: "%.0f", Double(b.pages) / b.ocrSeconds * 60) : "-"]
             }, cls: "batches")
