@@ -8,7 +8,7 @@ struct DocReconCommand: AsyncParsableCommand {
         commandName: "docrecon",
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
-            Documents.self, Demo.self,
+            Documents.self, ImportIce.self, Reconcile.self, Ledger.self, GenerateIce.self, Demo.self,
         ])
 
     static func main() async {

@@ -1,0 +1,239 @@
+import Foundation
+import GRDB
+
+/// Which sources an encounter was seen in.
+public struct SourceSet: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let ice = SourceSet(rawValue: 1)
+    public static let paper = SourceSet(rawValue: 2)
+
+    public init(_ s: ChargeSource) { self = s == .ice ? .ice : .paper }
+    public init(label: String) {
+        switch label { case "paper": self = .paper; case "both": self = [.ice, .paper]; default: self = .ice }
+    }
+    public var label: String { self == [.ice, .paper] ? "both" : (contains(.paper) ? "paper" : "ice") }
+}
+
+/// The fields of an encounter the ledger keeps (every field the key is made of, and more).
+public struct EncounterFields: Sendable, Equatable {
+    public var patientName: String
+    public var patientDob: CalendarDate?
+    public var dateOfService: CalendarDate?
+    public var facility: String
+    public var cpt: String
+    public var typeOfCare: String
+    public var typeOfVisit: String
+    public var servicingProvider: String
+
+    public init(_ c: Charge) {
+        patientName = c.patientName; patientDob = c.patientDob; dateOfService = c.dateOfService; facility = c.facility
+        cpt = c.cpt; typeOfCare = c.typeOfCare; typeOfVisit = c.typeOfVisit; servicingProvider = c.servicingProvider
+    }
+    public init(patientName: String, patientDob: CalendarDate?, dateOfService: CalendarDate?, facility: String, cpt: String,
+                typeOfCare: String = "", typeOfVisit: String = "", servicingProvider: String = "") {
+        self.patientName = patientName; self.patientDob = patientDob; self.dateOfService = dateOfService
+        self.facility = facility; self.cpt = cpt; self.typeOfCare = typeOfCare; self.typeOfVisit = typeOfVisit
+        self.servicingProvider = servicingProvider
+    }
+}
+
+/// What one run saw of one encounter key: billed, or not billed and why.
+public struct LedgerEvent: Sendable, Equatable {
+    public var key: EncounterKey
+    public var billed: Bool
+    public var sources: SourceSet
+    public var reason: String?
+    /// Kept for events that are not billed (they may create an entry).
+    public var fields: EncounterFields?
+}
+
+public enum LedgerStatus: String, Codable, Sendable { case open, resolved }
+
+/// One Master Missing entry.
+public struct LedgerEntry: Sendable, Equatable {
+    public var key: EncounterKey
+    public var fields: EncounterFields
+    public var sources: SourceSet
+    public var status: LedgerStatus
+    public var reason: String?
+    public var firstSeen: CalendarDate
+    public var lastAttempt: CalendarDate
+    public var attempts: Int
+    public var resolvedOn: CalendarDate?
+}
+
+/// The ledger's state: the fold of the runs' events in date order. An encounter not billed is
+/// added (first seen = the run date); one already open gets its last attempt and reason updated;
+/// a billed one that is open is resolved with the date. Resolved entries stay resolved and are
+/// never removed (a later export of an encounter already billed does not reopen it).
+public struct LedgerFold: Sendable {
+    public var entries: [EncounterKey: LedgerEntry] = [:]
+    public init() {}
+
+    public struct Changes: Sendable, Equatable { public var added = 0, updated = 0, resolved = 0 }
+
+    /// Applies one run's events; `changed` collects the keys whose entry changed.
+    @discardableResult
+    public mutating func apply(date: CalendarDate, events: [LedgerEvent], changed: inout Set<EncounterKey>) -> Changes {
+        var ch = Changes()
+        for e in events {
+            if e.billed {
+                guard var entry = entries[e.key], entry.status == .open else { continue }
+                entry.status = .resolved
+                entry.resolvedOn = date
+                entry.lastAttempt = max(entry.lastAttempt, date)
+                entry.sources.formUnion(e.sources)
+                entries[e.key] = entry
+                changed.insert(e.key)
+                ch.resolved += 1
+            } else if var entry = entries[e.key] {
+                guard entry.status == .open else { continue }
+                entry.lastAttempt = max(entry.lastAttempt, date)
+                entry.reason = e.reason
+                entry.attempts += 1
+                entry.sources.formUnion(e.sources)
+                entries[e.key] = entry
+                changed.insert(e.key)
+                ch.updated += 1
+            } else {
+                guard let f = e.fields else { continue }
+                entries[e.key] = LedgerEntry(key: e.key, fields: f, sources: e.sources, status: .open, reason: e.reason,
+                                             firstSeen: date, lastAttempt: date, attempts: 1, resolvedOn: nil)
+                changed.insert(e.key)
+                ch.added += 1
+            }
+        }
+        return ch
+    }
+
+    public var openEntries: [LedgerEntry] {
+        entries.values.filter { $0.status == .open }.sorted(by: LedgerFold.order)
+    }
+
+    /// Deterministic order of ledger rows: first seen, date of service, patient, key.
+    public static func order(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool {
+        if a.firstSeen != b.firstSeen { return a.firstSeen < b.firstSeen }
+        let da = a.fields.dateOfService?.daysSinceEpoch ?? Int.min, db = b.fields.dateOfService?.daysSinceEpoch ?? Int.min
+        if da != db { return da < db }
+        if a.fields.patientName != b.fields.patientName { return a.fields.patientName < b.fields.patientName }
+        return a.key < b.key
+    }
+}
+
+/// The ledger tables: events per run, entries (the materialised fold), runs.
+public enum LedgerStore {
+    static func blob(_ k: EncounterKey) -> Data { Data(k.digest) }
+
+    public static func insertEvents(_ db: Database, runId: Int64, events: [LedgerEvent]) throws {
+        let st = try db.cachedStatement(sql: """
+            INSERT INTO ledger_events (run_id, key, billed, source, reason, patient_name, patient_dob, date_of_service,
+              facility, cpt, type_of_care, type_of_visit, servicing_provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in events {
+            let f = e.fields
+            try st.execute(arguments: [runId, blob(e.key), e.billed ? 1 : 0, e.sources.label, e.reason, f?.patientName,
+                                       f?.patientDob, f?.dateOfService, f?.facility, f?.cpt, f?.typeOfCare, f?.typeOfVisit,
+                                       f?.servicingProvider])
+        }
+    }
+
+    /// Events of every run (optionally only runs dated up to `through`), grouped by run date in
+    /// date order. Billed events are loaded only for keys that were ever not billed.
+    public static func events(_ db: Database, through: CalendarDate? = nil) throws -> [(CalendarDate, [LedgerEvent])] {
+        var sql = """
+            SELECT r.run_date, e.key, e.billed, e.source, e.reason, e.patient_name, e.patient_dob, e.date_of_service,
+                   e.facility, e.cpt, e.type_of_care, e.type_of_visit, e.servicing_provider
+            FROM ledger_events e JOIN recon_runs r ON r.id = e.run_id
+            WHERE (e.billed = 0 OR e.key IN (SELECT key FROM ledger_events WHERE billed = 0))
+            """
+        var args: StatementArguments = []
+        if let through { sql += " AND r.run_date <= ?"; args = [through] }
+        sql += " ORDER BY r.run_date, e.key"
+        var out: [(CalendarDate, [LedgerEvent])] = []
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: args)
+        while let r = try rows.next() {
+            let date: CalendarDate = r[0]
+            let keyData: Data = r[1]
+            let billed: Bool = r[2]
+            var fields: EncounterFields?
+            if !billed {
+                fields = EncounterFields(patientName: r[5] ?? "", patientDob: r[6], dateOfService: r[7], facility: r[8] ?? "",
+                                         cpt: r[9] ?? "", typeOfCare: r[10] ?? "", typeOfVisit: r[11] ?? "", servicingProvider: r[12] ?? "")
+            }
+            let e = LedgerEvent(key: EncounterKey(digest: [UInt8](keyData)), billed: billed, sources: SourceSet(label: r[3]),
+                                reason: r[4], fields: fields)
+            if out.last?.0 == date { out[out.count - 1].1.append(e) } else { out.append((date, [e])) }
+        }
+        return out
+    }
+
+    public static func loadEntries(_ db: Database, status: LedgerStatus? = nil) throws -> [LedgerEntry] {
+        var sql = "SELECT * FROM ledger_entries"
+        var args: StatementArguments = []
+        if let status { sql += " WHERE status = ?"; args = [status.rawValue] }
+        return try Row.fetchAll(db, sql: sql, arguments: args).compactMap { r in
+            guard let key = EncounterKey(hex: r["key"]) else { return nil }
+            let f = EncounterFields(patientName: r["patient_name"], patientDob: r["patient_dob"], dateOfService: r["date_of_service"],
+                                    facility: r["facility"], cpt: r["cpt"], typeOfCare: r["type_of_care"],
+                                    typeOfVisit: r["type_of_visit"], servicingProvider: r["servicing_provider"])
+            return LedgerEntry(key: key, fields: f, sources: SourceSet(label: r["source"]),
+                               status: LedgerStatus(rawValue: r["status"]) ?? .open, reason: r["reason"],
+                               firstSeen: r["first_seen"], lastAttempt: r["last_attempt"], attempts: r["attempts"],
+                               resolvedOn: r["resolved_on"])
+        }
+    }
+
+    public static func upsert(_ db: Database, _ entries: some Sequence<LedgerEntry>) throws {
+        let st = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO ledger_entries (key, patient_name, patient_dob, date_of_service, facility, cpt, type_of_care,
+              type_of_visit, servicing_provider, source, status, reason, first_seen, last_attempt, attempts, resolved_on)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in entries {
+            let f = e.fields
+            try st.execute(arguments: [e.key.hex, f.patientName, f.patientDob, f.dateOfService, f.facility, f.cpt, f.typeOfCare,
+                                       f.typeOfVisit, f.servicingProvider, e.sources.label, e.status.rawValue, e.reason,
+                                       e.firstSeen, e.lastAttempt, e.attempts, e.resolvedOn])
+        }
+    }
+}
+
+/// One ledger entry as `ledger --json` prints it (DESIGN.md shape, plus attempts and aging).
+public struct LedgerItem: Codable, Sendable {
+    public var key: String
+    public var patientName: String
+    public var patientDob: CalendarDate?
+    public var dateOfService: CalendarDate?
+    public var facility: String
+    public var cpt: String
+    public var typeOfCare: String
+    public var typeOfVisit: String
+    public var servicingProvider: String
+    public var source: String
+    public var status: String
+    public var reason: String?
+    public var firstSeen: CalendarDate
+    public var lastAttempt: CalendarDate
+    public var attempts: Int
+    public var resolvedOn: CalendarDate?
+    public var daysOutstanding: Int?
+    public var aging: String?
+}
+
+public enum LedgerQueries {
+    /// Entries by status (nil: all), in ledger order, with days outstanding and aging as of `asOf`
+    /// (for open entries).
+    public static func list(_ db: AppDatabase, status: LedgerStatus?, asOf: CalendarDate, settings: ReconciliationSettings) throws -> [LedgerItem] {
+        let entries = try db.writer.read { db in try LedgerStore.loadEntries(db, status: status) }.sorted(by: LedgerFold.order)
+        return entries.map { e in
+            let days = e.status == .open ? Reconciler.daysOutstanding(e, asOf: asOf, settings: settings) : nil
+            let f = e.fields
+            return LedgerItem(key: e.key.hex, patientName: f.patientName, patientDob: f.patientDob, dateOfService: f.dateOfService,
+                              facility: f.facility, cpt: f.cpt, typeOfCare: f.typeOfCare, typeOfVisit: f.typeOfVisit,
+                              servicingProvider: f.servicingProvider, source: e.sources.label, status: e.status.rawValue,
+                              reason: e.reason, firstSeen: e.firstSeen, lastAttempt: e.lastAttempt, attempts: e.attempts,
+                              resolvedOn: e.resolvedOn, daysOutstanding: days, aging: days.map { settings.agingBucket(days: $0) })
+        }
+    }
+}
