@@ -79,23 +79,6 @@ extension AppDatabase {
             try db.create(index: "charges_on_document", on: "charges", columns: ["document_id", "record_index", "line_index"])
         }
         m.registerMigration("v3-reconciliation") { db in
-            // One row per imported file (ICE export) or intake batch (paper charges later): the
-            // file hash makes re-importing the same file a no-op; run_id is the reconciliation
-            // run whose intake the batch belongs to (NULL until a run takes it).
-            try db.create(table: "recon_imports") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("kind", .text).notNull()
-                t.column("file_name", .text).notNull()
-                t.column("sheet", .text)
-                t.column("sha256", .text).notNull()
-                t.column("headers_json", .text).notNull()
-                t.column("row_count", .integer).notNull()
-                t.column("rejected_count", .integer).notNull()
-                t.column("run_id", .integer).references("recon_runs", onDelete: .setNull)
-                t.column("imported_at", .datetime).notNull()
-                t.uniqueKey(["kind", "sha256"])
-            }
-            try db.create(index: "recon_imports_on_run", on: "recon_imports", columns: ["run_id"])
             try db.create(table: "recon_runs") { t in
                 t.autoIncrementedPrimaryKey("id")
                 t.column("run_date", .text).notNull().unique()
@@ -114,6 +97,23 @@ extension AppDatabase {
                 t.column("created_at", .datetime).notNull()
                 t.column("updated_at", .datetime).notNull()
             }
+            // One row per imported file (ICE export) or intake batch (paper charges later): the
+            // file hash makes re-importing the same file a no-op; run_id is the reconciliation
+            // run whose intake the batch belongs to (NULL until a run takes it).
+            try db.create(table: "recon_imports") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("file_name", .text).notNull()
+                t.column("sheet", .text)
+                t.column("sha256", .text).notNull()
+                t.column("headers_json", .text).notNull()
+                t.column("row_count", .integer).notNull()
+                t.column("rejected_count", .integer).notNull()
+                t.column("run_id", .integer).references("recon_runs", onDelete: .setNull)
+                t.column("imported_at", .datetime).notNull()
+                t.uniqueKey(["kind", "sha256"])
+            }
+            try db.create(index: "recon_imports_on_run", on: "recon_imports", columns: ["run_id"])
             // The ledger as events: per run, per encounter key seen in its intake, billed or not
             // and why. The ledger's state is the fold of these in run-date order.
             try db.execute(sql: """
