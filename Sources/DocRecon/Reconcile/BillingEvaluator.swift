@@ -52,8 +52,7 @@ public struct BillingEvaluator: Sendable {
         case .cptPresent:
             return !BillingEvaluator.blank(c.cpt)
         case .cptFormat:
-            let codes = Normalize.cptCodes(c.cpt)
-            return !codes.isEmpty && codes.allSatisfy { BillingEvaluator.isValidCode($0, allowHcpcs: check.allowHcpcs) }
+            return BillingEvaluator.allCodesValid(c.cpt, allowHcpcs: check.allowHcpcs)
         case .facility:
             if BillingEvaluator.blank(c.facility) { return false }
             if let roster = rules.facilityRoster { return roster.contains(Normalize.name(c.facility)) }
@@ -69,21 +68,47 @@ public struct BillingEvaluator: Sendable {
         s.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
     }
 
+    /// Every code of a CPT cell is valid (and there is at least one).
+    static func allCodesValid(_ cell: String, allowHcpcs: Bool) -> Bool {
+        var code = [UInt8]()
+        var count = 0
+        var ok = true
+        func finish() {
+            guard !code.isEmpty else { return }
+            count += 1
+            if ok { ok = isValidCode(code, allowHcpcs: allowHcpcs) }
+            code.removeAll(keepingCapacity: true)
+        }
+        for var b in cell.utf8 {
+            if Normalize.isCPTSeparator(b) { finish(); continue }
+            if b >= 0x61 && b <= 0x7A { b -= 32 }
+            code.append(b)
+        }
+        finish()
+        return ok && count > 0
+    }
+
+    public static func isValidCode(_ code: String, allowHcpcs: Bool) -> Bool {
+        isValidCode(Array(code.uppercased().utf8), allowHcpcs: allowHcpcs)
+    }
+
     /// CPT Category I (5 digits), II/III (4 digits + F/T), or HCPCS Level II (A-V + 4 digits),
     /// optionally followed by modifiers (`99309-25`, `99309-25-59`).
-    public static func isValidCode(_ code: String, allowHcpcs: Bool) -> Bool {
-        let parts = code.split(separator: "-", omittingEmptySubsequences: false)
-        guard let base = parts.first else { return false }
-        for m in parts.dropFirst() {
-            guard m.utf8.count == 2, m.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) }) else { return false }
-        }
-        let b = Array(base.utf8)
-        guard b.count == 5 else { return false }
+    static func isValidCode(_ c: [UInt8], allowHcpcs: Bool) -> Bool {
+        guard c.count >= 5, (c.count - 5) % 3 == 0 else { return false }
         func digit(_ x: UInt8) -> Bool { x >= 48 && x <= 57 }
-        if b[0..<4].allSatisfy(digit) {
-            return digit(b[4]) || b[4] == UInt8(ascii: "F") || b[4] == UInt8(ascii: "T")
+        func alnum(_ x: UInt8) -> Bool { digit(x) || (x >= 65 && x <= 90) }
+        var i = 5
+        while i < c.count {  // modifiers: -25, -59, -LT
+            guard c[i] == 0x2D, alnum(c[i + 1]), alnum(c[i + 2]) else { return false }
+            i += 3
         }
-        if allowHcpcs, b[0] >= UInt8(ascii: "A"), b[0] <= UInt8(ascii: "V"), b[1..<5].allSatisfy(digit) { return true }
+        if digit(c[0]) && digit(c[1]) && digit(c[2]) && digit(c[3]) {
+            return digit(c[4]) || c[4] == UInt8(ascii: "F") || c[4] == UInt8(ascii: "T")
+        }
+        if allowHcpcs, c[0] >= UInt8(ascii: "A"), c[0] <= UInt8(ascii: "V"), digit(c[1]), digit(c[2]), digit(c[3]), digit(c[4]) {
+            return true
+        }
         return false
     }
 }

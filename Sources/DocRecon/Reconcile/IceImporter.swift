@@ -56,8 +56,9 @@ public enum IceImporter {
             // Per field: the column position feeding it.
             var pos: [String: Int] = [:]
             var dateColumns: [(col: Int, header: String, required: Bool)] = []
-            let createdAt = Date().databaseValue
-            let insert = try db.cachedStatement(sql: """
+            let createdAtValue = Date().databaseValue
+            let createdAt = String.fromDatabaseValue(createdAtValue) ?? ""
+            var insert = try BulkStatement(db, sql: """
                 INSERT INTO charges (source, import_id, row_number, patient_name, patient_dob, date_of_service, facility,
                   type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
                   columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 1, ?, ?, ?)
@@ -82,7 +83,7 @@ public enum IceImporter {
                     try db.execute(sql: """
                         INSERT INTO recon_imports (kind, file_name, sheet, sha256, headers_json, row_count, rejected_count, imported_at)
                         VALUES ('ice', ?, ?, ?, ?, 0, 0, ?)
-                        """, arguments: [name, sheetName, sha, RowValues.encode(headers.map { CellValue.text($0) }), createdAt])
+                        """, arguments: [name, sheetName, sha, RowValues.encode(headers.map { CellValue.text($0) }), createdAtValue])
                     importId = db.lastInsertedRowID
                     return
                 }
@@ -92,7 +93,7 @@ public enum IceImporter {
                 while values.count < headers.count { values.append(.empty) }
                 func text(_ field: String) -> String {
                     guard let i = pos[field], i < values.count else { return "" }
-                    return values[i].text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    return FastText.trim(values[i].text)
                 }
                 // Dates: must be dates; normalised to date cells for the output.
                 var bad: String?
@@ -115,16 +116,18 @@ public enum IceImporter {
                 }
                 func date(_ field: String) -> String? {
                     guard let i = pos[field], case .date(let d) = values[i] else { return nil }
-                    return d.iso
+                    return FastText.iso(d)
                 }
                 let npi = text("provider_npi")
                 RowValues.encode(values, into: &json)
-                let jsonText = String(decoding: json, as: UTF8.self)
-                try insert.execute(arguments: [
-                    importId, rowNumber, patient, date("patient_dob"), date("date_of_service"), text("facility"),
-                    text("type_of_care"), text("type_of_visit"), text("servicing_provider"), npi.isEmpty ? nil : npi,
-                    text("cpt"), IceImporter.diagnosisList(text("assessment")), jsonText, createdAt,
-                ])
+                insert.bind(importId); insert.bind(rowNumber); insert.bind(patient)
+                insert.bind(date("patient_dob")); insert.bind(date("date_of_service")); insert.bind(text("facility"))
+                insert.bind(text("type_of_care")); insert.bind(text("type_of_visit")); insert.bind(text("servicing_provider"))
+                insert.bind(npi.isEmpty ? nil : npi); insert.bind(text("cpt"))
+                insert.bind(IceImporter.diagnosisList(text("assessment")))
+                json.withUnsafeBufferPointer { insert.bind(bytes: $0) }
+                insert.bind(createdAt)
+                try insert.step(db)
                 rows += 1
             }
             guard sawHeader else {
@@ -144,6 +147,16 @@ public enum IceImporter {
     /// "I10,E11.9 ;  Z79.4" → "I10, E11.9, Z79.4".
     static func diagnosisList(_ s: String) -> String {
         if s.isEmpty { return s }
+        // Already canonical ("I10, E11.9") in the usual case: keep the string as it is.
+        var canonical = true
+        var prev: UInt8 = 0
+        for b in s.utf8 {
+            if b == 0x3B || b == 0x0A || b == 0x0D || b == 0x09 || (prev == 0x2C && b != 0x20) || (prev == 0x20 && (b == 0x20 || b == 0x2C)) {
+                canonical = false; break
+            }
+            prev = b
+        }
+        if canonical && prev != 0x2C && prev != 0x20 { return s }
         return s.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: ", ")
     }

@@ -126,15 +126,19 @@ public enum LedgerStore {
     static func blob(_ k: EncounterKey) -> Data { Data(k.digest) }
 
     public static func insertEvents(_ db: Database, runId: Int64, events: [LedgerEvent]) throws {
-        let st = try db.cachedStatement(sql: """
+        var st = try BulkStatement(db, sql: """
             INSERT INTO ledger_events (run_id, key, billed, source, reason, patient_name, patient_dob, date_of_service,
               facility, cpt, type_of_care, type_of_visit, servicing_provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for e in events {
-            let f = e.fields
-            try st.execute(arguments: [runId, blob(e.key), e.billed ? 1 : 0, e.sources.label, e.reason, f?.patientName,
-                                       f?.patientDob, f?.dateOfService, f?.facility, f?.cpt, f?.typeOfCare, f?.typeOfVisit,
-                                       f?.servicingProvider])
+            st.bind(runId); st.bind(blob: e.key.digest); st.bind(e.billed ? 1 : 0); st.bind(e.sources.label); st.bind(e.reason)
+            if let f = e.fields {
+                st.bind(f.patientName); st.bind(f.patientDob.map(FastText.iso)); st.bind(f.dateOfService.map(FastText.iso))
+                st.bind(f.facility); st.bind(f.cpt); st.bind(f.typeOfCare); st.bind(f.typeOfVisit); st.bind(f.servicingProvider)
+            } else {
+                for _ in 0..<8 { st.bindNull() }
+            }
+            try st.step(db)
         }
     }
 

@@ -4,8 +4,7 @@ import Foundation
 /// re-import) and encounter keys. Foundation on Linux has no digest API and the project takes no
 /// crypto dependency for this.
 public struct ReconSHA256 {
-    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-        (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+    private var h: State = ReconSHA256.initial
     private var buffer = [UInt8](repeating: 0, count: 64)
     private var buffered = 0
     private var length: UInt64 = 0
@@ -24,7 +23,35 @@ public struct ReconSHA256 {
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    private mutating func block(_ p: UnsafeRawPointer) {
+    private mutating func block(_ p: UnsafeRawPointer) { ReconSHA256.compress(&h, p) }
+
+    typealias State = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    static let initial: State = (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+
+    /// One-shot digest of a short message without heap allocation, as four big-endian words.
+    static func digestWords(_ msg: UnsafeRawBufferPointer) -> (UInt64, UInt64, UInt64, UInt64) {
+        var st = initial
+        let n = msg.count
+        var off = 0
+        if let base = msg.baseAddress {
+            while n - off >= 64 { compress(&st, base + off); off += 64 }
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+            let rem = n - off
+            if rem > 0, let base = msg.baseAddress { UnsafeMutableRawPointer(tail.baseAddress!).copyMemory(from: base + off, byteCount: rem) }
+            tail[rem] = 0x80
+            let total = rem + 1 + 8 <= 64 ? 64 : 128
+            for i in (rem + 1)..<(total - 8) { tail[i] = 0 }
+            let bits = UInt64(n) &* 8
+            for i in 0..<8 { tail[total - 1 - i] = UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8)) }
+            compress(&st, UnsafeRawPointer(tail.baseAddress!))
+            if total == 128 { compress(&st, UnsafeRawPointer(tail.baseAddress! + 64)) }
+        }
+        return (UInt64(st.0) << 32 | UInt64(st.1), UInt64(st.2) << 32 | UInt64(st.3),
+                UInt64(st.4) << 32 | UInt64(st.5), UInt64(st.6) << 32 | UInt64(st.7))
+    }
+
+    static func compress(_ h: inout State, _ p: UnsafeRawPointer) {
         var w = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
                  UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
                  UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),

@@ -145,26 +145,36 @@ public enum Reconciler {
             var charges = 0, billedRows = 0
             var row = 0
             var placed = [CellValue](repeating: .empty, count: width)
-            let cursor = try Row.fetchCursor(db, sql: """
+            let cursor = try BulkCursor(db, sql: """
                 SELECT c.source, c.import_id, c.patient_name, c.patient_dob, c.date_of_service, c.facility, c.type_of_care,
                        c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number
                 FROM charges c JOIN recon_imports i ON i.id = c.import_id
                 WHERE i.run_id = ? ORDER BY c.import_id, c.row_number, c.id
                 """, arguments: [run])
-            while let r = try cursor.next() {
-                let source = ChargeSource(rawValue: r[0]) ?? .ice
-                let importId: Int64 = r[1]
-                let charge = Charge(source: source, importId: importId, rowNumber: r[13], patientName: r[2], patientDob: r[3],
-                                    dateOfService: r[4], facility: r[5], typeOfCare: r[6], typeOfVisit: r[7],
-                                    servicingProvider: r[8], providerNpi: r[9], cpt: r[10], diagnosisCodes: r[11], createdAt: now)
-                let key = EncounterKey.of(charge)
+            var scratch = [UInt8]()
+            scratch.reserveCapacity(256)
+            var values: [CellValue] = []
+            values.reserveCapacity(width)
+            var lastImport: Int64 = -1
+            var cols: [Int] = []
+            while try cursor.next(db) {
+                let source: ChargeSource = cursor.string(0) == "paper" ? .paper : .ice
+                let importId = cursor.int(1)
+                if importId != lastImport { cols = importColumns[importId] ?? []; lastImport = importId }
+                let charge = Charge(source: source, importId: importId, rowNumber: Int(cursor.int(13)), patientName: cursor.string(2),
+                                    patientDob: cursor.date(3), dateOfService: cursor.date(4), facility: cursor.string(5),
+                                    typeOfCare: cursor.string(6), typeOfVisit: cursor.string(7), servicingProvider: cursor.string(8),
+                                    providerNpi: cursor.optionalString(9), cpt: cursor.string(10), diagnosisCodes: cursor.string(11),
+                                    createdAt: now)
+                let key = EncounterKey.make(patientName: charge.patientName, dob: charge.patientDob, dateOfService: charge.dateOfService,
+                                            facility: charge.facility, cpt: charge.cpt, scratch: &scratch)
                 let outcome = evaluator.evaluate(charge, key: key)
                 charges += 1
                 row += 1
                 // Data row: the original cells in the union layout, then Billed and the reason.
                 for i in 0..<width { placed[i] = .empty }
-                if let json: String = r[12], let cols = importColumns[importId] {
-                    let values = RowValues.decode(json)
+                if let json = cursor.bytes(12), !cols.isEmpty {
+                    RowValues.decode(json, into: &values)
                     for (i, v) in values.enumerated() where i < cols.count { placed[cols[i]] = v }
                 } else {
                     func put(_ f: String, _ v: CellValue) { if let c = fieldColumn[f] { placed[c] = v } }
@@ -186,7 +196,7 @@ public enum Reconciler {
                 if outcome.billed {
                     billedRows += 1
                     s.billed += 1
-                    s.cpts += Normalize.cptCodes(charge.cpt).count
+                    s.cpts += Normalize.cptCount(charge.cpt)
                 }
                 summary[sk] = s
 
