@@ -193,6 +193,17 @@ enum BadInputs {
         #expect(r.stderr == "\(file.path): it cannot be read (permission denied)\n", "\(r.stderr)")
     }
 
+    @Test func aMissingModelIsOneLineNamingWhereItLooked() throws {
+        let dir = try TestSupport.tempDir("model")
+        let r = try TestSupport.run(["--db", dir.appendingPathComponent("db.sqlite").path, "ingest",
+                                     "--tessdata", dir.appendingPathComponent("nowhere").path,
+                                     TestSupport.fixture("intake/born-digital.pdf").path])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(r.stderr.contains("eng.traineddata") && r.stderr.contains("nowhere") && r.stderr.contains("make deps"), "\(r.stderr)")
+    }
+
     @Test func sameBytesTwiceIsANoOp() throws {
         let dir = try TestSupport.tempDir("dedupe")
         let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)
@@ -204,6 +215,27 @@ enum BadInputs {
         #expect(s1.added == 1)
         #expect(s2.added == 0 && s2.alreadyPresent == 2 && s2.pages == 0)
         #expect(try snapshot(dir.appendingPathComponent("db.sqlite").path).rows == before.rows)
+    }
+
+    @Test func companionFilesInFoldersAreSkippedButNamedFilesAreSniffed() throws {
+        let dir = try TestSupport.tempDir("walk")
+        for name in ["scan.pdf", "scan.json", "export.xlsx", "noext"] {
+            try Data("x".utf8).write(to: dir.appendingPathComponent(name))
+        }
+        let walked = InputWalker.expand([dir.path])
+        #expect(walked.files.map { ($0 as NSString).lastPathComponent } == ["noext", "scan.pdf"])
+        let named = InputWalker.expand([dir.appendingPathComponent("scan.json").path])
+        #expect(named.files.count == 1)
+    }
+
+    @Test func theDatabaseAndItsOriginalsAreNeverInputs() throws {
+        let dir = try TestSupport.tempDir("self")
+        try FileManager.default.copyItem(at: TestSupport.fixture("intake/born-digital.pdf"), to: dir.appendingPathComponent("a.pdf"))
+        let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)
+        let s1 = try pipeline(db).run(paths: [dir.path])
+        let s2 = try pipeline(db).run(paths: [dir.path])
+        #expect(s1.added == 1 && s1.rejected.isEmpty)
+        #expect(s2.alreadyPresent == 1 && s2.rejected.isEmpty)
     }
 
     struct Snapshot { var ids: [Int64]; var rows: [String] }

@@ -57,7 +57,7 @@ public final class IngestPipeline {
     public func run(paths: [String]) throws -> IngestSummary {
         let started = DispatchTime.now()
         var summary = IngestSummary()
-        let (files, walkRejections) = InputWalker.expand(paths)
+        let (files, walkRejections) = InputWalker.expand(paths, skipping: db.ownFiles)
         for r in walkRejections { reject(r, into: &summary) }
 
         // 1. Admission: serial, cheap, each file's original stored before its row commits.
@@ -74,7 +74,8 @@ public final class IngestPipeline {
             case .added(let d, let pending), .resumed(let d, let pending):
                 let id = d.id!
                 docsById[id] = d
-                if addedThisRun.contains(id) { summary.added += 1 }
+                // A document resumed after a crash is added by this run as much as a new one.
+                summary.added += 1
                 summary.documents.append(.init(id: id, name: d.originalName))
                 pendingByDoc[id] = pending.count
                 tasks += pending.map { PageTask(documentId: id, kind: d.kind, path: d.storedPath, number: $0) }
