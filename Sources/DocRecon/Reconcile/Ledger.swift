@@ -125,6 +125,33 @@ public struct LedgerFold: Sendable {
 public enum LedgerStore {
     static func blob(_ k: EncounterKey) -> Data { Data(k.digest) }
 
+    /// Sorted keys as one blob of 32-byte digests.
+    static func blob(_ keys: [EncounterKey]) -> Data {
+        var d = Data(capacity: keys.count * 32)
+        for k in keys {
+            withUnsafeBytes(of: k.bytes.0.bigEndian) { d.append(contentsOf: $0) }
+            withUnsafeBytes(of: k.bytes.1.bigEndian) { d.append(contentsOf: $0) }
+            withUnsafeBytes(of: k.bytes.2.bigEndian) { d.append(contentsOf: $0) }
+            withUnsafeBytes(of: k.bytes.3.bigEndian) { d.append(contentsOf: $0) }
+        }
+        return d
+    }
+
+    static func keys(fromBlob d: Data) -> [EncounterKey] {
+        d.withUnsafeBytes { raw in
+            (0..<(raw.count / 32)).map { i in
+                EncounterKey(words: (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i * 32, as: UInt64.self)),
+                                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i * 32 + 8, as: UInt64.self)),
+                                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i * 32 + 16, as: UInt64.self)),
+                                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i * 32 + 24, as: UInt64.self))))
+            }
+        }
+    }
+
+    static func entryKeys(_ db: Database) throws -> Set<EncounterKey> {
+        Set(try String.fetchAll(db, sql: "SELECT key FROM ledger_entries").compactMap(EncounterKey.init(hex:)))
+    }
+
     public static func insertEvents(_ db: Database, runId: Int64, events: [LedgerEvent]) throws {
         var st = try BulkStatement(db, sql: """
             INSERT INTO ledger_events (run_id, key, billed, source, reason, patient_name, patient_dob, date_of_service,
@@ -142,32 +169,39 @@ public enum LedgerStore {
         }
     }
 
-    /// Events of every run (optionally only runs dated up to `through`), grouped by run date in
-    /// date order. Billed events are loaded only for keys that were ever not billed.
-    public static func events(_ db: Database, through: CalendarDate? = nil) throws -> [(CalendarDate, [LedgerEvent])] {
-        var sql = """
-            SELECT r.run_date, e.key, e.billed, e.source, e.reason, e.patient_name, e.patient_dob, e.date_of_service,
-                   e.facility, e.cpt, e.type_of_care, e.type_of_visit, e.servicing_provider
-            FROM ledger_events e JOIN recon_runs r ON r.id = e.run_id
-            WHERE (e.billed = 0 OR e.key IN (SELECT key FROM ledger_events WHERE billed = 0))
-            """
-        var args: StatementArguments = []
-        if let through { sql += " AND r.run_date <= ?"; args = [through] }
-        sql += " ORDER BY r.run_date, e.key"
-        var out: [(CalendarDate, [LedgerEvent])] = []
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: args)
+    /// Events of every run, grouped by run date in date order: the keys each run did not bill,
+    /// and, from each run's billed-key blob, the billed keys that some run did not bill.
+    public static func events(_ db: Database) throws -> [(CalendarDate, [LedgerEvent])] {
+        var byRun: [Int64: [LedgerEvent]] = [:]
+        var interest = Set<EncounterKey>()
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT run_id, key, source, reason, patient_name, patient_dob, date_of_service, facility, cpt, type_of_care,
+                   type_of_visit, servicing_provider FROM ledger_events WHERE billed = 0 ORDER BY run_id, key
+            """)
         while let r = try rows.next() {
-            let date: CalendarDate = r[0]
             let keyData: Data = r[1]
-            let billed: Bool = r[2]
-            var fields: EncounterFields?
-            if !billed {
-                fields = EncounterFields(patientName: r[5] ?? "", patientDob: r[6], dateOfService: r[7], facility: r[8] ?? "",
-                                         cpt: r[9] ?? "", typeOfCare: r[10] ?? "", typeOfVisit: r[11] ?? "", servicingProvider: r[12] ?? "")
+            let fields = EncounterFields(patientName: r[4] ?? "", patientDob: r[5], dateOfService: r[6], facility: r[7] ?? "",
+                                         cpt: r[8] ?? "", typeOfCare: r[9] ?? "", typeOfVisit: r[10] ?? "", servicingProvider: r[11] ?? "")
+            let e = LedgerEvent(key: EncounterKey(digest: [UInt8](keyData)), billed: false, sources: SourceSet(label: r[2]),
+                                reason: r[3], fields: fields)
+            interest.insert(e.key)
+            byRun[r[0], default: []].append(e)
+        }
+        var sources: [Int64: [EncounterKey: SourceSet]] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT run_id, key, source FROM ledger_events WHERE billed = 1") {
+            let keyData: Data = r[1]
+            sources[r[0], default: [:]][EncounterKey(digest: [UInt8](keyData))] = SourceSet(label: r[2])
+        }
+        var out: [(CalendarDate, [LedgerEvent])] = []
+        for r in try Row.fetchAll(db, sql: "SELECT id, run_date, billed_keys FROM recon_runs ORDER BY run_date") {
+            let id: Int64 = r[0]
+            var evs = byRun[id] ?? []
+            if let blob: Data = r[2] {
+                for k in keys(fromBlob: blob) where interest.contains(k) {
+                    evs.append(LedgerEvent(key: k, billed: true, sources: sources[id]?[k] ?? .ice, reason: nil, fields: nil))
+                }
             }
-            let e = LedgerEvent(key: EncounterKey(digest: [UInt8](keyData)), billed: billed, sources: SourceSet(label: r[3]),
-                                reason: r[4], fields: fields)
-            if out.last?.0 == date { out[out.count - 1].1.append(e) } else { out.append((date, [e])) }
+            out.append((r[1], evs))
         }
         return out
     }

@@ -136,12 +136,12 @@ public enum Reconciler {
             data.writeHeader(headers + [settings.billedColumn, settings.reasonColumn])
 
             var summary: [SummaryKey: (billed: Int, cpts: Int)] = [:]
-            var keyIndex: [EncounterKey: Int] = [:]
+            var keyIndex: [EncounterKey: Int32] = [:]
             var keys: [EncounterKey] = []
             var keyBilled: [Bool] = []
             var keySources: [SourceSet] = []
-            var keyReason: [String?] = []
-            var keyFields: [EncounterFields?] = []
+            var keyUnbilled: [Int32] = []
+            var unbilled: [(reason: String?, fields: EncounterFields)] = []
             var charges = 0, billedRows = 0
             var row = 0
             var placed = [CellValue](repeating: .empty, count: width)
@@ -200,18 +200,23 @@ public enum Reconciler {
                 }
                 summary[sk] = s
 
-                if let k = keyIndex[key] {
+                if let k = keyIndex[key].map(Int.init) {
                     keySources[k].formUnion(SourceSet(source))
                     if outcome.billed { keyBilled[k] = true }
                 } else {
-                    keyIndex[key] = keys.count
+                    keyIndex[key] = Int32(keys.count)
                     keys.append(key)
                     keyBilled.append(outcome.billed)
                     keySources.append(SourceSet(source))
-                    keyReason.append(outcome.reason)
-                    keyFields.append(outcome.billed ? nil : EncounterFields(charge))
+                    if outcome.billed {
+                        keyUnbilled.append(-1)
+                    } else {
+                        keyUnbilled.append(Int32(unbilled.count))
+                        unbilled.append((outcome.reason, EncounterFields(charge)))
+                    }
                 }
             }
+            keyIndex = [:]
 
             // Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care).
             summarySheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
@@ -225,16 +230,21 @@ public enum Reconciler {
                 summarySheet.write(r, 5, number: Double(v.cpts))
             }
 
-            // Ledger: this run's events, then the fold.
+            // Ledger: this run's events (keys not billed, with why; billed keys as a sorted blob).
             var events: [LedgerEvent] = []
-            events.reserveCapacity(keys.count)
+            var billed: [(EncounterKey, SourceSet)] = []
+            billed.reserveCapacity(keys.count - unbilled.count)
             for i in keys.indices {
-                let billed = keyBilled[i]
-                events.append(LedgerEvent(key: keys[i], billed: billed, sources: keySources[i], reason: billed ? nil : keyReason[i],
-                                          fields: billed ? nil : keyFields[i]))
+                if keyBilled[i] {
+                    billed.append((keys[i], keySources[i]))
+                } else {
+                    let u = unbilled[Int(keyUnbilled[i])]
+                    events.append(LedgerEvent(key: keys[i], billed: false, sources: keySources[i], reason: u.reason, fields: u.fields))
+                }
             }
-            events.sort { $0.key < $1.key }
-            try LedgerStore.insertEvents(db, runId: run, events: events)
+            let encounterCount = keys.count
+            keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
+            billed.sort { $0.0 < $1.0 }
 
             let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
             var fold = LedgerFold()
@@ -242,8 +252,19 @@ public enum Reconciler {
             var atDate: [LedgerEntry]
             if !laterOrRerun {
                 for e in try LedgerStore.loadEntries(db) { fold.entries[e.key] = e }
+            }
+            // Billed keys that meet a ledger entry become events of their own (the resolutions).
+            let known: Set<EncounterKey> = laterOrRerun ? try LedgerStore.entryKeys(db) : []
+            var resolutions: [LedgerEvent] = []
+            for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
+                resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
+            }
+            try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
+            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [LedgerStore.blob(billed.map(\.0)), run])
+            billed = []
+            if !laterOrRerun {
                 var changed = Set<EncounterKey>()
-                changes = fold.apply(date: date, events: events, changed: &changed)
+                changes = fold.apply(date: date, events: events + resolutions, changed: &changed)
                 atDate = fold.openEntries
                 try LedgerStore.upsert(db, changed.lazy.compactMap { fold.entries[$0] })
             } else {
@@ -288,13 +309,13 @@ public enum Reconciler {
                 UPDATE recon_runs SET input_hashes_json = ?, ebs_file = ?, ebs_sha256 = ?, charges = ?, billed = ?, not_billed = ?,
                   encounters = ?, added = ?, updated = ?, resolved = ?, open_after = ?, forced = ?, updated_at = ? WHERE id = ?
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
-                                 charges - billedRows, keys.count, changes.added, changes.updated, changes.resolved, atDate.count,
+                                 charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
                                  otherLatest.map { $0 > date } ?? false, now, run])
             try general.close()
             try master.close()
             return ReconcileResult(date: date, runId: run, generalWorkbook: generalPath, masterWorkbook: masterPath, rerun: rerun,
                                    forced: options.force && (otherLatest.map { $0 > date } ?? false), imports: importNames,
-                                   charges: charges, billed: billedRows, notBilled: charges - billedRows, encounters: keys.count,
+                                   charges: charges, billed: billedRows, notBilled: charges - billedRows, encounters: encounterCount,
                                    added: changes.added, updated: changes.updated, resolved: changes.resolved, openAfter: atDate.count,
                                    ebsFile: ebs?.file, ebsRejected: ebs?.rejectedRows ?? [],
                                    seconds: Date().timeIntervalSince(started))

@@ -94,6 +94,8 @@ extension AppDatabase {
                 t.column("resolved", .integer).notNull()
                 t.column("open_after", .integer).notNull()
                 t.column("forced", .boolean).notNull()
+                // Every encounter key the run found billed: sorted 32-byte SHA-256 keys, concatenated.
+                t.column("billed_keys", .blob)
                 t.column("created_at", .datetime).notNull()
                 t.column("updated_at", .datetime).notNull()
             }
@@ -114,8 +116,9 @@ extension AppDatabase {
                 t.uniqueKey(["kind", "sha256"])
             }
             try db.create(index: "recon_imports_on_run", on: "recon_imports", columns: ["run_id"])
-            // The ledger as events: per run, per encounter key seen in its intake, billed or not
-            // and why. The ledger's state is the fold of these in run-date order.
+            // The ledger as events: per run, each encounter key of its intake that was not billed
+            // (and why), and each billed key that had a ledger entry; with recon_runs.billed_keys
+            // the ledger's state is the fold of the runs in date order.
             try db.execute(sql: """
                 CREATE TABLE ledger_events (
                   run_id INTEGER NOT NULL REFERENCES recon_runs(id) ON DELETE CASCADE,
