@@ -63,7 +63,7 @@ public enum IceImporter {
                   type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
                   columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 1, ?, ?, ?)
                 """)
-            try source.forEachRow { rowNumber, cells in
+            func handle(_ rowNumber: Int, _ cells: ArraySlice<CellValue>) throws {
                 if !sawHeader {
                     sawHeader = true
                     headers = cells.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -130,6 +130,28 @@ public enum IceImporter {
                 try insert.step(db)
                 rows += 1
             }
+            // The sheet is parsed on its own thread while this one (the database writer) stores rows.
+            let pipe = RowPipe<RowBatch>(capacity: 8)
+            let src = Handoff(value: source)
+            let parser = Worker {
+                defer { pipe.close() }
+                var batch = RowBatch()
+                try src.value.forEachRow { n, cells in
+                    batch.add(n, cells)
+                    if batch.count >= 512 { try pipe.push(batch); batch = RowBatch() }
+                }
+                if batch.count > 0 { try pipe.push(batch) }
+            }
+            do {
+                while let b = pipe.pop() {
+                    for i in 0..<b.count { try handle(b.numbers[i], b.cells[b.starts[i]..<b.starts[i + 1]]) }
+                }
+            } catch {
+                pipe.fail(error)
+                try? parser.wait()
+                throw error
+            }
+            try parser.wait()
             guard sawHeader else {
                 throw SpreadsheetError("\(name): the sheet\(sheetName.map { " '\($0)'" } ?? "") is empty (no header row)")
             }
@@ -159,6 +181,19 @@ public enum IceImporter {
         if canonical && prev != 0x2C && prev != 0x20 { return s }
         return s.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: ", ")
+    }
+}
+
+/// Rows handed from the parsing thread to the storing one, flattened.
+struct RowBatch {
+    var numbers: [Int] = []
+    var starts: [Int] = [0]
+    var cells: [CellValue] = []
+    var count: Int { numbers.count }
+    mutating func add(_ n: Int, _ row: [CellValue]) {
+        numbers.append(n)
+        cells.append(contentsOf: row)
+        starts.append(cells.count)
     }
 }
 

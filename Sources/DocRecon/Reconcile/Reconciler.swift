@@ -157,6 +157,26 @@ public enum Reconciler {
             values.reserveCapacity(width)
             var lastImport: Int64 = -1
             var cols: [Int] = []
+            // libxlsxwriter is fed on its own thread while this one reads and evaluates the charges.
+            let rowWidth = width + 2
+            let batchRows = 1024
+            let pipe = RowPipe<[CellValue]>(capacity: 8)
+            let sheet = Handoff(value: data)
+            let writer = Worker {
+                var r = 0
+                while let batch = pipe.pop() {
+                    var i = 0
+                    while i < batch.count {
+                        r += 1
+                        for c in 0..<rowWidth { sheet.value.write(r, c, batch[i + c]) }
+                        i += rowWidth
+                    }
+                }
+            }
+            var batch: [CellValue] = []
+            batch.reserveCapacity(batchRows * rowWidth)
+            let yes = CellValue.text(settings.yes), no = CellValue.text(settings.no)
+            defer { pipe.close(); try? writer.wait() }
             while try cursor.next(db) {
                 let source: ChargeSource = cursor.string(0) == "paper" ? .paper : .ice
                 let importId = cursor.int(1)
@@ -186,9 +206,13 @@ public enum Reconciler {
                     put("cpt", .text(charge.cpt)); put("assessment", .text(charge.diagnosisCodes))
                     if let n = charge.providerNpi { put("provider_npi", .text(n)) }
                 }
-                for i in 0..<width { data.write(row, i, placed[i]) }
-                data.write(row, width, text: outcome.billed ? settings.yes : settings.no)
-                if let reason = outcome.reason { data.write(row, width + 1, text: reason) }
+                batch.append(contentsOf: placed)
+                batch.append(outcome.billed ? yes : no)
+                batch.append(outcome.reason.map(CellValue.text) ?? .empty)
+                if batch.count >= batchRows * rowWidth {
+                    try pipe.push(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
 
                 let sk = SummaryKey(dos: charge.dateOfService?.daysSinceEpoch ?? Int.min, facility: charge.facility,
                                     provider: charge.servicingProvider, care: charge.typeOfCare)
@@ -217,6 +241,11 @@ public enum Reconciler {
                 }
             }
             keyIndex = [:]
+
+            if !batch.isEmpty { try pipe.push(batch) }
+            batch = []
+            pipe.close()
+            try writer.wait()
 
             // Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care).
             summarySheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
