@@ -8,8 +8,9 @@ struct DocReconCommand: AsyncParsableCommand {
         commandName: "docrecon",
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
-            Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, Demo.self, RenderPages.self,
-            GenerateSamples.self, Review.self, Correct.self, Audit.self, Report.self,
+            Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, ImportIce.self, Reconcile.self,
+            Ledger.self, Demo.self, RenderPages.self, GenerateSamples.self, GenerateIce.self,
+            Review.self, Correct.self, Audit.self, Report.self,
         ])
 
     static func main() async {
