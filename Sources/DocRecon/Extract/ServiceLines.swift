@@ -196,7 +196,7 @@ extension PageContext {
                 }
                 continue
             }
-            if let v = ValueReader.read(name: c.name, type: c.type, words: ws, formats: c.formats, page: page.number,
+            if let v = ValueReader.read(name: c.name, type: c.type, words: ws, formats: c.formats, splitCents: c.splitCents, page: page.number,
                                         rule: rule(c) + ":cell", reviewConfidence: template.reviewConfidence, today: today) {
                 row.append(v)
             }

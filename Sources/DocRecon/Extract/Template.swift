@@ -61,6 +61,8 @@ public struct Template: Sendable {
         public var formats: [String] = []
         /// Two-digit years are in the past (birth dates).
         public var birth = false
+        /// Money printed with the cents in their own column: `5176` read as one word is 51.76.
+        public var splitCents = false
         public var finders: [Finder] = []
         /// Index of this rule's YAML line, for the `rule` column (`charge-sheet.yaml:14`).
         public var line: Int = 0
@@ -74,6 +76,7 @@ public struct Template: Sendable {
         public var required = false
         /// Value when the cell is empty (units: 1).
         public var defaultValue: String?
+        public var splitCents = false
         /// For tables at fixed places (forms): the column's relative x-range instead of a header.
         public var x: (Double, Double)?
         public var line: Int = 0
@@ -285,8 +288,9 @@ public enum TemplateLoader {
                 let what = "field '\(name)'"
                 var f = Template.FieldRule(name: name, type: .text, line: k.mark?.line ?? 0)
                 var hasType = false
-                for (fk, _, fv) in try mapping(v, what, allowed: ["type", "formats", "birth", "find"]) {
+                for (fk, _, fv) in try mapping(v, what, allowed: ["type", "formats", "birth", "find", "split_cents"]) {
                     switch fk {
+                    case "split_cents": f.splitCents = try bool(fv, "\(what) split_cents")
                     case "type": f.type = try type(fv, "\(what) type"); hasType = true
                     case "formats": f.formats = try formats(fv, "\(what) formats")
                     case "birth": f.birth = try bool(fv, "\(what) birth")
@@ -371,8 +375,9 @@ public enum TemplateLoader {
                         let what = "column '\(name)'"
                         var c = Template.Column(name: name, type: .text, labels: [], line: ck.mark?.line ?? 0)
                         var hasType = false
-                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x"]) {
+                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x", "split_cents"]) {
                             switch fk {
+                            case "split_cents": c.splitCents = try bool(fv, "\(what) split_cents")
                             case "x":
                                 guard case .sequence(let xs) = fv, xs.count == 2 else { throw fail(fv, "\(what) x must be [x0, x1] in 0…1") }
                                 let r = try xs.map { try double($0, "\(what) x", 0...1) }

@@ -148,7 +148,7 @@ struct PageContext {
     // MARK: value words from an anchor
 
     /// Words right of a label on its line, up to the next label or a wide gap.
-    func wordsRight(of hit: LabelHit, maxDx: Double) -> [Word] {
+    func wordsRight(of hit: LabelHit, maxDx: Double, list: Bool = false) -> [Word] {
         let line = lines[hit.lineIndex]
         let h = line.height
         var out: [Word] = []
@@ -161,7 +161,7 @@ struct PageContext {
             let gap = Double(w.x0 - lastX1)
             if out.isEmpty {
                 if gap > maxDx * W { break }
-            } else if gap > 2.5 * h { break }
+            } else if gap > (list ? maxDx * W / 2 : 2.5 * h) { break }
             out.append(w)
             lastX1 = w.x1
         }
@@ -227,7 +227,7 @@ struct PageContext {
                     let candidates: [[Word]]
                     switch d {
                     case .right:
-                        var ws = wordsRight(of: hit, maxDx: a.maxDx)
+                        var ws = wordsRight(of: hit, maxDx: a.maxDx, list: f.type == .icd10List)
                         if let inline = hit.inlineValue, !inline.isEmpty {
                             var w = lines[hit.lineIndex].words[hit.last]
                             w.text = inline
@@ -302,7 +302,7 @@ struct PageContext {
 
     func value(_ f: Template.FieldRule, _ ws: [Word], rule: String) -> ExtractedValue? {
         guard !ws.isEmpty else { return nil }
-        return ValueReader.read(name: f.name, type: f.type, words: ws, formats: f.formats, birth: f.birth,
+        return ValueReader.read(name: f.name, type: f.type, words: ws, formats: f.formats, birth: f.birth, splitCents: f.splitCents,
                                 page: page.number, rule: rule, reviewConfidence: template.reviewConfidence, today: today)
     }
 }
@@ -334,6 +334,7 @@ public enum ValueReader {
     static func join(_ ws: ArraySlice<Word>) -> String { ws.map(\.text).joined(separator: " ") }
 
     public static func read(name: String, type: FieldType, words ws: [Word], formats: [String] = [], birth: Bool = false,
+                            splitCents: Bool = false,
                             page: Int, rule: String, reviewConfidence: Double, today: CalendarDate) -> ExtractedValue? {
         var ws = ws.filter { !["|", ":", "$"].contains($0.text) || type == .money && $0.text == "$" }
         if type != .name && type != .text {
@@ -359,6 +360,9 @@ public enum ValueReader {
         }
         switch type {
         case .name, .text:
+            while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
+            while let f = ws.first, !f.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeFirst() }
+            guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
             var v = FieldValues.fold(FieldValues.stripLead(raw))
             // A trailing colon or comma is label punctuation, not part of a name.
@@ -400,6 +404,14 @@ public enum ValueReader {
             }
             return make(ws[0..<min(ws.count, 3)], FieldValues.evaluate(join(ws[0..<min(ws.count, 3)]), type: .date, formats: formats, birth: birth, today: today))
         case .money:
+            if splitCents {
+                // One word of digits where dollars and cents columns ran together.
+                let digits = ws.map(\.text).joined().filter { $0 != "$" && $0 != "," }
+                if ws.count <= 2, digits.count >= 3, digits.allSatisfy(\.isASCIIDigit), let m = Money(parsing: String(digits.dropLast(2)) + "." + String(digits.suffix(2))),
+                   !(ws.count == 2 && ws[1].text.count == 2) {
+                    return make(ws[...], ParseOutcome(value: .string(m.decimalString), status: .ok))
+                }
+            }
             for n in stride(from: min(ws.count, 3), through: 1, by: -1) {
                 let slice = ws[0..<n]
                 if let m = FieldValues.parseMoney(join(slice)) { return make(slice, ParseOutcome(value: .string(m.decimalString), status: .ok)) }
@@ -432,7 +444,14 @@ public enum ValueReader {
     }
 
     static func splitTokens(_ ws: [Word]) -> [(String, Word)] {
+        var enumerators: [Character] = []
+        return splitTokens(ws, enumerators: &enumerators)
+    }
+
+    /// Tokens of a diagnosis list; `enumerators` collects the list letters seen (`A.`, `B.`…).
+    static func splitTokens(_ ws: [Word], enumerators: inout [Character]) -> [(String, Word)] {
         var out: [(String, Word)] = []
+        var pending: Character?
         for w in ws {
             // `L89,152`: a comma read for the dot inside a code.
             var t = w.text.replacingOccurrences(of: "^([A-Za-z0-9][0-9][A-Za-z0-9]),([A-Za-z0-9]{1,4})$", with: "$1.$2", options: .regularExpression)
@@ -441,11 +460,23 @@ public enum ValueReader {
             for p in t.split(separator: " ") {
                 var s = cleanToken(String(p))
                 // List enumerators: `A.`, `1.`, `A)` before the code, or glued to it (`A.I10`).
-                if let r = s.range(of: "^([A-La-l]|[0-9]{1,2})[.)](?=.)", options: .regularExpression), s.count > 3 {
-                    let rest = String(s[r.upperBound...])
-                    if rest.first?.isLetter == true { s = rest }
+                // `C.110`: a letter and a dot never start an ICD-10 code, so they are the enumerator.
+                if let r = s.range(of: "^[A-La-l][.)](?=.{3,})", options: .regularExpression) {
+                    enumerators.append(Character(s[s.startIndex].uppercased()))
+                    s = String(s[r.upperBound...])
+                } else if let r = s.range(of: "^[0-9]{1,2}[.)](?=[A-Za-z].{2,})", options: .regularExpression) {
+                    s = String(s[r.upperBound...])
                 }
-                if s.range(of: "^([A-La-l]|[0-9]{1,2})[.)]?$", options: .regularExpression) != nil { continue }
+                if s.range(of: "^[A-La-l][.)]$", options: .regularExpression) != nil {
+                    enumerators.append(Character(s.prefix(1).uppercased())); pending = nil; continue
+                }
+                // A bare letter counts as a list letter only when a code follows it.
+                if s.range(of: "^[A-La-l]$", options: .regularExpression) != nil { pending = Character(s.uppercased()); continue }
+                if let p = pending, FieldValues.normalizeICD10(cleanToken(s)) != nil || codeLike(cleanToken(s)) { enumerators.append(p) }
+                pending = nil
+                if s.range(of: "^[0-9]{1,2}[.)]?$", options: .regularExpression) != nil { continue }
+                s = cleanToken(s)
+                while let l = s.last, l == "-" { s.removeLast() }
                 while let l = s.last, l == "." || l == ":" { s.removeLast() }
                 if !s.isEmpty { out.append((s, w)) }
             }
@@ -459,7 +490,9 @@ public enum ValueReader {
         var status = ParseOutcome.Status.ok
         var problems: [String] = []
         var raws: [String] = []
-        for (tok, w) in splitTokens(ws) {
+        var enumerators: [Character] = []
+        let tokens = splitTokens(ws, enumerators: &enumerators)
+        for (tok, w) in tokens {
             if let c = FieldValues.normalizeICD10(tok) {
                 if !codes.contains(c) { codes.append(c) }
                 used.append(w); raws.append(tok)
@@ -478,6 +511,15 @@ public enum ValueReader {
             }
         }
         guard !used.isEmpty else { return nil }
+        // Letters A, B, D with C missing, or more letters than codes: an item was not read.
+        let letters = Set(enumerators)
+        if let maxL = letters.max(), let a = Character("A").asciiValue, let m = maxL.asciiValue {
+            let expected = Int(m - a) + 1
+            if letters.count < expected || codes.count < letters.count {
+                status = .needsReview
+                problems.append("list letters \(letters.sorted().map(String.init).joined()) but \(codes.count) codes read")
+            }
+        }
         let b = used.dropFirst().reduce(used[0].box) { $0.union($1.box) }
         return ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
                               confidence: used.map(\.confidence).min() ?? 0, status: status,
