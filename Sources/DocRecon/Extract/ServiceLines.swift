@@ -113,7 +113,9 @@ extension PageContext {
             }
             end = li
             guard !codeWords.isEmpty else { continue }
-            if let row = readRow(t, cells: cells, required: required) {
+            var colBounds: [String: (Double, Double)] = [:]
+            for b in bounds { if let n = b.0 { colBounds[n] = (max(0, b.1), min(W, b.2)) } }
+            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
                 rows.append(row)
                 lastY = Double(line.box.y1)
                 if rows.count >= t.maxRows { break }
@@ -141,7 +143,9 @@ extension PageContext {
                 }
             }
             guard cells[required.name] != nil else { continue }
-            if let row = readRow(t, cells: cells, required: required) {
+            var colBounds: [String: (Double, Double)] = [:]
+            for c in t.columns { if let x = c.x { colBounds[c.name] = (x.0 * W, x.1 * W) } }
+            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
                 rows.append(row)
                 if rows.count >= t.maxRows { break }
             }
@@ -150,7 +154,19 @@ extension PageContext {
         return (rows, f...last, r.x0 * W)
     }
 
-    func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {
+    func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
+                 bounds: [String: (Double, Double)] = [:], rowBox: Box? = nil) -> [ExtractedValue]? {
+        let row = readRowCells(t, cells: cells, required: required)
+        guard var row, let rowBox else { return row }
+        for i in row.indices {
+            guard let b = bounds[row[i].name] else { continue }
+            let y0 = min(rowBox.y0, row[i].box?.y0 ?? rowBox.y0), y1 = max(rowBox.y1, row[i].box?.y1 ?? rowBox.y1)
+            row[i].cellBox = Box(Int(b.0), y0, Int(b.1), y1)
+        }
+        return row
+    }
+
+    func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {
         var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
             var w = w
             w.text = ValueReader.cleanToken(w.text)

@@ -15,6 +15,8 @@ public struct ExtractedValue: Sendable, Equatable {
     public var rule: String
     /// What the second look read, when it was asked.
     public var secondLook: String?
+    /// For table cells: the whole cell (column × row), where the second look reads.
+    public var cellBox: Box?
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
