@@ -197,6 +197,8 @@ extension PageContext {
         for c in t.columns {
             var ws = c.name == required.name ? codeWords : (cells[c.name] ?? [])
             if c.type == .modifierList, ws.isEmpty { ws = extraMods }
+            // Rulings and specks read as `|`, `-`, `—` are not a cell's value.
+            if c.type != .text && c.type != .name { ws = ws.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) } }
             if ws.isEmpty {
                 let conf = codeWords.map(\.confidence).min() ?? 0
                 if let d = c.defaultValue {
