@@ -64,6 +64,15 @@ public struct Extractor: Sendable {
                 var probe = r
                 Checks.apply(&probe, reviewConfidence: choice.template.reviewConfidence, today: today)
                 stats = stats + secondLook(&r, flagged: probe, documentId: documentId, template: choice.template, rereader: rereader)
+                // Fields taken from a line column follow what the second look read there.
+                for i in r.fields.indices {
+                    guard let col = r.fields[i].fromColumn,
+                          let cell = r.lines.lazy.compactMap({ $0.first { $0.name == col && $0.value != nil } }).first else { continue }
+                    let name = r.fields[i].name, type = r.fields[i].type, rule = r.fields[i].rule
+                    r.fields[i] = cell
+                    r.fields[i].name = name; r.fields[i].type = type; r.fields[i].rule = rule; r.fields[i].fromColumn = col
+                    r.fields[i].cellBox = nil
+                }
             }
             Checks.apply(&r, reviewConfidence: choice.template.reviewConfidence, today: today)
             if rereader != nil {

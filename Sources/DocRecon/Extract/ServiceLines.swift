@@ -242,7 +242,21 @@ public enum Checks {
             if dob > today { flag(i, "date of birth is in the future") }
             else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
         }
+        // Diagnosis pointers must point at diagnoses that were read: letter C needs three codes.
+        if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value {
+            var maxLetter = 0
+            for line in r.lines {
+                guard case .string(let p)? = line.first(where: { $0.name == "dx_pointer" })?.value else { continue }
+                for ch in p { if let a = ch.asciiValue, ch.isLetter { maxLetter = max(maxLetter, Int(a) - 64) } else if let d = ch.wholeNumberValue { maxLetter = max(maxLetter, d) } }
+            }
+            if maxLetter > codes.count { flag(di, "service lines point at diagnosis \(maxLetter) but \(codes.count) were read") }
+        }
         for li in r.lines.indices {
+            if let ui = r.lines[li].firstIndex(where: { $0.name == "units" }), case .int(let u)? = r.lines[li][ui].value, u > 30,
+               r.lines[li][ui].status != .needsReview {
+                r.lines[li][ui].status = .needsReview
+                r.lines[li][ui].problem = "\(u) units is unusual for one service line"
+            }
             if let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
                case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s), d > today {
                 r.lines[li][ci].status = .needsReview

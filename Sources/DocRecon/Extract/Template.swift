@@ -64,6 +64,8 @@ public struct Template: Sendable {
         /// Money printed with the cents in their own column: `5176` read as one word is 51.76.
         public var splitCents = false
         public var finders: [Finder] = []
+        /// Finder steps whose values always go to review (a fallback that may find a look-alike value).
+        public var reviewSteps: Set<Int> = []
         /// Index of this rule's YAML line, for the `rule` column (`charge-sheet.yaml:14`).
         public var line: Int = 0
     }
@@ -294,7 +296,11 @@ public enum TemplateLoader {
                     case "type": f.type = try type(fv, "\(what) type"); hasType = true
                     case "formats": f.formats = try formats(fv, "\(what) formats")
                     case "birth": f.birth = try bool(fv, "\(what) birth")
-                    case "find": f.finders = try finders(fv, what)
+                    case "find":
+                        f.finders = try finders(fv, what)
+                        if case .sequence(let steps) = fv {
+                            for (i, st) in steps.enumerated() where st["review"]?.bool == true { f.reviewSteps.insert(i) }
+                        }
                     default: break
                     }
                 }
@@ -309,7 +315,9 @@ public enum TemplateLoader {
             let items: [Node]
             if case .sequence(let s) = n { items = Array(s) } else { items = [n] }
             return try items.map { item in
-                let m = try mapping(item, "\(what) find", allowed: ["anchor", "region", "pattern", "from_lines"])
+                let m = try mapping(item, "\(what) find", allowed: ["anchor", "region", "pattern", "from_lines", "review"])
+                    .filter { $0.key != "review" }
+                if let r = item["review"], r.bool == nil { throw fail(r, "\(what) review must be true or false") }
                 guard m.count == 1, let (k, _, v) = m.first else {
                     throw fail(item, "\(what): each find step has exactly one of anchor, region, pattern, from_lines")
                 }

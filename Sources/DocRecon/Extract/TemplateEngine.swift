@@ -17,6 +17,8 @@ public struct ExtractedValue: Sendable, Equatable {
     public var secondLook: String?
     /// For table cells: the whole cell (column × row), where the second look reads.
     public var cellBox: Box?
+    /// For record fields taken from a line column (`from_lines`): that column.
+    public var fromColumn: String?
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
@@ -108,7 +110,11 @@ public enum TemplateEngine {
             var got: ExtractedValue?
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
-                guard let v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
+                guard var v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
+                if f.reviewSteps.contains(fi), v.status != .needsReview {
+                    v.status = .needsReview
+                    v.problem = "found by a fallback rule; check it"
+                }
                 if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
                 if got!.status != .needsReview { break }
             }
@@ -293,6 +299,8 @@ struct PageContext {
                     var v = c
                     v.name = f.name; v.type = f.type
                     v.rule = rule + ":line"
+                    v.fromColumn = col
+                    v.cellBox = nil
                     return v
                 }
             }
@@ -375,7 +383,8 @@ public enum ValueReader {
                 for w in ws.dropFirst() {
                     if Double(w.x0 - run.last!.x1) < 0.6 * Double(max(1, w.box.height)) { run.append(w) } else { break }
                 }
-                let id = FieldValues.stripLead(run.map(\.text).joined()).filter { !$0.isWhitespace }
+                var id = FieldValues.stripLead(run.map(\.text).joined()).filter { !$0.isWhitespace }
+                while let l = id.last, ".,;:_|".contains(l) { id.removeLast() }
                 return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                                  : ParseOutcome(value: .string(id), status: .ok))
             }
