@@ -88,7 +88,9 @@ public enum FieldValues {
     /// Strips label leftovers OCR may leave at the start of a value (`: `, `#`, `-`).
     static func stripLead(_ s: String) -> String {
         var t = Substring(s)
-        while let f = t.first, f == ":" || f == "#" || f == "|" || f == "." && t.count > 1 && !(t.dropFirst().first?.isNumber ?? false) || f.isWhitespace {
+        while let f = t.first, f == ":" || f == "#" || f == "|" || f == "—" || f == "_" || f == "‘" || f == "'"
+                || (f == "-" && t.dropFirst().first.map { !$0.isNumber } ?? false)
+                || f == "." && t.count > 1 && !(t.dropFirst().first?.isNumber ?? false) || f.isWhitespace {
             t = t.dropFirst()
         }
         return String(t)
@@ -323,6 +325,8 @@ public enum FieldValues {
         "B": ["8"], "8": ["B"],
         "Z": ["2"], "2": ["Z"], "z": ["2"],
         "G": ["6"], "6": ["G"],
+        // Degraded scans read a capital E as a currency sign.
+        "€": ["E"], "£": ["E"],
     ]
 
     /// Tries every single look-alike substitution of `raw`; returns the canonical values that

@@ -23,11 +23,20 @@ extension PageContext {
                 }
                 let range = li...(li + k)
                 var cols: [String: Box] = [:]
-                for h in hits where range.contains(h.lineIndex) {
+                // Labels that are only column headers first; a label a field shares (`Dx`, `DOS`)
+                // heads a column only when no header-only label names that column.
+                let inBand = hits.filter { range.contains($0.lineIndex) && !colOwners($0).isEmpty }
+                let exclusive = inBand.filter { $0.owners.allSatisfy { $0.hasPrefix("col:") } }
+                let shared = inBand.filter { !$0.owners.allSatisfy { $0.hasPrefix("col:") } }
+                var sharedUsed = false
+                for h in exclusive + shared {
                     let owners = colOwners(h)
-                    guard let c = owners.first(where: { cols[$0] == nil }) ?? owners.first else { continue }
-                    cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
+                    let isShared = !h.owners.allSatisfy { $0.hasPrefix("col:") }
+                    guard let c = owners.first(where: { cols[$0] == nil }) else { continue }
+                    cols[c] = h.box
+                    if isShared { sharedUsed = true }
                 }
+                _ = sharedUsed
                 if cols.count >= t.minColumns { bands.append((range, cols, cols.count)) }
             }
         }

@@ -374,7 +374,7 @@ public enum ValueReader {
             while let f = ws.first, !f.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeFirst() }
             guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
-            var v = FieldValues.fold(FieldValues.stripLead(raw))
+            var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))
             // A trailing colon or comma is label punctuation, not part of a name.
             while let l = v.last, l == ":" || l == "," || l == ";" { v.removeLast() }
             if name.contains("account") || name.hasSuffix("_number") {
@@ -451,7 +451,7 @@ public enum ValueReader {
     static func codeLike(_ s: String) -> Bool {
         guard (3...8).contains(s.count), let f = s.first else { return false }
         let digits = s.filter(\.isASCIIDigit).count
-        return digits >= 2 && (f.isLetter || "0125|".contains(f)) && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." }
+        return digits >= 2 && (f.isLetter || "0125|€£".contains(f)) && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "€" || $0 == "£" }
     }
 
     static func splitTokens(_ ws: [Word]) -> [(String, Word)] {
@@ -554,6 +554,13 @@ public enum ValueReader {
                     if FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
                         mods += [a.uppercased(), b.uppercased()]; continue
                     }
+                }
+                if tok.contains("l") {
+                    // A lower-case l is OCR's 1 or I: only a single fitting reading is taken.
+                    let o = FieldValues.evaluate(tok, type: .modifier)
+                    if case .string(let m)? = o.value { mods.append(m); if status == .ok { status = .repaired } }
+                    else { status = .needsReview; problems.append(o.problem ?? "'\(tok)' is not a modifier") }
+                    continue
                 }
                 tok = tok.uppercased()
                 if FieldValues.isModifier(tok) {
