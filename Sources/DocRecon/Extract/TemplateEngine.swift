@@ -165,7 +165,8 @@ struct PageContext {
             if isLabelWord(hit.lineIndex, wi) { break }
             let w = line.words[wi]
             if inTable(hit.lineIndex, w.box) { break }
-            if w.text == ":" && out.isEmpty { continue }
+            // Specks and rulings read as marks neither end a value nor widen a gap.
+            if !w.text.contains(where: { $0.isLetter || $0.isNumber }) { continue }
             let gap = Double(w.x0 - lastX1)
             if out.isEmpty {
                 if gap > maxDx * W { break }
