@@ -147,9 +147,15 @@ extension PageContext {
             for w in line.words {
                 let mx = w.box.midX / W
                 guard mx >= r.x0, mx <= r.x1 else { continue }
-                if let c = t.columns.first(where: { c in c.x.map { mx >= $0.0 && mx < $0.1 } ?? false }) {
-                    cells[c.name, default: []].append(w)
+                // The column the word overlaps most (OCR may glue a date to the next column's value).
+                let wx0 = Double(w.x0) / W, wx1 = Double(w.x1) / W
+                var best: (String, Double)?
+                for c in t.columns {
+                    guard let x = c.x else { continue }
+                    let ov = min(wx1, x.1) - max(wx0, x.0)
+                    if ov > 0, best == nil || ov > best!.1 { best = (c.name, ov) }
                 }
+                if let b = best { cells[b.0, default: []].append(w) }
             }
             guard cells[required.name] != nil else { continue }
             var colBounds: [String: (Double, Double)] = [:]
@@ -165,7 +171,9 @@ extension PageContext {
 
     func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
                  bounds: [String: (Double, Double)] = [:], rowBox: Box? = nil) -> [ExtractedValue]? {
-        let row = readRowCells(t, cells: cells, required: required)
+        // Dates and places of service are expected in every row of a table that has their column.
+        let present = Set(bounds.keys).intersection(["date_of_service", "place_of_service"])
+        let row = readRowCells(t, cells: cells, required: required, present: present)
         guard var row, let rowBox else { return row }
         for i in row.indices {
             guard let b = bounds[row[i].name] else { continue }
@@ -175,7 +183,8 @@ extension PageContext {
         return row
     }
 
-    func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {
+    func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
+                      present: Set<String> = []) -> [ExtractedValue]? {
         var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
             var w = w
             w.text = ValueReader.cleanToken(w.text)
@@ -217,7 +226,8 @@ extension PageContext {
                 } else if c.type == .modifierList {
                     row.append(ExtractedValue(name: c.name, type: c.type, value: .list([]), raw: "", box: nil, page: page.number,
                                               confidence: conf, status: .ok, rule: rule(c) + ":empty"))
-                } else if c.type == .money || c.required {
+                } else if c.type == .money || c.required || present.contains(c.name) {
+                    // A column the table has, empty in this row: to review (and to the second look).
                     row.append(ExtractedValue(name: c.name, type: c.type, value: nil, raw: "", box: nil, page: page.number,
                                               confidence: 0, status: .needsReview, problem: "empty cell", rule: rule(c)))
                 }

@@ -265,10 +265,15 @@ struct PageContext {
             return fallback
         case .region(let x0, let y0, let x1, let y1):
             let rx0: Double = x0 * W, rx1: Double = x1 * W, ry0: Double = y0 * H, ry1: Double = y1 * H
-            let ws = lines.flatMap { $0.words }.filter { (w: Word) -> Bool in
-                let mx = w.box.midX, my = w.box.midY
-                return mx >= rx0 && mx <= rx1 && my >= ry0 && my <= ry1
+            var inside: [Word] = []
+            for (li, line) in lines.enumerated() {
+                for (wi, w) in line.words.enumerated() where !isLabelWord(li, wi) {
+                    let mx = w.box.midX, my = w.box.midY
+                    if mx >= rx0 && mx <= rx1 && my >= ry0 && my <= ry1 { inside.append(w) }
+                }
             }
+            // Reading order within the region (its own lines: a page line may lean across it).
+            let ws = PageGeometry.lines(inside).flatMap(\.words)
             return ws.isEmpty ? nil : value(f, ws, rule: rule + ":region")
         case .pattern(let p):
             guard let re = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else { return nil }
