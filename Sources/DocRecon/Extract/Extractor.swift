@@ -66,7 +66,10 @@ public struct Extractor: Sendable {
                 stats = stats + secondLook(&r, flagged: probe, documentId: documentId, template: choice.template, rereader: rereader)
                 // Fields taken from a line column follow what the second look read there.
                 for i in r.fields.indices {
-                    guard let col = r.fields[i].fromColumn,
+                    let fieldRule = choice.template.fields.first { $0.name == r.fields[i].name }
+                    let fromLines = fieldRule?.finders.compactMap { f -> String? in if case .fromLines(let c) = f { return c }; return nil }.first
+                    // Taken from a column, or not found where a column could give it now.
+                    guard let col = r.fields[i].fromColumn ?? (r.fields[i].value == nil ? fromLines : nil),
                           let cell = r.lines.lazy.compactMap({ $0.first { $0.name == col && $0.value != nil } }).first else { continue }
                     let name = r.fields[i].name, type = r.fields[i].type, rule = r.fields[i].rule
                     r.fields[i] = cell
