@@ -162,8 +162,14 @@ struct PageContext {
         var out: [Word] = []
         var lastX1 = hit.box.x1
         for wi in (hit.last + 1)..<line.words.count {
-            if isLabelWord(hit.lineIndex, wi) { break }
             let w = line.words[wi]
+            if let other = hits.first(where: { $0.lineIndex == hit.lineIndex && ($0.first...$0.last).contains(wi) }) {
+                // A label word inside a running value (`Family Clinic`, `Main Street Location`):
+                // no colon, set at word spacing right after the value's words: part of the value.
+                let insideValue = !other.colon && !out.isEmpty && Double(w.x0 - lastX1) < 1.0 * h
+                    && (other.last + 1 >= line.words.count || Double(line.words[other.last + 1].x0 - line.words[other.last].x1) > 1.5 * h)
+                if !insideValue { break }
+            }
             if inTable(hit.lineIndex, w.box) { break }
             // Specks and rulings read as marks neither end a value nor widen a gap.
             if !w.text.contains(where: { $0.isLetter || $0.isNumber }) { continue }

@@ -68,6 +68,17 @@ import Testing
         #expect(try Self.run(p).str("place_of_service") == "12")
     }
 
+    @Test func aLabelWordInsideAValueStaysInTheValue() throws {
+        var p = PageBuilder()
+        p.put("Superbill", 100, 100); p.put("Patient: DOE, JO", 100, 200); p.put("Date of Service: 01/02/2026", 100, 260)
+        p.put("Facility: Harbor Point Location", 100, 320); p.put("POS: 31", 1300, 320)
+        p.put("Provider: Dr. Ann Site", 100, 380)
+        let r = try Self.run(p)
+        #expect(r.str("facility") == "Harbor Point Location")
+        #expect(r.str("place_of_service") == "31")
+        #expect(r.str("rendering_provider") == "Dr. Ann Site")
+    }
+
     /// Re-reads only the cell whose box covers `y`, as `text`.
     struct RowRereader: FieldRereader {
         let y: Int
