@@ -128,8 +128,9 @@ public enum FieldValues {
             } else {
                 let c = format[i]
                 switch c {
-                case " ": pattern += "[\\s,]+"
-                case "/", "-", ".": pattern += "\\s*\\\(c)\\s*"
+                // Separators mean nothing by themselves (the order of the parts does): OCR reads
+                // the spaces of `MM DD YY` as commas or dots and a slash as a dash.
+                case " ", "/", "-", ".": pattern += "(?:\\s*[,./\\-]\\s*|\\s+)"
                 default: pattern += NSRegularExpression.escapedPattern(for: String(c))
                 }
                 i = format.index(after: i)

@@ -29,11 +29,18 @@ extension PageContext {
                 let exclusive = inBand.filter { $0.owners.allSatisfy { $0.hasPrefix("col:") } }
                 let shared = inBand.filter { !$0.owners.allSatisfy { $0.hasPrefix("col:") } }
                 var sharedUsed = false
+                var sharedFor: [String: Bool] = [:]
                 for h in exclusive + shared {
                     let owners = colOwners(h)
                     let isShared = !h.owners.allSatisfy { $0.hasPrefix("col:") }
+                    if !isShared, let c = owners.first(where: { cols[$0] != nil && sharedFor[$0] == nil }) ?? owners.first(where: { cols[$0] == nil }) {
+                        // `Mod 1`, `Mod 2`: one column spanning both headers.
+                        cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
+                        continue
+                    }
                     guard let c = owners.first(where: { cols[$0] == nil }) else { continue }
                     cols[c] = h.box
+                    sharedFor[c] = true
                     if isShared { sharedUsed = true }
                 }
                 _ = sharedUsed
