@@ -268,6 +268,20 @@ public enum Checks {
             if dob > today { flag(i, "date of birth is in the future") }
             else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
         }
+        // A pointer led by a stroke letter (I, J, L: a ruling read as a letter) that points past
+        // the diagnoses read: the stroke is the ruling, the rest is the pointer.
+        if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value, !codes.isEmpty {
+            for li in r.lines.indices {
+                guard let pi = r.lines[li].firstIndex(where: { $0.name == "dx_pointer" }),
+                      case .string(let p)? = r.lines[li][pi].value, p.count > 1, let f = p.first, "IJL".contains(f),
+                      let a = f.asciiValue, Int(a) - 64 > codes.count else { continue }
+                let rest = String(p.dropFirst())
+                guard rest.allSatisfy({ ($0.asciiValue.map { Int($0) - 64 } ?? 99) <= codes.count }) else { continue }
+                r.lines[li][pi].value = .string(rest)
+                r.lines[li][pi].status = r.lines[li][pi].status == .needsReview ? .needsReview : .repaired
+                r.lines[li][pi].problem = "'\(p)': \(f) points past the \(codes.count) diagnoses; read as a ruling"
+            }
+        }
         // Diagnosis pointers must point at diagnoses that were read: letter C needs three codes.
         if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value {
             var maxLetter = 0

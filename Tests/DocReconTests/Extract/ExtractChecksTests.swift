@@ -21,6 +21,15 @@ import Testing
         #expect(try Self.run(q).field("diagnosis_codes")?.status == .ok)
     }
 
+    @Test func aRulingReadAsAPointerLetterIsDropped() throws {
+        var p = ExtractLayoutTests.superbill()
+        p.put("Dx Ptr", 1900, 600); p.put("JA", 1900, 660); p.put("AB", 1900, 720); p.put("LC", 1900, 780)
+        let r = try Self.run(p)
+        #expect(r.cell(0, "dx_pointer")?.value == .string("A") && r.cell(0, "dx_pointer")?.status == .repaired)
+        #expect(r.cell(1, "dx_pointer")?.value == .string("AB") && r.cell(1, "dx_pointer")?.status == .ok)
+        #expect(r.cell(2, "dx_pointer")?.value == .string("C"))
+    }
+
     @Test(arguments: [
         ("A. I10 B. E11.9 C. Z79.4", ["I10", "E11.9", "Z79.4"], ParseOutcome.Status.ok),
         ("A. I10 C. Z79.4", ["I10", "Z79.4"], .needsReview),         // B was not read
