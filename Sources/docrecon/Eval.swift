@@ -11,10 +11,15 @@ struct Eval: AsyncParsableCommand {
     @Option(name: .long, help: "How many misses to list (human output).") var misses = 50
     @Option(name: .long, help: "Parallel OCR workers (default: cores).") var jobs: Int?
     @Flag(name: .long, help: "Print one JSON document on stdout.") var json = false
+    @Flag(name: .long, help: "Measure without the second look (re-reading doubtful values from their crops).")
+    var noSecondLook = false
 
     func run() async throws {
         let db = try global.open()
-        let extractor = try makeExtractor(rules: rules)
+        var extractor = try makeExtractor(rules: rules)
+        if !noSecondLook, let tessdata = try? TessdataLocator.locate(explicit: nil) {
+            extractor.rereader = try OCRRereader(db: db, tessdata: tessdata)
+        }
         let report: EvalReport
         do {
             report = try Evaluator.run(dir: dir, db: db, extractor: extractor) { try ingestForEval($0, db: db, rules: rules, jobs: jobs) }

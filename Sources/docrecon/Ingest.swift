@@ -50,7 +50,9 @@ enum IngestRunner {
         let pipeline = IngestPipeline(db: db, options: options)
         pipeline.onRejection = { printError($0.line) }
         // Extraction runs as each document's pages are committed (not on a failed document).
-        let extractor = try makeExtractor(rules: rules)
+        var extractor = try makeExtractor(rules: rules)
+        // The second look re-reads doubtful values from their crops (runs on the writer thread).
+        extractor.rereader = try? OCRRereader(db: db, tessdata: dataPath, maxPixels: settings.maxPixels)
         pipeline.afterDocument = { id in
             let status = try db.read { try Document.fetchOne($0, key: id)?.status }
             guard status == .ocred || status == .partial else { return }

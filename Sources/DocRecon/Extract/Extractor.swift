@@ -13,7 +13,7 @@ public struct SecondLookStats: Codable, Sendable, Equatable {
     public var attempted = 0
     /// Values whose canonical value it changed.
     public var changed = 0
-    /// Values that needed review before and no longer do.
+    /// Re-read values that needed review (or failed a check) and no longer do after every check.
     public var resolved = 0
     public init() {}
     public static func + (a: SecondLookStats, b: SecondLookStats) -> SecondLookStats {
@@ -59,8 +59,29 @@ public struct Extractor: Sendable {
             guard let choice = TemplateEngine.select(templates, page: page) else { continue }
             if chosen == nil { chosen = choice.template }
             var r = TemplateEngine.extract(page: page, template: choice.template, today: today, applyChecks: false)
-            if let rereader { stats = stats + secondLook(&r, documentId: documentId, template: choice.template, rereader: rereader) }
+            if let rereader {
+                // What the checks would flag (a total that does not add up flags its charges) is looked at again too.
+                var probe = r
+                Checks.apply(&probe, reviewConfidence: choice.template.reviewConfidence, today: today)
+                stats = stats + secondLook(&r, flagged: probe, documentId: documentId, template: choice.template, rereader: rereader)
+                // Fields taken from a line column follow what the second look read there.
+                for i in r.fields.indices {
+                    let fieldRule = choice.template.fields.first { $0.name == r.fields[i].name }
+                    let fromLines = fieldRule?.finders.compactMap { f -> String? in if case .fromLines(let c) = f { return c }; return nil }.first
+                    // Taken from a column, or not found where a column could give it now.
+                    guard let col = r.fields[i].fromColumn ?? (r.fields[i].value == nil ? fromLines : nil),
+                          let cell = r.lines.lazy.compactMap({ $0.first { $0.name == col && $0.value != nil } }).first else { continue }
+                    let name = r.fields[i].name, type = r.fields[i].type, rule = r.fields[i].rule
+                    r.fields[i] = cell
+                    r.fields[i].name = name; r.fields[i].type = type; r.fields[i].rule = rule; r.fields[i].fromColumn = col
+                    r.fields[i].cellBox = nil
+                }
+            }
             Checks.apply(&r, reviewConfidence: choice.template.reviewConfidence, today: today)
+            if rereader != nil {
+                // Resolved: re-read values that no longer need review once every check has run.
+                stats.resolved += (r.fields + r.lines.flatMap { $0 }).filter { $0.rule.hasSuffix("+reread") && $0.status != .needsReview }.count
+            }
             // A page with neither fields nor lines is not a sheet (a blank back side).
             if r.lines.isEmpty && !r.fields.contains(where: { $0.value != nil }) { continue }
             records.append(r)
@@ -68,11 +89,12 @@ public struct Extractor: Sendable {
         return (chosen, records, stats)
     }
 
-    func secondLook(_ r: inout ExtractedRecord, documentId: Int64, template: Template, rereader: any FieldRereader) -> SecondLookStats {
+    func secondLook(_ r: inout ExtractedRecord, flagged probe: ExtractedRecord, documentId: Int64, template: Template,
+                    rereader: any FieldRereader) -> SecondLookStats {
         var stats = SecondLookStats()
-        func look(_ v: inout ExtractedValue) {
-            guard v.status == .needsReview || v.confidence < template.reviewConfidence, let box = v.box,
-                  v.type != .icd10List, v.type != .modifierList else { return }
+        func look(_ v: inout ExtractedValue, flagged: Bool) {
+            guard flagged || v.status == .needsReview || v.confidence < template.reviewConfidence, let box = v.cellBox ?? v.box,
+                  v.type != .icd10List, v.type != .modifierList, v.type != .name, v.type != .text else { return }
             stats.attempted += 1
             guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type) else { return }
             v.secondLook = text
@@ -81,15 +103,19 @@ public struct Extractor: Sendable {
             guard let n = ValueReader.read(name: v.name, type: v.type, words: words, page: v.page, rule: v.rule,
                                            reviewConfidence: template.reviewConfidence, today: today),
                   n.status != .needsReview else { return }
-            let wasReview = v.status == .needsReview
+            let wasReview = v.status == .needsReview || flagged
+            // A value only the checks doubted is replaced only by a different reading.
+            if v.status != .needsReview && n.value == v.value { return }
             if n.value != v.value { stats.changed += 1 }
-            if wasReview { stats.resolved += 1 }
+            _ = wasReview
             v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
             v.rule += "+reread"
         }
-        for i in r.fields.indices { look(&r.fields[i]) }
-        for l in r.lines.indices { for c in r.lines[l].indices { look(&r.lines[l][c]) } }
+        for i in r.fields.indices { look(&r.fields[i], flagged: probe.fields[i].status == .needsReview) }
+        for l in r.lines.indices {
+            for c in r.lines[l].indices { look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview) }
+        }
         return stats
     }
 

@@ -88,7 +88,9 @@ public enum FieldValues {
     /// Strips label leftovers OCR may leave at the start of a value (`: `, `#`, `-`).
     static func stripLead(_ s: String) -> String {
         var t = Substring(s)
-        while let f = t.first, f == ":" || f == "#" || f == "|" || f == "." && t.count > 1 && !(t.dropFirst().first?.isNumber ?? false) || f.isWhitespace {
+        while let f = t.first, f == ":" || f == "#" || f == "|" || f == "—" || f == "_" || f == "‘" || f == "'"
+                || (f == "-" && t.dropFirst().first.map { !$0.isNumber } ?? false)
+                || f == "." && t.count > 1 && !(t.dropFirst().first?.isNumber ?? false) || f.isWhitespace {
             t = t.dropFirst()
         }
         return String(t)
@@ -126,8 +128,9 @@ public enum FieldValues {
             } else {
                 let c = format[i]
                 switch c {
-                case " ": pattern += "[\\s,]+"
-                case "/", "-", ".": pattern += "\\s*\\\(c)\\s*"
+                // Separators mean nothing by themselves (the order of the parts does): OCR reads
+                // the spaces of `MM DD YY` as commas or dots and a slash as a dash.
+                case " ", "/", "-", ".": pattern += "(?:\\s*[,./\\-]\\s*|\\s+)"
                 default: pattern += NSRegularExpression.escapedPattern(for: String(c))
                 }
                 i = format.index(after: i)
@@ -323,6 +326,8 @@ public enum FieldValues {
         "B": ["8"], "8": ["B"],
         "Z": ["2"], "2": ["Z"], "z": ["2"],
         "G": ["6"], "6": ["G"],
+        // Degraded scans read a capital E as a currency sign.
+        "€": ["E"], "£": ["E"],
     ]
 
     /// Tries every single look-alike substitution of `raw`; returns the canonical values that

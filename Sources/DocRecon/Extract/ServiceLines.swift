@@ -23,11 +23,27 @@ extension PageContext {
                 }
                 let range = li...(li + k)
                 var cols: [String: Box] = [:]
-                for h in hits where range.contains(h.lineIndex) {
+                // Labels that are only column headers first; a label a field shares (`Dx`, `DOS`)
+                // heads a column only when no header-only label names that column.
+                let inBand = hits.filter { range.contains($0.lineIndex) && !colOwners($0).isEmpty }
+                let exclusive = inBand.filter { $0.owners.allSatisfy { $0.hasPrefix("col:") } }
+                let shared = inBand.filter { !$0.owners.allSatisfy { $0.hasPrefix("col:") } }
+                var sharedUsed = false
+                var sharedFor: [String: Bool] = [:]
+                for h in exclusive + shared {
                     let owners = colOwners(h)
-                    guard let c = owners.first(where: { cols[$0] == nil }) ?? owners.first else { continue }
-                    cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
+                    let isShared = !h.owners.allSatisfy { $0.hasPrefix("col:") }
+                    if !isShared, let c = owners.first(where: { cols[$0] != nil && sharedFor[$0] == nil }) ?? owners.first(where: { cols[$0] == nil }) {
+                        // `Mod 1`, `Mod 2`: one column spanning both headers.
+                        cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
+                        continue
+                    }
+                    guard let c = owners.first(where: { cols[$0] == nil }) else { continue }
+                    cols[c] = h.box
+                    sharedFor[c] = true
+                    if isShared { sharedUsed = true }
                 }
+                _ = sharedUsed
                 if cols.count >= t.minColumns { bands.append((range, cols, cols.count)) }
             }
         }
@@ -113,7 +129,9 @@ extension PageContext {
             }
             end = li
             guard !codeWords.isEmpty else { continue }
-            if let row = readRow(t, cells: cells, required: required) {
+            var colBounds: [String: (Double, Double)] = [:]
+            for b in bounds { if let n = b.0 { colBounds[n] = (max(0, b.1), min(W, b.2)) } }
+            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
                 rows.append(row)
                 lastY = Double(line.box.y1)
                 if rows.count >= t.maxRows { break }
@@ -136,12 +154,20 @@ extension PageContext {
             for w in line.words {
                 let mx = w.box.midX / W
                 guard mx >= r.x0, mx <= r.x1 else { continue }
-                if let c = t.columns.first(where: { c in c.x.map { mx >= $0.0 && mx < $0.1 } ?? false }) {
-                    cells[c.name, default: []].append(w)
+                // The column the word overlaps most (OCR may glue a date to the next column's value).
+                let wx0 = Double(w.x0) / W, wx1 = Double(w.x1) / W
+                var best: (String, Double)?
+                for c in t.columns {
+                    guard let x = c.x else { continue }
+                    let ov = min(wx1, x.1) - max(wx0, x.0)
+                    if ov > 0, best == nil || ov > best!.1 { best = (c.name, ov) }
                 }
+                if let b = best { cells[b.0, default: []].append(w) }
             }
             guard cells[required.name] != nil else { continue }
-            if let row = readRow(t, cells: cells, required: required) {
+            var colBounds: [String: (Double, Double)] = [:]
+            for c in t.columns { if let x = c.x { colBounds[c.name] = (x.0 * W, x.1 * W) } }
+            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
                 rows.append(row)
                 if rows.count >= t.maxRows { break }
             }
@@ -150,7 +176,22 @@ extension PageContext {
         return (rows, f...last, r.x0 * W)
     }
 
-    func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column) -> [ExtractedValue]? {
+    func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
+                 bounds: [String: (Double, Double)] = [:], rowBox: Box? = nil) -> [ExtractedValue]? {
+        // Dates and places of service are expected in every row of a table that has their column.
+        let present = Set(bounds.keys).intersection(["date_of_service", "place_of_service"])
+        let row = readRowCells(t, cells: cells, required: required, present: present)
+        guard var row, let rowBox else { return row }
+        for i in row.indices {
+            guard let b = bounds[row[i].name] else { continue }
+            let y0 = min(rowBox.y0, row[i].box?.y0 ?? rowBox.y0), y1 = max(rowBox.y1, row[i].box?.y1 ?? rowBox.y1)
+            row[i].cellBox = Box(Int(b.0), y0, Int(b.1), y1)
+        }
+        return row
+    }
+
+    func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
+                      present: Set<String> = []) -> [ExtractedValue]? {
         var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
             var w = w
             w.text = ValueReader.cleanToken(w.text)
@@ -181,6 +222,8 @@ extension PageContext {
         for c in t.columns {
             var ws = c.name == required.name ? codeWords : (cells[c.name] ?? [])
             if c.type == .modifierList, ws.isEmpty { ws = extraMods }
+            // Rulings and specks read as `|`, `-`, `—` are not a cell's value.
+            if c.type != .text && c.type != .name { ws = ws.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) } }
             if ws.isEmpty {
                 let conf = codeWords.map(\.confidence).min() ?? 0
                 if let d = c.defaultValue {
@@ -190,13 +233,14 @@ extension PageContext {
                 } else if c.type == .modifierList {
                     row.append(ExtractedValue(name: c.name, type: c.type, value: .list([]), raw: "", box: nil, page: page.number,
                                               confidence: conf, status: .ok, rule: rule(c) + ":empty"))
-                } else if c.type == .money || c.required {
+                } else if c.type == .money || c.required || present.contains(c.name) {
+                    // A column the table has, empty in this row: to review (and to the second look).
                     row.append(ExtractedValue(name: c.name, type: c.type, value: nil, raw: "", box: nil, page: page.number,
                                               confidence: 0, status: .needsReview, problem: "empty cell", rule: rule(c)))
                 }
                 continue
             }
-            if let v = ValueReader.read(name: c.name, type: c.type, words: ws, formats: c.formats, page: page.number,
+            if let v = ValueReader.read(name: c.name, type: c.type, words: ws, formats: c.formats, splitCents: c.splitCents, page: page.number,
                                         rule: rule(c) + ":cell", reviewConfidence: template.reviewConfidence, today: today) {
                 row.append(v)
             }
@@ -224,7 +268,35 @@ public enum Checks {
             if dob > today { flag(i, "date of birth is in the future") }
             else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
         }
+        // A pointer led by a stroke letter (I, J, L: a ruling read as a letter) that points past
+        // the diagnoses read: the stroke is the ruling, the rest is the pointer.
+        if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value, !codes.isEmpty {
+            for li in r.lines.indices {
+                guard let pi = r.lines[li].firstIndex(where: { $0.name == "dx_pointer" }),
+                      case .string(let p)? = r.lines[li][pi].value, p.count > 1, let f = p.first, "IJL".contains(f),
+                      let a = f.asciiValue, Int(a) - 64 > codes.count else { continue }
+                let rest = String(p.dropFirst())
+                guard rest.allSatisfy({ ($0.asciiValue.map { Int($0) - 64 } ?? 99) <= codes.count }) else { continue }
+                r.lines[li][pi].value = .string(rest)
+                r.lines[li][pi].status = r.lines[li][pi].status == .needsReview ? .needsReview : .repaired
+                r.lines[li][pi].problem = "'\(p)': \(f) points past the \(codes.count) diagnoses; read as a ruling"
+            }
+        }
+        // Diagnosis pointers must point at diagnoses that were read: letter C needs three codes.
+        if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value {
+            var maxLetter = 0
+            for line in r.lines {
+                guard case .string(let p)? = line.first(where: { $0.name == "dx_pointer" })?.value else { continue }
+                for ch in p { if let a = ch.asciiValue, ch.isLetter { maxLetter = max(maxLetter, Int(a) - 64) } else if let d = ch.wholeNumberValue { maxLetter = max(maxLetter, d) } }
+            }
+            if maxLetter > codes.count { flag(di, "service lines point at diagnosis \(maxLetter) but \(codes.count) were read") }
+        }
         for li in r.lines.indices {
+            if let ui = r.lines[li].firstIndex(where: { $0.name == "units" }), case .int(let u)? = r.lines[li][ui].value, u > 30,
+               r.lines[li][ui].status != .needsReview {
+                r.lines[li][ui].status = .needsReview
+                r.lines[li][ui].problem = "\(u) units is unusual for one service line"
+            }
             if let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
                case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s), d > today {
                 r.lines[li][ci].status = .needsReview

@@ -61,7 +61,11 @@ public struct Template: Sendable {
         public var formats: [String] = []
         /// Two-digit years are in the past (birth dates).
         public var birth = false
+        /// Money printed with the cents in their own column: `5176` read as one word is 51.76.
+        public var splitCents = false
         public var finders: [Finder] = []
+        /// Finder steps whose values always go to review (a fallback that may find a look-alike value).
+        public var reviewSteps: Set<Int> = []
         /// Index of this rule's YAML line, for the `rule` column (`charge-sheet.yaml:14`).
         public var line: Int = 0
     }
@@ -74,6 +78,7 @@ public struct Template: Sendable {
         public var required = false
         /// Value when the cell is empty (units: 1).
         public var defaultValue: String?
+        public var splitCents = false
         /// For tables at fixed places (forms): the column's relative x-range instead of a header.
         public var x: (Double, Double)?
         public var line: Int = 0
@@ -285,12 +290,17 @@ public enum TemplateLoader {
                 let what = "field '\(name)'"
                 var f = Template.FieldRule(name: name, type: .text, line: k.mark?.line ?? 0)
                 var hasType = false
-                for (fk, _, fv) in try mapping(v, what, allowed: ["type", "formats", "birth", "find"]) {
+                for (fk, _, fv) in try mapping(v, what, allowed: ["type", "formats", "birth", "find", "split_cents"]) {
                     switch fk {
+                    case "split_cents": f.splitCents = try bool(fv, "\(what) split_cents")
                     case "type": f.type = try type(fv, "\(what) type"); hasType = true
                     case "formats": f.formats = try formats(fv, "\(what) formats")
                     case "birth": f.birth = try bool(fv, "\(what) birth")
-                    case "find": f.finders = try finders(fv, what)
+                    case "find":
+                        f.finders = try finders(fv, what)
+                        if case .sequence(let steps) = fv {
+                            for (i, st) in steps.enumerated() where st["review"]?.bool == true { f.reviewSteps.insert(i) }
+                        }
                     default: break
                     }
                 }
@@ -305,7 +315,9 @@ public enum TemplateLoader {
             let items: [Node]
             if case .sequence(let s) = n { items = Array(s) } else { items = [n] }
             return try items.map { item in
-                let m = try mapping(item, "\(what) find", allowed: ["anchor", "region", "pattern", "from_lines"])
+                let m = try mapping(item, "\(what) find", allowed: ["anchor", "region", "pattern", "from_lines", "review"])
+                    .filter { $0.key != "review" }
+                if let r = item["review"], r.bool == nil { throw fail(r, "\(what) review must be true or false") }
                 guard m.count == 1, let (k, _, v) = m.first else {
                     throw fail(item, "\(what): each find step has exactly one of anchor, region, pattern, from_lines")
                 }
@@ -371,8 +383,9 @@ public enum TemplateLoader {
                         let what = "column '\(name)'"
                         var c = Template.Column(name: name, type: .text, labels: [], line: ck.mark?.line ?? 0)
                         var hasType = false
-                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x"]) {
+                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x", "split_cents"]) {
                             switch fk {
+                            case "split_cents": c.splitCents = try bool(fv, "\(what) split_cents")
                             case "x":
                                 guard case .sequence(let xs) = fv, xs.count == 2 else { throw fail(fv, "\(what) x must be [x0, x1] in 0…1") }
                                 let r = try xs.map { try double($0, "\(what) x", 0...1) }

@@ -15,6 +15,10 @@ public struct ExtractedValue: Sendable, Equatable {
     public var rule: String
     /// What the second look read, when it was asked.
     public var secondLook: String?
+    /// For table cells: the whole cell (column × row), where the second look reads.
+    public var cellBox: Box?
+    /// For record fields taken from a line column (`from_lines`): that column.
+    public var fromColumn: String?
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
@@ -106,7 +110,11 @@ public enum TemplateEngine {
             var got: ExtractedValue?
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
-                guard let v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
+                guard var v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
+                if f.reviewSteps.contains(fi), v.status != .needsReview {
+                    v.status = .needsReview
+                    v.problem = "found by a fallback rule; check it"
+                }
                 if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
                 if got!.status != .needsReview { break }
             }
@@ -148,20 +156,27 @@ struct PageContext {
     // MARK: value words from an anchor
 
     /// Words right of a label on its line, up to the next label or a wide gap.
-    func wordsRight(of hit: LabelHit, maxDx: Double) -> [Word] {
+    func wordsRight(of hit: LabelHit, maxDx: Double, list: Bool = false) -> [Word] {
         let line = lines[hit.lineIndex]
         let h = line.height
         var out: [Word] = []
         var lastX1 = hit.box.x1
         for wi in (hit.last + 1)..<line.words.count {
-            if isLabelWord(hit.lineIndex, wi) { break }
             let w = line.words[wi]
+            if let other = hits.first(where: { $0.lineIndex == hit.lineIndex && ($0.first...$0.last).contains(wi) }) {
+                // A label word inside a running value (`Family Clinic`, `Main Street Location`):
+                // no colon, set at word spacing right after the value's words: part of the value.
+                let insideValue = !other.colon && !out.isEmpty && Double(w.x0 - lastX1) < 1.0 * h
+                    && (other.last + 1 >= line.words.count || Double(line.words[other.last + 1].x0 - line.words[other.last].x1) > 1.5 * h)
+                if !insideValue { break }
+            }
             if inTable(hit.lineIndex, w.box) { break }
-            if w.text == ":" && out.isEmpty { continue }
+            // Specks and rulings read as marks neither end a value nor widen a gap.
+            if !w.text.contains(where: { $0.isLetter || $0.isNumber }) { continue }
             let gap = Double(w.x0 - lastX1)
             if out.isEmpty {
                 if gap > maxDx * W { break }
-            } else if gap > 2.5 * h { break }
+            } else if gap > (list ? maxDx * W / 2 : 2.5 * h) { break }
             out.append(w)
             lastX1 = w.x1
         }
@@ -227,7 +242,7 @@ struct PageContext {
                     let candidates: [[Word]]
                     switch d {
                     case .right:
-                        var ws = wordsRight(of: hit, maxDx: a.maxDx)
+                        var ws = wordsRight(of: hit, maxDx: a.maxDx, list: f.type == .icd10List)
                         if let inline = hit.inlineValue, !inline.isEmpty {
                             var w = lines[hit.lineIndex].words[hit.last]
                             w.text = inline
@@ -256,10 +271,15 @@ struct PageContext {
             return fallback
         case .region(let x0, let y0, let x1, let y1):
             let rx0: Double = x0 * W, rx1: Double = x1 * W, ry0: Double = y0 * H, ry1: Double = y1 * H
-            let ws = lines.flatMap { $0.words }.filter { (w: Word) -> Bool in
-                let mx = w.box.midX, my = w.box.midY
-                return mx >= rx0 && mx <= rx1 && my >= ry0 && my <= ry1
+            var inside: [Word] = []
+            for (li, line) in lines.enumerated() {
+                for (wi, w) in line.words.enumerated() where !isLabelWord(li, wi) {
+                    let mx = w.box.midX, my = w.box.midY
+                    if mx >= rx0 && mx <= rx1 && my >= ry0 && my <= ry1 { inside.append(w) }
+                }
             }
+            // Reading order within the region (its own lines: a page line may lean across it).
+            let ws = PageGeometry.lines(inside).flatMap(\.words)
             return ws.isEmpty ? nil : value(f, ws, rule: rule + ":region")
         case .pattern(let p):
             guard let re = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else { return nil }
@@ -291,6 +311,8 @@ struct PageContext {
                     var v = c
                     v.name = f.name; v.type = f.type
                     v.rule = rule + ":line"
+                    v.fromColumn = col
+                    v.cellBox = nil
                     return v
                 }
             }
@@ -302,7 +324,7 @@ struct PageContext {
 
     func value(_ f: Template.FieldRule, _ ws: [Word], rule: String) -> ExtractedValue? {
         guard !ws.isEmpty else { return nil }
-        return ValueReader.read(name: f.name, type: f.type, words: ws, formats: f.formats, birth: f.birth,
+        return ValueReader.read(name: f.name, type: f.type, words: ws, formats: f.formats, birth: f.birth, splitCents: f.splitCents,
                                 page: page.number, rule: rule, reviewConfidence: template.reviewConfidence, today: today)
     }
 }
@@ -334,6 +356,7 @@ public enum ValueReader {
     static func join(_ ws: ArraySlice<Word>) -> String { ws.map(\.text).joined(separator: " ") }
 
     public static func read(name: String, type: FieldType, words ws: [Word], formats: [String] = [], birth: Bool = false,
+                            splitCents: Bool = false,
                             page: Int, rule: String, reviewConfidence: Double, today: CalendarDate) -> ExtractedValue? {
         var ws = ws.filter { !["|", ":", "$"].contains($0.text) || type == .money && $0.text == "$" }
         if type != .name && type != .text {
@@ -359,8 +382,11 @@ public enum ValueReader {
         }
         switch type {
         case .name, .text:
+            while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
+            while let f = ws.first, !f.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeFirst() }
+            guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
-            var v = FieldValues.fold(FieldValues.stripLead(raw))
+            var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))
             // A trailing colon or comma is label punctuation, not part of a name.
             while let l = v.last, l == ":" || l == "," || l == ";" { v.removeLast() }
             if name.contains("account") || name.hasSuffix("_number") {
@@ -369,7 +395,8 @@ public enum ValueReader {
                 for w in ws.dropFirst() {
                     if Double(w.x0 - run.last!.x1) < 0.6 * Double(max(1, w.box.height)) { run.append(w) } else { break }
                 }
-                let id = FieldValues.stripLead(run.map(\.text).joined()).filter { !$0.isWhitespace }
+                var id = FieldValues.stripLead(run.map(\.text).joined()).filter { !$0.isWhitespace }
+                while let l = id.last, ".,;:_|".contains(l) { id.removeLast() }
                 return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                                  : ParseOutcome(value: .string(id), status: .ok))
             }
@@ -400,6 +427,14 @@ public enum ValueReader {
             }
             return make(ws[0..<min(ws.count, 3)], FieldValues.evaluate(join(ws[0..<min(ws.count, 3)]), type: .date, formats: formats, birth: birth, today: today))
         case .money:
+            if splitCents {
+                // One word of digits where dollars and cents columns ran together.
+                let digits = ws.map(\.text).joined().filter { $0 != "$" && $0 != "," }
+                if ws.count <= 2, digits.count >= 3, digits.allSatisfy(\.isASCIIDigit), let m = Money(parsing: String(digits.dropLast(2)) + "." + String(digits.suffix(2))),
+                   !(ws.count == 2 && ws[1].text.count == 2) {
+                    return make(ws[...], ParseOutcome(value: .string(m.decimalString), status: .ok))
+                }
+            }
             for n in stride(from: min(ws.count, 3), through: 1, by: -1) {
                 let slice = ws[0..<n]
                 if let m = FieldValues.parseMoney(join(slice)) { return make(slice, ParseOutcome(value: .string(m.decimalString), status: .ok)) }
@@ -428,11 +463,18 @@ public enum ValueReader {
     static func codeLike(_ s: String) -> Bool {
         guard (3...8).contains(s.count), let f = s.first else { return false }
         let digits = s.filter(\.isASCIIDigit).count
-        return digits >= 2 && (f.isLetter || "0125|".contains(f)) && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." }
+        return digits >= 2 && (f.isLetter || "0125|€£".contains(f)) && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "€" || $0 == "£" }
     }
 
     static func splitTokens(_ ws: [Word]) -> [(String, Word)] {
+        var enumerators: [Character] = []
+        return splitTokens(ws, enumerators: &enumerators)
+    }
+
+    /// Tokens of a diagnosis list; `enumerators` collects the list letters seen (`A.`, `B.`…).
+    static func splitTokens(_ ws: [Word], enumerators: inout [Character]) -> [(String, Word)] {
         var out: [(String, Word)] = []
+        var pending: Character?
         for w in ws {
             // `L89,152`: a comma read for the dot inside a code.
             var t = w.text.replacingOccurrences(of: "^([A-Za-z0-9][0-9][A-Za-z0-9]),([A-Za-z0-9]{1,4})$", with: "$1.$2", options: .regularExpression)
@@ -441,11 +483,23 @@ public enum ValueReader {
             for p in t.split(separator: " ") {
                 var s = cleanToken(String(p))
                 // List enumerators: `A.`, `1.`, `A)` before the code, or glued to it (`A.I10`).
-                if let r = s.range(of: "^([A-La-l]|[0-9]{1,2})[.)](?=.)", options: .regularExpression), s.count > 3 {
-                    let rest = String(s[r.upperBound...])
-                    if rest.first?.isLetter == true { s = rest }
+                // `C.110`: a letter and a dot never start an ICD-10 code, so they are the enumerator.
+                if let r = s.range(of: "^[A-La-l][.)](?=.{3,})", options: .regularExpression) {
+                    enumerators.append(Character(s[s.startIndex].uppercased()))
+                    s = String(s[r.upperBound...])
+                } else if let r = s.range(of: "^[0-9]{1,2}[.)](?=[A-Za-z].{2,})", options: .regularExpression) {
+                    s = String(s[r.upperBound...])
                 }
-                if s.range(of: "^([A-La-l]|[0-9]{1,2})[.)]?$", options: .regularExpression) != nil { continue }
+                if s.range(of: "^[A-La-l][.)]$", options: .regularExpression) != nil {
+                    enumerators.append(Character(s.prefix(1).uppercased())); pending = nil; continue
+                }
+                // A bare letter counts as a list letter only when a code follows it.
+                if s.range(of: "^[A-La-l]$", options: .regularExpression) != nil { pending = Character(s.uppercased()); continue }
+                if let p = pending, FieldValues.normalizeICD10(cleanToken(s)) != nil || codeLike(cleanToken(s)) { enumerators.append(p) }
+                pending = nil
+                if s.range(of: "^[0-9]{1,2}[.)]?$", options: .regularExpression) != nil { continue }
+                s = cleanToken(s)
+                while let l = s.last, l == "-" { s.removeLast() }
                 while let l = s.last, l == "." || l == ":" { s.removeLast() }
                 if !s.isEmpty { out.append((s, w)) }
             }
@@ -459,7 +513,9 @@ public enum ValueReader {
         var status = ParseOutcome.Status.ok
         var problems: [String] = []
         var raws: [String] = []
-        for (tok, w) in splitTokens(ws) {
+        var enumerators: [Character] = []
+        let tokens = splitTokens(ws, enumerators: &enumerators)
+        for (tok, w) in tokens {
             if let c = FieldValues.normalizeICD10(tok) {
                 if !codes.contains(c) { codes.append(c) }
                 used.append(w); raws.append(tok)
@@ -478,6 +534,15 @@ public enum ValueReader {
             }
         }
         guard !used.isEmpty else { return nil }
+        // Letters A, B, D with C missing, or more letters than codes: an item was not read.
+        let letters = Set(enumerators)
+        if let maxL = letters.max(), let a = Character("A").asciiValue, let m = maxL.asciiValue {
+            let expected = Int(m - a) + 1
+            if letters.count < expected || codes.count < letters.count {
+                status = .needsReview
+                problems.append("list letters \(letters.sorted().map(String.init).joined()) but \(codes.count) codes read")
+            }
+        }
         let b = used.dropFirst().reduce(used[0].box) { $0.union($1.box) }
         return ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
                               confidence: used.map(\.confidence).min() ?? 0, status: status,
@@ -501,6 +566,13 @@ public enum ValueReader {
                     if FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
                         mods += [a.uppercased(), b.uppercased()]; continue
                     }
+                }
+                if tok.contains("l") {
+                    // A lower-case l is OCR's 1 or I: only a single fitting reading is taken.
+                    let o = FieldValues.evaluate(tok, type: .modifier)
+                    if case .string(let m)? = o.value { mods.append(m); if status == .ok { status = .repaired } }
+                    else { status = .needsReview; problems.append(o.problem ?? "'\(tok)' is not a modifier") }
+                    continue
                 }
                 tok = tok.uppercased()
                 if FieldValues.isModifier(tok) {
