@@ -91,7 +91,7 @@ import FoundationXML
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me")
         #expect(try FileManager.default.attributesOfItem(atPath: out + "/index.html")[.type] as? FileAttributeType == .typeRegular)
         // Named from ids only, whatever the document is called; no image (no original), boxes still drawn.
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["index.html", "doc-\(id).html"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["index.html", "doc-\(id).html", "ledger.html"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["site", "victim.txt"])
         #expect(s.pageImages == 0 && s.missingImages.count == 1 && s.boxes > 10)
         let page = try Self.parse(out + "/doc-\(id).html")
@@ -103,25 +103,27 @@ import FoundationXML
 
     @Test func overviewChartsLedgerAgingAndMatchedSetsWhenThoseTablesExist() throws {
         let (db, a, _) = try ReviewCorrectionTests.extracted()
-        // The reconciliation and matching stages' tables, as their migrations create them.
+        // The ledger table comes with the reconciliation migration; the matching stage's tables as its migration creates them.
         try db.write { db in
             try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS ledger_entries (key TEXT PRIMARY KEY, patient_name TEXT NOT NULL, patient_dob TEXT,
-                  date_of_service TEXT, facility TEXT NOT NULL, cpt TEXT NOT NULL, type_of_care TEXT NOT NULL, type_of_visit TEXT NOT NULL,
-                  servicing_provider TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, first_seen TEXT NOT NULL,
-                  last_attempt TEXT NOT NULL, attempts INTEGER NOT NULL, resolved_on TEXT);
                 CREATE TABLE IF NOT EXISTS match_sets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, member_count INTEGER NOT NULL,
                   differences_json TEXT NOT NULL, conflicts_json TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS match_set_members (charge_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL, kind TEXT NOT NULL,
                   document_id INTEGER, import_id INTEGER, fingerprint INTEGER NOT NULL);
                 """)
-            for (i, first) in ["2026-11-20", "2026-11-01", "2026-10-30", "2026-06-01", "2026-11-22"].enumerated() {
+            // Days outstanding from the date of service (the ledger's default `aging_from`) as of 2026-11-23.
+            for (i, dos) in ["2026-11-20", "2026-11-01", "2026-10-20", "2026-09-01", "2026-06-01"].enumerated() {
                 try db.execute(sql: """
-                    INSERT INTO ledger_entries VALUES (?, 'DOE, JANE', NULL, '2026-10-01', 'Maple Grove SNF', '99213', '', '', '', 'ice', 'open',
-                      'Missing DX', ?, ?, 1, NULL)
-                    """, arguments: ["k\(i)", first, first])
+                    INSERT INTO ledger_entries (key, patient_name, patient_dob, date_of_service, facility, cpt, type_of_care, type_of_visit,
+                      servicing_provider, source, status, reason, first_seen, last_attempt, attempts, resolved_on)
+                    VALUES (?, 'DOE, JANE', NULL, ?, 'Maple Grove SNF', '99213', '', '', '', 'ice', 'open', 'Missing DX', '2026-11-22', '2026-11-22', 1, NULL)
+                    """, arguments: [String(repeating: "0", count: 63) + String(i), dos])
             }
-            try db.execute(sql: "INSERT INTO ledger_entries VALUES ('kr', 'ROE, R', NULL, NULL, 'X', '99213', '', '', '', 'ice', 'resolved', NULL, '2026-01-01', '2026-01-01', 1, '2026-02-01')")
+            try db.execute(sql: """
+                INSERT INTO ledger_entries (key, patient_name, patient_dob, date_of_service, facility, cpt, type_of_care, type_of_visit,
+                  servicing_provider, source, status, reason, first_seen, last_attempt, attempts, resolved_on)
+                VALUES (?, 'ROE, R', NULL, '2026-01-01', 'X', '99213', '', '', '', 'ice', 'resolved', NULL, '2026-01-01', '2026-01-01', 1, '2026-02-01')
+                """, arguments: [String(repeating: "0", count: 63) + "9"])
             let charge = try Int64.fetchOne(db, sql: "SELECT min(id) FROM charges WHERE document_id = ?", arguments: [a])!
             try db.execute(sql: "INSERT INTO match_sets VALUES (?, 'mismatch', 1, '[]', '[]')", arguments: [charge])
             try db.execute(sql: "INSERT INTO match_set_members VALUES (?, ?, 'paper_charge', ?, NULL, 0)", arguments: [charge, charge, a])
@@ -129,11 +131,13 @@ import FoundationXML
         let out = try TestSupport.tempDir("report-ledger").path
         var builder = ReportBuilder(db: db, out: out, today: CalendarDate(year: 2026, month: 11, day: 23)!)
         builder.images = false
+        builder.ledgerSettings = ReconciliationSettings()
         _ = try builder.write()
         let index = try Self.parse(out + "/index.html")
-        // Aging of the five open entries: 3 and 1 days (0-7), 22 days (8-30), 24 days (8-30), 175 days (over 90).
-        #expect(index.text.contains("0-7 days: 2") && index.text.contains("8-30 days: 2") && index.text.contains("over 90 days: 1"))
-        #expect(index.text.contains("31-60 days: 0"))
+        // Aging of the five open entries with the ledger's buckets (30/60/90/120):
+        // 3 and 22 days (0-30), 34 days (31-60), 83 days (61-90), 175 days (120+).
+        #expect(index.text.contains("0-30 days: 2") && index.text.contains("31-60 days: 1") && index.text.contains("61-90 days: 1"))
+        #expect(index.text.contains("91-120 days: 0") && index.text.contains("120+ days: 1"))
         #expect(index.elements.contains { $0.name == "a" && $0.attrs["href"] == "ledger.html" })
         let ledger = try Self.parse(out + "/ledger.html")
         #expect(ledger.text.contains("Open entries (5)") && !ledger.text.contains("ROE, R"))

@@ -24,6 +24,8 @@ public struct ReportBuilder {
     public var maxImageWidth = 1275
     /// Render page images (off in tests that only look at the markup).
     public var images = true
+    /// The ledger's aging settings (Rules/reconciliation.yaml, else the defaults).
+    public var ledgerSettings: ReconciliationSettings = (try? ReconRules.load().settings) ?? ReconciliationSettings()
 
     public init(db: AppDatabase, out: String, today: CalendarDate = .today()) {
         self.db = db; self.out = out; self.today = today
@@ -221,39 +223,37 @@ public struct ReportBuilder {
         return HTML.page(title: "DocRecon · matched sets", body: body)
     }
 
-    static let agingBuckets: [(String, ClosedRange<Int>)] = [("0-7 days", 0...7), ("8-30 days", 8...30), ("31-60 days", 31...60),
-                                                              ("61-90 days", 61...90), ("over 90 days", 91...Int.max)]
+    /// The ledger's own aging (Rules/reconciliation.yaml `aging_buckets`, counted from
+    /// `aging_from`), as `docrecon ledger` and the Master Missing workbook show it.
+    func openLedger() throws -> [LedgerItem] {
+        try LedgerQueries.list(db, status: .open, asOf: today, settings: ledgerSettings)
+    }
 
-    /// Open ledger entries per age bucket (days since first seen).
-    func agingCounts() throws -> [(String, Int)] {
-        let firstSeen = try db.read { try String.fetchAll($0, sql: "SELECT first_seen FROM ledger_entries WHERE status = 'open'") }
-        var counts = Array(repeating: 0, count: Self.agingBuckets.count)
-        for f in firstSeen {
-            guard let d = CalendarDate(iso: String(f.prefix(10))) else { continue }
-            let age = max(0, today.days(since: d))
-            if let i = Self.agingBuckets.firstIndex(where: { $0.1.contains(age) }) { counts[i] += 1 }
-        }
-        return zip(Self.agingBuckets, counts).map { ($0.0.0, $0.1) }
+    var agingLabels: [String] {
+        var lower = 0
+        var out: [String] = []
+        for b in ledgerSettings.agingBuckets { out.append("\(lower)-\(b)"); lower = b + 1 }
+        return out + ["\(ledgerSettings.agingBuckets.last ?? 0)+"]
+    }
+
+    /// Open ledger entries per aging bucket, in bucket order (days outstanding).
+    func agingCounts(_ open: [LedgerItem]) -> [(String, Int)] {
+        let counts = Dictionary(grouping: open.compactMap(\.aging), by: { $0 }).mapValues(\.count)
+        return agingLabels.map { ($0 + " days", counts[$0] ?? 0) }
     }
 
     func ledgerPage(generated: String) throws -> String {
-        let rows: [[String]] = try db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT patient_name, patient_dob, date_of_service, facility, cpt, source, reason, first_seen, last_attempt, attempts
-                FROM ledger_entries WHERE status = 'open' ORDER BY first_seen, date_of_service LIMIT 2000
-                """).map { r in
-                ["patient_name", "patient_dob", "date_of_service", "facility", "cpt", "source", "reason", "first_seen", "last_attempt"]
-                    .map { (r[$0] as String?) ?? "" } + [String((r["attempts"] as Int?) ?? 0)]
-            }
-        }
-        let today = self.today
+        let open = try openLedger()
         var body = header("DocRecon · open ledger", generated: generated, hasLedger: true) + "<main>"
-        body += "<div class=\"card\"><h2>Aging of open entries</h2>" + HTML.barChart(try agingCounts().map { ($0.0, Double($0.1), "#ef6c00") }) + "</div>"
-        body += "<div class=\"card\"><h2>Open entries (\(rows.count))</h2>" + HTML.table(
-            ["patient", "DOB", "DOS", "facility", "CPT", "source", "reason", "first seen", "last attempt", "attempts", "age (days)"],
-            rows.map { r in
-                r + [CalendarDate(iso: String(r[7].prefix(10))).map { String(today.days(since: $0)) } ?? ""]
-            }) + "</div></main>"
+        body += "<div class=\"card\"><h2>Aging of open entries</h2>" + HTML.barChart(agingCounts(open).map { ($0.0, Double($0.1), "#ef6c00") })
+            + "<p class=\"muted\">days outstanding since the \(HTML.esc(ledgerSettings.agingFrom.replacingOccurrences(of: "_", with: " "))), as of \(today.iso)</p></div>"
+        let shown = open.prefix(2000)
+        body += "<div class=\"card\"><h2>Open entries (\(open.count))</h2>" + HTML.table(
+            ["patient", "DOB", "DOS", "facility", "CPT", "provider", "source", "reason", "first seen", "last attempt", "attempts", "days", "aging"],
+            shown.map { e in
+                [e.patientName, e.patientDob?.iso ?? "", e.dateOfService?.iso ?? "", e.facility, e.cpt, e.servicingProvider, e.source,
+                 e.reason ?? "", e.firstSeen.iso, e.lastAttempt.iso, String(e.attempts), e.daysOutstanding.map(String.init) ?? "", e.aging ?? ""]
+            }) + (open.count > shown.count ? "<p class=\"muted\">first \(shown.count) shown; docrecon ledger lists all</p>" : "") + "</div></main>"
         return HTML.page(title: "DocRecon · open ledger", body: body)
     }
 
@@ -323,9 +323,9 @@ public struct ReportBuilder {
         }
         body += "</div>"
         if hasLedger {
-            let aging = try agingCounts()
-            body += "<div class=\"card\"><h2>Open ledger by age</h2>" + HTML.barChart(aging.map { ($0.0, Double($0.1), "#ef6c00") })
-                + "<p><a href=\"ledger.html\">open entries</a></p></div>"
+            let open = try openLedger()
+            body += "<div class=\"card\"><h2>Open ledger by age</h2>" + HTML.barChart(agingCounts(open).map { ($0.0, Double($0.1), "#ef6c00") })
+                + "<p><a href=\"ledger.html\">\(open.count) open entries</a> · days outstanding as of \(today.iso)</p></div>"
         }
         if hasSets {
             let counts = try db.read { db in

@@ -152,6 +152,7 @@ extension AppDatabase {
                 t.column("resolved_on", .text)
             }
             try db.create(index: "ledger_entries_on_status", on: "ledger_entries", columns: ["status"])
+        }
         m.registerMigration("v4-extraction") { db in
             // Extracted record fields and service-line cells. A row with status `corrected` was
             // set by a reviewer: re-extraction never overwrites or deletes it.
