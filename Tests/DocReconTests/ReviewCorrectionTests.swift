@@ -110,6 +110,19 @@ import Testing
         }
     }
 
+    @Test func aDateOfBirthAfterTheServiceIsRefusedUnlessForced() throws {
+        let (db, a, _) = try Self.extracted()
+        let key = FieldKey(documentId: a, recordIndex: 0, lineIndex: nil, name: "patient_dob")
+        #expect(throws: CorrectionError.invalid("date of birth 2026-11-05 is not before the date of service 2026-11-02")) {
+            try Corrections.correct(db, key, input: "11/05/2026", reviewer: "ann", reason: nil, today: Self.today)
+        }
+        let dos = FieldKey(documentId: a, recordIndex: 0, lineIndex: nil, name: "date_of_service")
+        #expect(throws: CorrectionError.self) { try Corrections.correct(db, dos, input: "1950-01-01", reviewer: "ann", reason: nil, today: Self.today) }
+        #expect(try AuditTrail.entries(db).isEmpty)
+        try Corrections.correct(db, key, input: "11/05/2026", reviewer: "ann", reason: nil, force: true, today: Self.today)
+        #expect(try AuditTrail.entries(db).first?.forced == true)
+    }
+
     @Test func auditTrailRefusesUpdateAndDelete() throws {
         let (db, a, _) = try Self.extracted()
         let key = FieldKey(documentId: a, recordIndex: 0, lineIndex: nil, name: "patient_name")

@@ -182,7 +182,9 @@ public enum Corrections {
             let type = FieldType(rawValue: row["type"]) ?? .text
             let value: FieldValue
             var forcedFailure: String?
-            switch ValueCheck.parse(input, type: type, name: key.name, today: today) {
+            var parsed = ValueCheck.parse(input, type: type, name: key.name, today: today)
+            if case .success(let v) = parsed, let why = try crossCheck(db, key, value: v) { parsed = .failure(.invalid(why)) }
+            switch parsed {
             case .success(let v): value = v
             case .failure(let e):
                 guard force else { throw e }
@@ -202,6 +204,19 @@ public enum Corrections {
             return CorrectionResult(key: key, old: old, new: new, charges: charges,
                                     notes: try RecordChecks.problems(db, documentId: key.documentId, recordIndex: key.recordIndex))
         }
+    }
+
+    /// The record's date checks with the new value in place (the extractor's `Checks`): a date
+    /// of birth on or after the date of service is refused like a malformed value.
+    static func crossCheck(_ db: Database, _ key: FieldKey, value: FieldValue) throws -> String? {
+        guard key.lineIndex == nil, key.name == "patient_dob" || key.name == "date_of_service",
+              let new = CalendarDate(iso: value.description) else { return nil }
+        let other = key.name == "patient_dob" ? "date_of_service" : "patient_dob"
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM fields WHERE document_id = ? AND record_index = ? AND name = ?",
+                                             arguments: [key.documentId, key.recordIndex, other]),
+              let o = CalendarDate(iso: text) else { return nil }
+        let (dob, dos) = key.name == "patient_dob" ? (new, o) : (o, new)
+        return dob >= dos ? "date of birth \(dob.iso) is not before the date of service \(dos.iso)" : nil
     }
 
     /// A reviewer confirms the value as it is: it becomes `corrected` (so re-extraction keeps
