@@ -156,6 +156,7 @@ import Testing
         }
         // Downstream at once (same transaction as the correction).
         var c = try charges(a)
+        #expect(c.allSatisfy { $0.importId == nil })
         #expect(c.map(\.units) == [1, 4, 1] && c[0].amount == Money(cents: 21250) && c.allSatisfy { $0.providerNpi == "1245319599" })
         #expect(try charges(b).allSatisfy { $0.providerNpi == "1234567893" }) // the other document untouched
         // Re-extraction keeps every corrected value, and the charges it writes use them.
@@ -164,8 +165,14 @@ import Testing
         #expect(npi.status == .corrected && npi.value == .string("1245319599") && npi.extractedValue == "1234567893")
         c = try charges(a)
         #expect(c.map(\.units) == [1, 4, 1] && c[0].amount == Money(cents: 21250) && c.allSatisfy { $0.providerNpi == "1245319599" })
-        // The trail has all three with their old values.
-        #expect(try AuditTrail.entries(db, documentId: a).map(\.old) == ["2", "212.40", "1234567893"])
+        // Charges registered in a reconciliation intake batch stay in it after a correction.
+        try db.write { try $0.execute(sql: "UPDATE charges SET import_id = 77 WHERE document_id = ?", arguments: [a]) }
+        try Corrections.correct(db, FieldKey(documentId: a, recordIndex: 0, lineIndex: 2, name: "units"), input: "2",
+                                reviewer: "ann", reason: nil, today: Self.today)
+        c = try charges(a)
+        #expect(c.map(\.units) == [1, 4, 2] && c.allSatisfy { $0.importId == 77 })
+        // The trail has all four with their old values.
+        #expect(try AuditTrail.entries(db, documentId: a).map(\.old) == ["2", "212.40", "1234567893", "1"])
     }
 
     @Test func correctionAndChargesAreOneTransaction() throws {

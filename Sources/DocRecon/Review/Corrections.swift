@@ -199,7 +199,14 @@ public enum Corrections {
                                   forced: forcedFailure != nil)
             try db.execute(sql: "DELETE FROM review_skips WHERE document_id = ? AND record_index = ? AND line_index = ? AND field = ?",
                            arguments: [key.documentId, key.recordIndex, key.lineIndex ?? -1, key.name])
+            // The paper charges are written again from the fields; an intake batch they were
+            // registered in for reconciliation (charges.import_id) stays theirs.
+            let batch = try Int64.fetchOne(db, sql: "SELECT import_id FROM charges WHERE document_id = ? AND source = 'paper' AND import_id IS NOT NULL LIMIT 1",
+                                           arguments: [key.documentId])
             let charges = try ExtractionStore.writeCharges(db, documentId: key.documentId)
+            if let batch {
+                try db.execute(sql: "UPDATE charges SET import_id = ? WHERE document_id = ? AND source = 'paper'", arguments: [batch, key.documentId])
+            }
             try Downstream.chargesChanged(db, documentId: key.documentId)
             return CorrectionResult(key: key, old: old, new: new, charges: charges,
                                     notes: try RecordChecks.problems(db, documentId: key.documentId, recordIndex: key.recordIndex))
