@@ -103,6 +103,7 @@ enum HTML {
     .doclayout { display: grid; grid-template-columns: minmax(0, 860px) minmax(440px, 1fr); gap: 20px; align-items: start; }
     table.values td { padding: 3px 8px; }
     table.batches td:first-child { white-space: nowrap; }
+    table.ledger td { white-space: nowrap; }
     table.values td:first-child { border-left: 4px solid transparent; white-space: nowrap; color: #6b7785; }
     table.values .why { font-size: 12px; color: #8a3b32; }
     table.values .raw { font-size: 12px; color: #6b7785; }

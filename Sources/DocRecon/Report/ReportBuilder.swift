@@ -253,7 +253,7 @@ public struct ReportBuilder {
             shown.map { e in
                 [e.patientName, e.patientDob?.iso ?? "", e.dateOfService?.iso ?? "", e.facility, e.cpt, e.servicingProvider, e.source,
                  e.reason ?? "", e.firstSeen.iso, e.lastAttempt.iso, String(e.attempts), e.daysOutstanding.map(String.init) ?? "", e.aging ?? ""]
-            }) + (open.count > shown.count ? "<p class=\"muted\">first \(shown.count) shown; docrecon ledger lists all</p>" : "") + "</div></main>"
+            }, cls: "ledger") + (open.count > shown.count ? "<p class=\"muted\">first \(shown.count) shown; docrecon ledger lists all</p>" : "") + "</div></main>"
         return HTML.page(title: "DocRecon · open ledger", body: body)
     }
 
@@ -285,7 +285,12 @@ public struct ReportBuilder {
     func overview(_ docs: [DocInfo], hasSets: Bool, hasLedger: Bool, generated: String) throws -> String {
         var body = header("DocRecon report", generated: generated, hasSets: hasSets, hasLedger: hasLedger) + "<main>"
         let all = docs.flatMap(\.all)
-        body += "<p class=\"muted\">\(docs.count) documents · \(docs.reduce(0) { $0 + $1.pages.count }) pages · \(all.count) extracted values</p>"
+        let chargeCounts = try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT source, count(*) AS n FROM charges GROUP BY source").map { ($0["source"] as String, $0["n"] as Int) }
+        }
+        let charges = chargeCounts.sorted { $0.0 > $1.0 }.map { "\($0.1) \($0.0 == "ice" ? "ICE" : $0.0)" }.joined(separator: ", ")
+        body += "<p class=\"muted\">\(docs.count) documents · \(docs.reduce(0) { $0 + $1.pages.count }) pages · \(all.count) extracted values"
+            + (charges.isEmpty ? "" : " · charges: \(HTML.esc(charges))") + "</p>"
         body += "<section class=\"cards\">"
         let docStatus = Dictionary(grouping: docs, by: { $0.doc.status.rawValue }).mapValues(\.count)
         body += "<div class=\"card\"><h2>Documents by status</h2>"
