@@ -26,6 +26,7 @@ if [ -z "$CHROME" ]; then
 fi
 
 mkdir -p "$OUT"
+OUT=$(realpath "$OUT")
 # The document page to show: the one with the most values needing review, else the first.
 DOC=$(grep -o 'href="doc-[0-9]*\.html"' "$REPORT/index.html" | head -1 | sed 's/href="//; s/"//')
 if [ -f demo-out/docrecon.sqlite ] && command -v sqlite3 >/dev/null; then
@@ -36,7 +37,8 @@ fi
 shot() { # page, png, width, height
   "$CHROME" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --disable-extensions \
     --disable-background-networking --user-data-dir="$(mktemp -d)" \
-    --window-size="$3,$4" --screenshot="$PWD/$2" "file://$(realpath "$REPORT/$1")" >/dev/null 2>&1
+    --window-size="$3,$4" --screenshot="$2" "file://$(realpath "$REPORT/$1")" >/dev/null 2>&1
+  [ -s "$2" ] || { echo "chromium wrote no screenshot of $1" >&2; exit 1; }
   echo "$2"
 }
 shot index.html "$OUT/overview.png" 1400 1200
