@@ -56,7 +56,8 @@ import FoundationXML
                                  && $0.attrs["width"] == String(npi.width) })
         let p1 = try db.read { try Page.fetchOne($0, sql: "SELECT * FROM pages WHERE document_id = 1")! }
         #expect(page.elements.contains { $0.name == "svg" && $0.attrs["viewBox"] == "0 0 \(p1.width) \(p1.height)" })
-        // Hover text: value, raw and confidence.
+        // Hover text: value, raw and confidence; for a corrected value what was extracted and who changed it.
+        #expect(page.text.contains("record 1 line 1 · units\nvalue: 2\nraw: 1\nconfidence: 0.99\nstatus: corrected\nextracted: 1\ncorrected by ann at "))
         #expect(page.text.contains("value: 1887761504\nraw: 1887761504\nconfidence: 0.15\nstatus: needs_review"))
         // The page image beside it, a real PNG, and nothing loaded from the network.
         let image = page.elements.first { $0.name == "image" }!.attrs["href"]!

@@ -53,6 +53,11 @@ public struct ReportBuilder {
         let hasSets = try db.read { try $0.tableExists("match_sets") && $0.tableExists("match_set_members") }
         let hasLedger = try db.read { try $0.tableExists("ledger_entries") }
         for info in docs {
+            // Who last decided each value (for the hover text).
+            let decided = Dictionary(try db.read { try AuditTrail.entries($0, documentId: info.doc.id!) }.map { e in
+                ("\(e.record - 1)/\(e.line.map { String($0 - 1) } ?? "")/\(e.field)",
+                 "\(e.action == .accept ? "accepted" : "corrected") by \(e.reviewer) at \(e.at)")
+            }, uniquingKeysWith: { _, last in last })
             var figures: [String] = []
             for p in info.pages {
                 summary.pages += 1
@@ -67,7 +72,8 @@ public struct ReportBuilder {
                         summary.missingImages.append("\(info.doc.originalName) page \(p.number): \(error)")
                     }
                 }
-                let (svg, n) = overlay(page: p, values: info.all.filter { $0.page == p.number }, image: haveImage ? imageName : nil)
+                let (svg, n) = overlay(page: p, values: info.all.filter { $0.page == p.number }, image: haveImage ? imageName : nil,
+                                     decided: decided)
                 summary.boxes += n
                 figures.append("<figure class=\"page\" id=\"page-\(p.number)\"><figcaption>Page \(p.number) · \(p.width) × \(p.height) px at \(p.dpi) dpi · "
                                + "\(HTML.esc(p.source.rawValue))" + (p.orientation != 0 ? " · turned \(p.orientation)°" : "")
@@ -108,7 +114,7 @@ public struct ReportBuilder {
     }
 
     /// The page picture with one `<rect class="box">` per value that has a box on it.
-    func overlay(page p: Page, values: [StoredValue], image: String?) -> (String, Int) {
+    func overlay(page p: Page, values: [StoredValue], image: String?, decided: [String: String] = [:]) -> (String, Int) {
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" class=\"overlay\" "
             + "viewBox=\"0 0 \(p.width) \(p.height)\" width=\"\(p.width)\" height=\"\(p.height)\" preserveAspectRatio=\"xMidYMin meet\">"
         if let image {
@@ -125,6 +131,7 @@ public struct ReportBuilder {
             var tip = "\(Self.label(v))\nvalue: \(value)\nraw: \(v.raw)\nconfidence: \(String(format: "%.2f", v.confidence))\nstatus: \(v.status.rawValue)"
             if let pr = v.problem { tip += "\nwhy: \(pr)" }
             if v.status == .corrected, let e = v.extractedValue { tip += "\nextracted: \(e)" }
+            if let who = decided["\(v.recordIndex)/\(v.lineIndex.map(String.init) ?? "")/\(v.name)"] { tip += "\n\(who)" }
             s += "<g class=\"f s-\(v.status.rawValue)\"><title>\(HTML.esc(tip))</title>"
             s += "<rect class=\"box\" data-field=\"\(HTML.esc(v.name))\" data-status=\"\(v.status.rawValue)\" x=\"\(b.x0)\" y=\"\(b.y0)\" "
                 + "width=\"\(max(b.width, 1))\" height=\"\(max(b.height, 1))\" fill=\"\(c)\" stroke=\"\(c)\" />"
