@@ -34,15 +34,17 @@ def read_until(pred, timeout):
     return pred()
 
 hung = False
-for k in keys:
-    mark = len(out)
-    # The prompt: "> " as the last thing written (after any earlier output).
-    if not read_until(lambda: out.rstrip(b" ").endswith(b">") and len(out) > mark - 1 and out.endswith(b"> "), 20):
+# Prompts are counted: the n-th key is typed once the n-th prompt ("> " at the end of a line
+# start) has been printed, whatever way the output was split into reads.
+def prompts():
+    text = out.replace(b"\r\n", b"\n")
+    return text.count(b"\n> ") + (1 if text.startswith(b"> ") else 0)
+
+for i, k in enumerate(keys):
+    if not read_until(lambda: prompts() > i and out.endswith(b"> "), 20):
         hung = True
         break
     os.write(fd, (k + "\n").encode())
-    # Let the echo and the answer arrive before looking for the next prompt.
-    read_until(lambda: len(out) > mark + len(k) + 2 and not out.endswith(b"> "), 20)
 
 status = None
 end = time.time() + 20
