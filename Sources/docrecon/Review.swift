@@ -27,8 +27,22 @@ struct Review: AsyncParsableCommand {
         let filter = ReviewFilter(documentId: documentId, field: field, below: below ?? ReviewFilter.defaultThreshold,
                                   includeSkipped: skipped, reviewer: who)
         let cropDir = try OwnerFiles.temporaryDirectory(prefix: "docrecon-review-")
-        // The crops show patient values: they live as long as the session.
+        // The crops show patient values: they live as long as the session, also one ended by
+        // Ctrl-C, a closed terminal or a kill (decisions already made are committed).
         defer { try? FileManager.default.removeItem(atPath: cropDir) }
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler {
+                try? FileManager.default.removeItem(atPath: cropDir)
+                FileHandle.standardOutput.write(Data("\nStopped; what you decided is saved. Resume with: docrecon review\n".utf8))
+                Foundation.exit(130)
+            }
+            src.resume()
+            sources.append(src)
+        }
+        defer { sources.forEach { $0.cancel() } }
         let session = ReviewSession(db: db, filter: filter, terminal: StandardTerminal(), inline: InlineImageProtocol.detect(),
                                     cropDirectory: cropDir)
         _ = try session.run()

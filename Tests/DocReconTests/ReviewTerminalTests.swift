@@ -32,7 +32,9 @@ import Testing
         let first = try ReviewFixture.review(path, keys: ["", "q"], env: ["DOCRECON_REVIEWER": "dan"])
         #expect(first.status == 0)
         #expect(first.stdout.contains("[2/3]") && !first.stdout.contains("[3/3]"))
-        let second = try ReviewFixture.review(path, keys: ["q"], env: ["DOCRECON_REVIEWER": "dan"])
+        // Ctrl-D (end of input) ends a session like q.
+        let second = try ReviewFixture.review(path, keys: ["\u{04}"], env: ["DOCRECON_REVIEWER": "dan"])
+        #expect(second.status == 0 && second.stdout.contains("Accepted 0, corrected 0, skipped 0; 2 left in the queue"))
         #expect(second.stdout.contains("2 value(s) to review"))
         #expect(second.stdout.contains("[1/2] encounter-form.pdf (document 1) · page 1 · record 1 · patient_name"))
         #expect(try AuditTrail.entries(db).map(\.reviewer) == ["dan"])
@@ -85,6 +87,24 @@ import Testing
         #expect(!plain.stdout.contains("\u{1B}_G") && !plain.stdout.contains("\u{1B}]1337"))
         let tmux = try ReviewFixture.review(path, keys: ["q"], env: ["TERM_PROGRAM": "iTerm.app", "TMUX": "/tmp/tmux-1/default,1,0"])
         #expect(!tmux.stdout.contains("\u{1B}]1337") && tmux.stdout.contains("crop:"))
+    }
+
+    @Test func ctrlCKeepsWhatWasDecidedAndRemovesTheCrops() throws {
+        let (path, db) = try ReviewFixture.database("tty-ctrlc")
+        let r = try ReviewFixture.review(path, keys: ["", "\u{03}"], args: ["--reviewer", "ann"])
+        #expect(r.status == 130)
+        #expect(r.stdout.contains("Stopped; what you decided is saved"))
+        #expect(try AuditTrail.entries(db).map(\.action) == [.accept], "\(r.stdout)")
+        // The crops (patient values) went with the session.
+        let crop = r.stdout.components(separatedBy: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "crop:") else { return nil }
+            return line[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
+        }.first { $0.hasPrefix("/") }
+        #expect(crop != nil)
+        if let crop {
+            #expect(!FileManager.default.fileExists(atPath: crop))
+            #expect(!FileManager.default.fileExists(atPath: (crop as NSString).deletingLastPathComponent))
+        }
     }
 
     @Test func refusesToStartWithoutATerminal() throws {

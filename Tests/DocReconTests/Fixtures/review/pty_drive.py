@@ -3,7 +3,7 @@
 
 usage: pty_drive.py KEYS_JSON -- COMMAND [ARGS...]
 
-KEYS_JSON is a JSON list of lines to type. Each is sent (with Enter) only after the command
+KEYS_JSON is a JSON list of lines to type (a single control character is typed without Enter). Each is sent (with Enter) only after the command
 has printed its prompt ("> " at the end of its output). After the last key the command must
 end by itself. Prints the whole transcript on stdout; exits with the command's exit status
 (124 when it hung)."""
@@ -44,7 +44,8 @@ for i, k in enumerate(keys):
     if not read_until(lambda: prompts() > i and out.endswith(b"> "), 20):
         hung = True
         break
-    os.write(fd, (k + "\n").encode())
+    # A control character (Ctrl-C, Ctrl-D) is typed alone, as a person would; lines get Enter.
+    os.write(fd, (k if len(k) == 1 and ord(k) < 32 else k + "\n").encode())
 
 status = None
 end = time.time() + 20
