@@ -56,7 +56,11 @@ enum IngestRunner {
         pipeline.afterDocument = { id in
             let status = try db.read { try Document.fetchOne($0, key: id)?.status }
             guard status == .ocred || status == .partial else { return }
-            _ = try extractor.extract(documentId: id, in: db)
+            // A document that cannot be extracted keeps its words; the batch goes on.
+            do { _ = try extractor.extract(documentId: id, in: db) } catch {
+                let name = (try? db.read { try Document.fetchOne($0, key: id)?.originalName }) ?? "document \(id)"
+                printError("\(name ?? "document \(id)"): fields could not be extracted: \(error)")
+            }
         }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)
