@@ -58,8 +58,8 @@ enum IngestRunner {
             guard status == .ocred || status == .partial else { return }
             // A document that cannot be extracted keeps its words; the batch goes on.
             do { _ = try extractor.extract(documentId: id, in: db) } catch {
-                let name = (try? db.read { try Document.fetchOne($0, key: id)?.originalName }) ?? "document \(id)"
-                printError("\(name ?? "document \(id)"): fields could not be extracted: \(error)")
+                let doc = try? db.read { try Document.fetchOne($0, key: id) }
+                printError("\(doc?.originalName ?? "document \(id)"): fields could not be extracted: \(error)")
             }
         }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {

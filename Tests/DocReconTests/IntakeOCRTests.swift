@@ -57,7 +57,8 @@ import Testing
         for text in ["RIVERA,", "40917733", "99309", "212.40", "1936.98", "11/02/2026"] {
             let t = try #require(truth.first { $0.text == text })
             let o = try #require(ocr.first { $0.text == text }, "OCR missed \(text)")
-            #expect(abs(o.x0 - t.box.x0) <= 6 && abs(o.x1 - t.box.x1) <= 6, "\(text): \(o.box) vs \(t.box)")
+            // Poppler boxes are glyph advance boxes (side bearings included), OCR boxes are ink.
+            #expect(abs(o.x0 - t.box.x0) <= 10 && abs(o.x1 - t.box.x1) <= 10, "\(text): \(o.box.array) vs \(t.box.array)")
             #expect(o.y0 >= t.box.y0 - 4 && o.y1 <= t.box.y1 + 4, "\(text): \(o.box) vs \(t.box)")
             #expect(o.confidence > 0.8)
         }

@@ -136,10 +136,12 @@ public final class PageReader {
 
     /// Confidently read words of three or more letters or digits: a page read sideways or upside
     /// down yields almost none.
+    /// Tesseract can read a sideways page itself, but its words then stand on end (boxes taller
+    /// than wide) and the layout is turned: those do not count as upright readings.
     static func quality(_ words: [RecognizedWord]) -> Int {
         words.reduce(0) { n, w in
             let alnum = w.text.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.count
-            return n + (w.confidence >= 80 && alnum >= 3 ? 1 : 0)
+            return n + (w.confidence >= 80 && alnum >= 3 && w.box.width > w.box.height ? 1 : 0)
         }
     }
 
