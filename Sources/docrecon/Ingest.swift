@@ -50,9 +50,8 @@ enum IngestRunner {
         let pipeline = IngestPipeline(db: db, options: options)
         pipeline.onRejection = { printError($0.line) }
         // Extraction runs as each document's pages are committed (not on a failed document).
-        var extractor = try makeExtractor(rules: rules)
         // The second look re-reads doubtful values from their crops (runs on the writer thread).
-        extractor.rereader = try? OCRRereader(db: db, tessdata: dataPath, maxPixels: settings.maxPixels)
+        let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
         pipeline.afterDocument = { id in
             let status = try db.read { try Document.fetchOne($0, key: id)?.status }
             guard status == .ocred || status == .partial else { return }
