@@ -109,6 +109,7 @@ public struct Extractor: Sendable {
             if n.value != v.value { stats.changed += 1 }
             _ = wasReview
             v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
+            v.box = box // what was read again: the value's crop, or the whole cell
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
             v.rule += "+reread"
         }
