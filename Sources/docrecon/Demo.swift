@@ -33,7 +33,7 @@ struct Demo: AsyncParsableCommand {
 
         // 2. Extraction accuracy against the ground truth beside each sample (ingest is a no-op now).
         print("\n== Extraction: fields and service lines against the ground truth")
-        let extractor = try makeExtractor(rules: nil)
+        let extractor = try makeExtractor(rules: nil, secondLook: db)
         do {
             let report = try Evaluator.run(dir: "\(samplesDir)/sheets", db: db, extractor: extractor) {
                 try ingestForEval($0, db: db, rules: nil, jobs: jobs)

@@ -16,10 +16,7 @@ struct Eval: AsyncParsableCommand {
 
     func run() async throws {
         let db = try global.open()
-        var extractor = try makeExtractor(rules: rules)
-        if !noSecondLook, let tessdata = try? TessdataLocator.locate(explicit: nil) {
-            extractor.rereader = try OCRRereader(db: db, tessdata: tessdata)
-        }
+        let extractor = try makeExtractor(rules: rules, secondLook: noSecondLook ? nil : db)
         let report: EvalReport
         do {
             report = try Evaluator.run(dir: dir, db: db, extractor: extractor) { try ingestForEval($0, db: db, rules: rules, jobs: jobs) }

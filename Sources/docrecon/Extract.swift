@@ -9,10 +9,11 @@ struct Extract: AsyncParsableCommand {
     @Argument(help: "Documents (id or file name); default: every document with words.") var documents: [String] = []
     @Option(name: .long, help: "Rules folder (default: the checkout's Rules/).") var rules: String?
     @Flag(name: .long, help: "Print one JSON document on stdout.") var json = false
+    @Flag(name: .long, help: "Do not re-read doubtful values from their crops.") var noSecondLook = false
 
     func run() async throws {
         let db = try global.open()
-        let extractor = try makeExtractor(rules: rules)
+        let extractor = try makeExtractor(rules: rules, secondLook: noSecondLook ? nil : db)
         var targets: [Document] = []
         var rejected = 0
         if documents.isEmpty {
@@ -44,10 +45,16 @@ struct Extract: AsyncParsableCommand {
 }
 
 /// The extractor with the rules of `--rules` or the checkout's Rules/; a broken rule file ends
-/// the command with its file, line and problem.
-func makeExtractor(rules: String?) throws -> Extractor {
+/// the command with its file, line and problem. With `secondLook` (a database and Tesseract's
+/// data), doubtful values are re-read from their crops; the extractor is then for one thread.
+func makeExtractor(rules: String?, secondLook db: AppDatabase? = nil, tessdata: String? = nil) throws -> Extractor {
     guard let dir = rules ?? ProjectPaths.rules else { throw CLIError.failure("cannot find Rules/; pass --rules DIR") }
-    do { return try Extractor(rulesDirectory: dir) } catch let e as TemplateError {
+    var extractor: Extractor
+    do { extractor = try Extractor(rulesDirectory: dir) } catch let e as TemplateError {
         throw CLIError.failure("rules: \(e)")
     }
+    if let db, let data = try? TessdataLocator.locate(explicit: tessdata) {
+        extractor.rereader = try? OCRRereader(db: db, tessdata: data)
+    }
+    return extractor
 }

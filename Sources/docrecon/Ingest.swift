@@ -50,13 +50,16 @@ enum IngestRunner {
         let pipeline = IngestPipeline(db: db, options: options)
         pipeline.onRejection = { printError($0.line) }
         // Extraction runs as each document's pages are committed (not on a failed document).
-        var extractor = try makeExtractor(rules: rules)
         // The second look re-reads doubtful values from their crops (runs on the writer thread).
-        extractor.rereader = try? OCRRereader(db: db, tessdata: dataPath, maxPixels: settings.maxPixels)
+        let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
         pipeline.afterDocument = { id in
             let status = try db.read { try Document.fetchOne($0, key: id)?.status }
             guard status == .ocred || status == .partial else { return }
-            _ = try extractor.extract(documentId: id, in: db)
+            // A document that cannot be extracted keeps its words; the batch goes on.
+            do { _ = try extractor.extract(documentId: id, in: db) } catch {
+                let doc = try? db.read { try Document.fetchOne($0, key: id) }
+                printError("\(doc?.originalName ?? "document \(id)"): fields could not be extracted: \(error)")
+            }
         }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)

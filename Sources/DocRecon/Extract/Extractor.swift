@@ -109,6 +109,7 @@ public struct Extractor: Sendable {
             if n.value != v.value { stats.changed += 1 }
             _ = wasReview
             v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
+            v.box = box // what was read again: the value's crop, or the whole cell
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
             v.rule += "+reread"
         }
@@ -120,7 +121,8 @@ public struct Extractor: Sendable {
     }
 
     /// Reads a document's pages and words, extracts, and writes fields, lines and paper charges
-    /// in one transaction; sets the document's type and status `extracted`. Corrected values stay.
+    /// in one transaction; sets the document's type and status `extracted` (a `partial` document
+    /// stays `partial`). Corrected values stay.
     public func extract(documentId: Int64, in db: AppDatabase) throws -> ExtractionSummary {
         let pages: [PageWords] = try db.read { db in
             let ps = try Page.filter(Column("document_id") == documentId).order(Column("number")).fetchAll(db)
@@ -135,8 +137,9 @@ public struct Extractor: Sendable {
         let charges = try db.write { db -> Int in
             try ExtractionStore.replace(db, documentId: documentId, template: templateName, records: records)
             let n = try ExtractionStore.writeCharges(db, documentId: documentId)
-            try db.execute(sql: "UPDATE documents SET doc_type = ?, status = ?, updated_at = ? WHERE id = ?",
-                           arguments: [docType, DocumentStatus.extracted.rawValue, Date(), documentId])
+            // A partial document (some pages unreadable) stays partial: that is what a clerk must see.
+            try db.execute(sql: "UPDATE documents SET doc_type = ?, status = CASE WHEN status = ? THEN status ELSE ? END, updated_at = ? WHERE id = ?",
+                           arguments: [docType, DocumentStatus.partial.rawValue, DocumentStatus.extracted.rawValue, Date(), documentId])
             return n
         }
         let all = records.flatMap { $0.fields + $0.lines.flatMap { $0 } }

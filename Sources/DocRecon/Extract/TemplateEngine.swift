@@ -514,7 +514,13 @@ public enum ValueReader {
         var problems: [String] = []
         var raws: [String] = []
         var enumerators: [Character] = []
-        let tokens = splitTokens(ws, enumerators: &enumerators)
+        let tokens = splitTokens(ws, enumerators: &enumerators).map { tok, w -> (String, Word) in
+            // `£E87.1`: a speck read as a currency sign before a code that is whole without it.
+            if let f = tok.first, "£€$§".contains(f), FieldValues.normalizeICD10(String(tok.dropFirst())) != nil {
+                return (String(tok.dropFirst()), w)
+            }
+            return (tok, w)
+        }
         for (tok, w) in tokens {
             if let c = FieldValues.normalizeICD10(tok) {
                 if !codes.contains(c) { codes.append(c) }
