@@ -171,7 +171,7 @@ public final class IngestPipeline {
         case .rejected(let why): return .rejected(Rejection(file: shown, reason: why))
         case .kind(let k): kind = k
         }
-        let sha = SHA256.hex(data)
+        let sha = SHA256.hexDigest(of: data)
         if let existing = try db.read({ try Document.filter(Column("sha256") == sha).fetchOne($0) }) {
             switch existing.status {
             case .stored:

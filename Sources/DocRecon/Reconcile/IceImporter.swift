@@ -30,7 +30,7 @@ public enum IceImporter {
                                   limits: SpreadsheetLimits = .init()) throws -> ImportResult {
         let started = Date()
         let name = (path as NSString).lastPathComponent
-        let sha = try ReconSHA256.hexOfFile(path)
+        let sha = try SHA256.hexOfFile(path)
         let existing = try db.writer.read { db -> (Int64, String?, Int)? in
             guard let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
                                            arguments: [sha]) else { return nil }
