@@ -113,7 +113,33 @@ public struct Extractor: Sendable {
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
             v.rule += "+reread"
         }
-        for i in r.fields.indices { look(&r.fields[i], flagged: probe.fields[i].status == .needsReview) }
+        /// A list is re-read row by row across its whole span (items OCR missed sit there too).
+        func lookList(_ v: inout ExtractedValue, flagged: Bool) {
+            guard v.type == .icd10List, flagged || v.status == .needsReview, let span = v.listSpan, !v.listRows.isEmpty,
+                  case .list(let before)? = v.value else { return }
+            stats.attempted += 1
+            var words: [Word] = []
+            for row in v.listRows {
+                let pad = max(4, row.height / 4)
+                let box = Box(span.x0, max(0, row.y0 - pad), span.x1, row.y1 + pad)
+                guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: .icd10List) else { continue }
+                words.append(Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: words.count))
+            }
+            guard !words.isEmpty,
+                  let n = ValueReader.read(name: v.name, type: .icd10List, words: words, page: v.page, rule: v.rule,
+                                           reviewConfidence: template.reviewConfidence, today: today),
+                  n.status != .needsReview, case .list(let after)? = n.value, after.count >= before.count, after != before else { return }
+            stats.changed += 1
+            v.secondLook = words.map(\.text).joined(separator: " | ")
+            v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
+            v.box = words.dropFirst().reduce(words[0].box) { $0.union($1.box) }
+            v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
+            v.rule += "+reread"
+        }
+        for i in r.fields.indices {
+            look(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
+            lookList(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
+        }
         for l in r.lines.indices {
             for c in r.lines[l].indices { look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview) }
         }

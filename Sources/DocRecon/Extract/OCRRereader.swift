@@ -24,7 +24,8 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         switch type {
         case .npi, .integer, .pos: return "0123456789"
         case .code: return "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-        case .icd10, .icd10List: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ."
+        case .icd10: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ."
+        case .icd10List: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ., "
         case .money: return "0123456789.,$ "
         case .date: return "0123456789/-. "
         case .modifier, .modifierList: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ "

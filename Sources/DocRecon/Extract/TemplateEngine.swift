@@ -19,6 +19,9 @@ public struct ExtractedValue: Sendable, Equatable {
     public var cellBox: Box?
     /// For record fields taken from a line column (`from_lines`): that column.
     public var fromColumn: String?
+    /// For lists: the rows the items sit on, and how far across the list may reach (second look).
+    public var listRows: [Box] = []
+    public var listSpan: Box?
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
@@ -259,7 +262,11 @@ struct PageContext {
                             // A list may go on below the label line.
                             wsAll += linesBelow(hit, maxDx: a.maxDx, maxDy: a.maxDy, maxLines: a.maxLines).flatMap { $0 }
                         }
-                        guard let v = value(f, wsAll, rule: rule + (d == .right ? ":right" : ":below")) else { continue }
+                        guard var v = value(f, wsAll, rule: rule + (d == .right ? ":right" : ":below")) else { continue }
+                        if f.type == .icd10List {
+                            let (sx0, sx1) = columnSpan(of: hit, maxDx: a.maxDx)
+                            v.listSpan = Box(Int(max(0, d == .right ? Double(hit.box.x1) : sx0)), 0, Int(min(W, sx1)), 0)
+                        }
                         if v.status != .needsReview { return v }
                         // Only the nearest line below counts for text types; typed values may skip sub-labels.
                         if fallback == nil { fallback = v }
@@ -280,7 +287,9 @@ struct PageContext {
             }
             // Reading order within the region (its own lines: a page line may lean across it).
             let ws = PageGeometry.lines(inside).flatMap(\.words)
-            return ws.isEmpty ? nil : value(f, ws, rule: rule + ":region")
+            guard !ws.isEmpty, var v = value(f, ws, rule: rule + ":region") else { return nil }
+            if f.type == .icd10List { v.listSpan = Box(Int(rx0), 0, Int(rx1), 0) }
+            return v
         case .pattern(let p):
             guard let re = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else { return nil }
             for line in lines {
@@ -550,9 +559,11 @@ public enum ValueReader {
             }
         }
         let b = used.dropFirst().reduce(used[0].box) { $0.union($1.box) }
-        return ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
-                              confidence: used.map(\.confidence).min() ?? 0, status: status,
-                              problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
+        var v = ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
+                               confidence: used.map(\.confidence).min() ?? 0, status: status,
+                               problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
+        v.listRows = PageGeometry.lines(ws).map(\.box)
+        return v
     }
 
     static func readModifierList(name: String, _ ws: [Word], page: Int, rule: String, reviewConfidence: Double) -> ExtractedValue? {

@@ -88,6 +88,27 @@ import Testing
         #expect(r.str("rendering_provider") == "Dr. Ann Site")
     }
 
+    struct ListRereader: FieldRereader {
+        func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+            type == .icd10List ? ("I10, E11.9, Z79.4", 0.9) : nil
+        }
+    }
+
+    @Test func secondLookRereadsAListAcrossItsSpan() throws {
+        var p = ExtractLayoutTests.superbill()
+        // OCR lost E11.9; line 1 points at C, so the list is doubted and read again.
+        p.words.removeAll { $0.text == "E11.9," }
+        p.put("Dx Ptr", 1900, 600); p.put("ABC", 1900, 660); p.put("A", 1900, 720); p.put("A", 1900, 780)
+        let templates = try ExtractFixtures.templates()
+        let before = Extractor(templates: templates, today: ExtractFixtures.today).extract(documentId: 1, pages: [p.page]).records[0]
+        #expect(before.field("diagnosis_codes")?.value == .list(["I10", "Z79.4"]))
+        #expect(before.field("diagnosis_codes")?.status == .needsReview)
+        let after = Extractor(templates: templates, rereader: ListRereader(), today: ExtractFixtures.today)
+            .extract(documentId: 1, pages: [p.page]).records[0]
+        #expect(after.field("diagnosis_codes")?.value == .list(["I10", "E11.9", "Z79.4"]))
+        #expect(after.field("diagnosis_codes")?.status == .ok)
+    }
+
     /// Re-reads only the cell whose box covers `y`, as `text`.
     struct RowRereader: FieldRereader {
         let y: Int
