@@ -101,8 +101,17 @@ public struct Extractor: Sendable {
             let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
             let words = text.split(separator: " ").isEmpty ? [w] : [w]
             guard let n = ValueReader.read(name: v.name, type: v.type, words: words, page: v.page, rule: v.rule,
-                                           reviewConfidence: template.reviewConfidence, today: today),
-                  n.status != .needsReview else { return }
+                                           reviewConfidence: template.reviewConfidence, today: today) else { return }
+            if n.status == .needsReview {
+                // Nothing could be read before and the crop gives a value, if a doubtful one: take
+                // the value and keep it in review (a reviewer then confirms instead of typing).
+                guard v.value == nil, let nv = n.value else { return }
+                stats.changed += 1
+                v.value = nv; v.raw = n.raw; v.confidence = n.confidence; v.box = box
+                v.problem = "second look, to confirm: \(n.problem ?? "low confidence")"
+                v.rule += "+reread"
+                return
+            }
             let wasReview = v.status == .needsReview || flagged
             // A value only the checks doubted is replaced only by a different reading.
             if v.status != .needsReview && n.value == v.value { return }
