@@ -580,8 +580,10 @@ public enum ValueReader {
                 // Four modifiers run together (`25 59` read as `2559`).
                 if tok.count == 4, tok.allSatisfy({ $0.isLetter || $0.isNumber }) {
                     let a = String(tok.prefix(2)), b = String(tok.suffix(2))
-                    if FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
-                        mods += [a.uppercased(), b.uppercased()]; continue
+                    if !tok.contains("l"), FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
+                        mods += [a.uppercased(), b.uppercased()]
+                        if w.confidence < reviewConfidence { status = .needsReview; problems.append("low OCR confidence on \(tok)") }
+                        continue
                     }
                 }
                 if tok.contains("l") {
