@@ -587,7 +587,19 @@ public enum ValueReader {
                     }
                 }
                 if tok.contains("l") {
-                    // A lower-case l is OCR's 1 or I: only a single fitting reading is taken.
+                    // A lower-case l is OCR's 1 or I. In a sans-serif face I and l are one glyph
+                    // while 1 has its flag, so an l beside a letter is an I (`Al` is AI) and one
+                    // beside a digit a 1; otherwise only a single fitting reading is taken.
+                    let cs = Array(tok)
+                    if cs.count == 2, let i = cs.firstIndex(of: "l") {
+                        let other = cs[1 - i]
+                        if other.isLetter, other != "l" {
+                            var t = cs; t[i] = "I"
+                            mods.append(String(t).uppercased()); if status == .ok { status = .repaired }
+                            problems.append("'\(tok)': l beside a letter read as I")
+                            continue
+                        }
+                    }
                     let o = FieldValues.evaluate(tok, type: .modifier)
                     if case .string(let m)? = o.value { mods.append(m); if status == .ok { status = .repaired } }
                     else { status = .needsReview; problems.append(o.problem ?? "'\(tok)' is not a modifier") }

@@ -68,6 +68,22 @@ import Testing
         #expect(r.cell(1, "code")?.value == .string("G0439") && r.cell(1, "units")?.value == .int(2))
     }
 
+    @Test(arguments: [
+        ("Al", ["AI"], ParseOutcome.Status.repaired),    // l beside a letter: the I of a sans-serif face
+        ("95 Al", ["95", "AI"], .repaired),
+        ("1l", ["1"], .needsReview),                     // l beside a digit: 11 or 1I, refused
+        ("25 XS", ["25", "XS"], .ok),
+    ])
+    func modifiersWithALowerCaseL(text: String, want: [String], status: ParseOutcome.Status) {
+        let ws = text.split(separator: " ").enumerated().map { i, t in
+            Word(pageId: 1, text: String(t), box: Box(100 + i * 100, 0, 160 + i * 100, 30), confidence: 0.9, block: 0, line: 0, wordIndex: i)
+        }
+        let v = ValueReader.read(name: "modifiers", type: .modifierList, words: ws, page: 1, rule: "t",
+                                 reviewConfidence: 0.5, today: ExtractFixtures.today)
+        #expect(v?.status == status)
+        if status != .needsReview { #expect(v?.value == .list(want)) }
+    }
+
     @Test func specksBetweenLabelAndValueAreIgnored() throws {
         var p = PageBuilder()
         p.put("Superbill", 100, 100); p.put("Patient: DOE, JO", 100, 200); p.put("Date of Service: 01/02/2026", 100, 260)
