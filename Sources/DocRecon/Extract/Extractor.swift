@@ -15,10 +15,15 @@ public struct SecondLookStats: Codable, Sendable, Equatable {
     public var changed = 0
     /// Re-read values that needed review (or failed a check) and no longer do after every check.
     public var resolved = 0
+    /// Values read with confidence that were read again to confirm them (verification)…
+    public var verified = 0
+    /// …and those the second reading disagreed with, sent to review.
+    public var disagreed = 0
     public init() {}
     public static func + (a: SecondLookStats, b: SecondLookStats) -> SecondLookStats {
         var s = SecondLookStats()
         s.attempted = a.attempted + b.attempted; s.changed = a.changed + b.changed; s.resolved = a.resolved + b.resolved
+        s.verified = a.verified + b.verified; s.disagreed = a.disagreed + b.disagreed
         return s
     }
 }
@@ -41,6 +46,9 @@ public struct Extractor: Sendable {
     public let templates: [Template]
     public var rereader: (any FieldRereader)?
     public var today: CalendarDate
+    /// With a rereader: also read every confident value a second time, and send a value the two
+    /// readings disagree on to review (a wrong value must rather be in review than `ok`).
+    public var verify = true
 
     public init(rulesDirectory: String, rereader: (any FieldRereader)? = nil, today: CalendarDate = .today()) throws {
         self.init(templates: try TemplateLoader.loadAll(rulesDirectory: rulesDirectory), rereader: rereader, today: today)
@@ -145,12 +153,32 @@ public struct Extractor: Sendable {
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
             v.rule += "+reread"
         }
+        /// A confident value read again from its own words' crop: a different reading sends it to review.
+        func confirm(_ v: inout ExtractedValue) {
+            guard verify, v.status == .ok, let box = v.box, !v.raw.isEmpty,
+                  v.type != .icd10List, v.type != .modifierList, v.type != .pointer else { return }
+            guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type) else { return }
+            stats.verified += 1
+            let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
+            guard let n = ValueReader.read(name: v.name, type: v.type, words: [w], page: v.page, rule: v.rule,
+                                           reviewConfidence: 0, today: today), let nv = n.value else { return }
+            func key(_ x: FieldValue?) -> String { (x?.description ?? "").uppercased().filter { $0.isLetter || $0.isNumber } }
+            guard key(nv) != key(v.value) else { return }
+            stats.disagreed += 1
+            v.status = .needsReview
+            v.secondLook = text
+            v.problem = "a second reading of the crop gave '\(text)'"
+        }
         for i in r.fields.indices {
             look(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
             lookList(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
+            if probe.fields[i].status != .needsReview { confirm(&r.fields[i]) }
         }
         for l in r.lines.indices {
-            for c in r.lines[l].indices { look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview) }
+            for c in r.lines[l].indices {
+                look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview)
+                if probe.lines[l][c].status != .needsReview { confirm(&r.lines[l][c]) }
+            }
         }
         return stats
     }

@@ -125,6 +125,24 @@ import Testing
         #expect(after.field("diagnosis_codes")?.status == .ok)
     }
 
+    struct NameRereader: FieldRereader {
+        let text: String
+        func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+            type == .name && box.y0 == 200 ? (text, 0.9) : nil
+        }
+    }
+
+    @Test(arguments: [("RIVERA, ANA", ParseOutcome.Status.ok), ("RIVERA , ANA", .ok), ("RIVERO, ANA", .needsReview)])
+    func aSecondReadingThatDisagreesSendsAConfidentValueToReview(reread: String, status: ParseOutcome.Status) throws {
+        let ex = Extractor(templates: try ExtractFixtures.templates(), rereader: NameRereader(text: reread), today: ExtractFixtures.today)
+        let out = ex.extract(documentId: 1, pages: [ExtractLayoutTests.superbill().page])
+        let name = try #require(out.records[0].field("patient_name"))
+        #expect(name.value == .string("RIVERA, ANA"))
+        #expect(name.status == status)
+        #expect(out.secondLook.verified >= 1)
+        #expect(out.secondLook.disagreed == (status == .ok ? 0 : 1))
+    }
+
     /// Re-reads only the cell whose box covers `y`, as `text`.
     struct RowRereader: FieldRereader {
         let y: Int
