@@ -396,6 +396,8 @@ public enum ValueReader {
             guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
             var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))
+            // `DOROTHY,.B`: a speck beside a comma.
+            v = v.replacingOccurrences(of: "\\s*(,\\s*\\.|\\.\\s*,)\\s*", with: ", ", options: .regularExpression)
             // A trailing colon or comma is label punctuation, not part of a name.
             while let l = v.last, l == ":" || l == "," || l == ";" { v.removeLast() }
             if name.contains("account") || name.hasSuffix("_number") {
