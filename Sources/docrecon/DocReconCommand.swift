@@ -8,7 +8,7 @@ struct DocReconCommand: AsyncParsableCommand {
         commandName: "docrecon",
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
-            Documents.self, Demo.self,
+            Documents.self, Sets.self, Demo.self, BenchMatch.self,
         ])
 
     static func main() async {
