@@ -47,7 +47,7 @@ eval: deps
 
 test: deps
 	$(SWIFT) build
-	DOCRECON_BIN="$$($(SWIFT) build --show-bin-path)/docrecon" $(SWIFT) test
+	OMP_THREAD_LIMIT=1 DOCRECON_BIN="$$($(SWIFT) build --show-bin-path)/docrecon" $(SWIFT) test
 
 bench-ocr: deps
 	bench/ocr/run.sh

@@ -8,7 +8,8 @@ struct DocReconCommand: AsyncParsableCommand {
         commandName: "docrecon",
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
-            Documents.self, Sets.self, Demo.self, BenchMatch.self,
+            Ingest.self, Documents.self, Words.self, Demo.self,
+            Sets.self, BenchMatch.self,
         ])
 
     static func main() async {
@@ -18,13 +19,14 @@ struct DocReconCommand: AsyncParsableCommand {
         // Everything this process creates (database, originals, workbooks, reports) is owner-only.
         ProcessEnvironment.restrictFileCreationToOwner()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
+            StderrGate.restore()
             exit(withError: error)
         }
     }
@@ -40,6 +42,21 @@ struct GlobalOptions: ParsableArguments {
 
     var databasePath: String {
         db ?? ProcessInfo.processInfo.environment["DOCRECON_DB"] ?? "docrecon.sqlite"
+    }
+
+    /// `docrecon --db X ingest …` is the documented form: move global options written before the
+    /// subcommand to just after it, where the subcommand's `@OptionGroup` parses them.
+    static func hoisted(_ args: [String]) -> [String] {
+        var globals: [String] = []
+        var i = 0
+        while i < args.count, args[i].hasPrefix("-") {
+            let a = args[i]
+            if a == "--db", i + 1 < args.count { globals += [a, args[i + 1]]; i += 2 }
+            else if a.hasPrefix("--db=") || a == "--verbose" { globals.append(a); i += 1 }
+            else { break }
+        }
+        guard !globals.isEmpty, i < args.count else { return args }
+        return [args[i]] + globals + args[(i + 1)...]
     }
 
     func open() throws -> AppDatabase {

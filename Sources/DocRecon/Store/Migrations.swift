@@ -22,7 +22,7 @@ extension AppDatabase {
             }
             try db.create(table: "pages") { t in
                 t.autoIncrementedPrimaryKey("id")
-                t.belongsTo("document", onDelete: .cascade).notNull()
+                t.column("document_id", .integer).notNull().indexed().references("documents", onDelete: .cascade)
                 t.column("number", .integer).notNull()
                 t.column("width", .integer).notNull()
                 t.column("height", .integer).notNull()
@@ -37,7 +37,7 @@ extension AppDatabase {
             }
             try db.create(table: "words") { t in
                 t.autoIncrementedPrimaryKey("id")
-                t.belongsTo("page", onDelete: .cascade).notNull()
+                t.column("page_id", .integer).notNull().indexed().references("pages", onDelete: .cascade)
                 t.column("text", .text).notNull()
                 t.column("x0", .integer).notNull()
                 t.column("y0", .integer).notNull()

@@ -11,6 +11,7 @@ public enum Log {
         lock.lock(); defer { lock.unlock() }
         guard !configured else { return }
         configured = true
+        if !verbose { StderrGate.install() }
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = verbose ? .debug : .warning

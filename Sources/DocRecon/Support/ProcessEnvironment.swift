@@ -24,9 +24,56 @@ public enum ProcessEnvironment {
     public static var cpuCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 }
 
-/// Writes one line to stderr (thread-safe through FileHandle).
+/// Writes one line to the user's stderr (thread-safe).
 public func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    StderrGate.write(line + "\n")
 }
 
-public var stderrIsTerminal: Bool { isatty(2) != 0 }
+public var stderrIsTerminal: Bool { isatty(StderrGate.userFD) != 0 }
+
+/// libpng, libjpeg, libtiff and Leptonica print their own diagnostics on fd 2 ("Premature end of
+/// JPEG file", "libpng error: …"). A clerk must see exactly one line per bad input, so at the
+/// default level fd 2 is turned into a pipe whose content is dropped, and our own lines go to the
+/// real stderr, kept as `userFD`. `--verbose` leaves fd 2 alone.
+public enum StderrGate {
+    nonisolated(unsafe) public private(set) static var userFD: Int32 = 2
+    private static let lock = NSLock()
+
+    public static func install() {
+        lock.lock(); defer { lock.unlock() }
+        guard userFD == 2 else { return }
+        let saved = dup(2)
+        guard saved >= 0 else { return }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { close(saved); return }
+        _ = fcntl(saved, F_SETFD, FD_CLOEXEC)
+        dup2(fds[1], 2)
+        close(fds[1])
+        userFD = saved
+        let readFD = fds[0]
+        let t = Thread {
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while read(readFD, &buf, buf.count) > 0 {}
+        }
+        t.name = "stderr-gate"
+        t.start()
+    }
+
+    /// Puts the real stderr back on fd 2 (before printing a fatal error through the usual channel).
+    public static func restore() {
+        lock.lock(); defer { lock.unlock() }
+        guard userFD != 2 else { return }
+        dup2(userFD, 2)
+    }
+
+    public static func write(_ s: String) {
+        lock.lock(); defer { lock.unlock() }
+        let bytes = Array(s.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(userFD, $0.baseAddress! + off, bytes.count - off) }
+            if n <= 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+}

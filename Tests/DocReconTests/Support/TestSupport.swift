@@ -39,8 +39,14 @@ enum TestSupport {
     /// Runs `docrecon args...` to completion (stdin closed), capturing both streams.
     @discardableResult
     static func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Run {
+        try runTool(binary.path, args, cwd: cwd, env: env)
+    }
+
+    /// Runs any program to completion (stdin closed), capturing both streams.
+    @discardableResult
+    static func runTool(_ path: String, _ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Run {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = cwd }
         var environment = ProcessInfo.processInfo.environment

@@ -1,0 +1,150 @@
+import CTesseract
+import Foundation
+
+/// A recognised word as Tesseract returns it: text, box in image pixels, confidence 0…100.
+public struct RecognizedWord: Sendable, Equatable {
+    public var text: String
+    public var box: Box
+    public var confidence: Double
+    public var block: Int
+    public var line: Int
+    public var word: Int
+}
+
+public enum TesseractError: Error, CustomStringConvertible {
+    case modelMissing(language: String, searched: [String])
+    case initFailed(String)
+    public var description: String {
+        switch self {
+        case .modelMissing(let lang, let searched):
+            return "no Tesseract model \(lang).traineddata in \(searched.joined(separator: ", ")); run `make deps` or pass --tessdata DIR"
+        case .initFailed(let s): return "Tesseract could not start: \(s)"
+        }
+    }
+}
+
+/// The one owner of a `TessBaseAPI` handle. Not thread-safe: one per worker thread, created once
+/// and reused for every page that worker reads.
+public final class Tesseract {
+    private let handle: OpaquePointer
+    public let language: String
+
+    public init(dataPath: String, language: String = "eng") throws {
+        guard let h = TessBaseAPICreate() else { throw TesseractError.initFailed("no handle") }
+        handle = h
+        self.language = language
+        guard TessBaseAPIInit3(h, dataPath, language) == 0 else {
+            TessBaseAPIDelete(h)
+            throw TesseractError.initFailed("cannot load \(language) from \(dataPath)")
+        }
+        // The C API defaults to a single block; charge sheets are forms: let Tesseract find the layout.
+        TessBaseAPISetPageSegMode(h, PSM_AUTO)
+        _ = TessBaseAPISetVariable(h, "debug_file", "/dev/null")
+    }
+
+    deinit {
+        TessBaseAPIEnd(handle)
+        TessBaseAPIDelete(handle)
+    }
+
+    public func setVariable(_ name: String, _ value: String) {
+        _ = TessBaseAPISetVariable(handle, name, value)
+    }
+
+    public func setPageSegMode(_ mode: TessPageSegMode) { TessBaseAPISetPageSegMode(handle, mode) }
+
+    /// Recognises `pix` and returns every word with its box and confidence.
+    public func words(in pix: Pix, dpi: Int) -> [RecognizedWord] {
+        TessBaseAPISetImage2(handle, pix.raw)
+        TessBaseAPISetSourceResolution(handle, Int32(dpi))
+        defer { TessBaseAPIClear(handle) }
+        guard TessBaseAPIRecognize(handle, nil) == 0, let it = TessBaseAPIGetIterator(handle) else { return [] }
+        defer { TessResultIteratorDelete(it) }
+        let pageIt = TessResultIteratorGetPageIterator(it)
+        var out: [RecognizedWord] = []
+        var block = 0, line = 0, word = 0
+        var first = true
+        repeat {
+            if !first {
+                if TessPageIteratorIsAtBeginningOf(pageIt, RIL_BLOCK) != 0 { block += 1; line += 1; word = 0 }
+                else if TessPageIteratorIsAtBeginningOf(pageIt, RIL_TEXTLINE) != 0 { line += 1; word = 0 }
+                else { word += 1 }
+            }
+            first = false
+            guard let cText = TessResultIteratorGetUTF8Text(it, RIL_WORD) else { continue }
+            let text = String(cString: cText)
+            TessDeleteText(cText)
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { continue }
+            var l: Int32 = 0, t: Int32 = 0, r: Int32 = 0, b: Int32 = 0
+            _ = TessPageIteratorBoundingBox(pageIt, RIL_WORD, &l, &t, &r, &b)
+            let conf = Double(TessResultIteratorConfidence(it, RIL_WORD))
+            out.append(RecognizedWord(text: trimmed, box: Box(Int(l), Int(t), Int(r), Int(b)),
+                                      confidence: conf, block: block, line: line, word: word))
+        } while TessResultIteratorNext(it, RIL_WORD) != 0
+        return out
+    }
+
+    /// Reads one line of text from a small image (a field's crop), optionally restricted to
+    /// `whitelist` characters. Returns the text and its mean confidence (0…100).
+    public func readLine(_ pix: Pix, dpi: Int, whitelist: String?) -> (String, Double) {
+        TessBaseAPISetPageSegMode(handle, PSM_SINGLE_LINE)
+        _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", whitelist ?? "")
+        defer {
+            _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", "")
+            TessBaseAPISetPageSegMode(handle, PSM_AUTO)
+        }
+        TessBaseAPISetImage2(handle, pix.raw)
+        TessBaseAPISetSourceResolution(handle, Int32(dpi))
+        defer { TessBaseAPIClear(handle) }
+        guard let c = TessBaseAPIGetUTF8Text(handle) else { return ("", 0) }
+        let text = String(cString: c).trimmingCharacters(in: .whitespacesAndNewlines)
+        TessDeleteText(c)
+        return (text, Double(TessBaseAPIMeanTextConf(handle)))
+    }
+
+    /// Orientation and script detection (needs a handle created with language "osd").
+    /// Returns the clockwise rotation that makes the page upright, and the confidence.
+    public func detectOrientation(_ pix: Pix, dpi: Int) -> (degrees: Int, confidence: Double)? {
+        TessBaseAPISetPageSegMode(handle, PSM_OSD_ONLY)
+        TessBaseAPISetImage2(handle, pix.raw)
+        TessBaseAPISetSourceResolution(handle, Int32(dpi))
+        defer { TessBaseAPIClear(handle) }
+        var deg: Int32 = 0
+        var conf: Float = 0
+        var script: UnsafePointer<CChar>? = nil
+        var scriptConf: Float = 0
+        guard TessBaseAPIDetectOrientationScript(handle, &deg, &conf, &script, &scriptConf) != 0 else { return nil }
+        if let s = script { TessDeleteText(s) }
+        return (Int(deg), Double(conf))
+    }
+}
+
+/// Where the Tesseract models are: `--tessdata DIR`, then `$TESSDATA_PREFIX`, then the
+/// checkout's `tessdata/`, then the system directory.
+public enum TessdataLocator {
+    public static let systemDirectories = ["/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata"]
+
+    public static func candidates(explicit: String?) -> [String] {
+        var c: [String] = []
+        if let e = explicit { c.append(e) }
+        if let env = ProcessInfo.processInfo.environment["TESSDATA_PREFIX"], !env.isEmpty { c.append(env) }
+        if let repo = ProjectPaths.folder("tessdata") { c.append(repo) }
+        c += systemDirectories
+        return c
+    }
+
+    /// The first folder holding `<language>.traineddata` for every language asked for.
+    public static func locate(explicit: String?, languages: [String] = ["eng", "osd"]) throws -> String {
+        let cands = candidates(explicit: explicit)
+        // An explicit --tessdata must itself hold the models: never fall through silently.
+        let searched = explicit != nil ? [explicit!] : cands
+        for dir in searched {
+            if languages.allSatisfy({ FileManager.default.fileExists(atPath: "\(dir)/\($0).traineddata") }) { return dir }
+        }
+        let missing = languages.first { lang in
+            !searched.contains { FileManager.default.fileExists(atPath: "\($0)/\(lang).traineddata") }
+        } ?? languages[0]
+        throw TesseractError.modelMissing(language: missing, searched: searched)
+    }
+}

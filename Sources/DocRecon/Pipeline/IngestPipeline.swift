@@ -1,0 +1,296 @@
+import Foundation
+import GRDB
+
+/// What `ingest` reports (and prints with `--json`).
+public struct IngestSummary: Codable, Sendable {
+    public struct DocumentRef: Codable, Sendable { public var id: Int64; public var name: String }
+    public var added = 0
+    public var alreadyPresent = 0
+    public var rejected: [Rejection] = []
+    public var documents: [DocumentRef] = []
+    public var pages = 0
+    public var words = 0
+    public var seconds = 0.0
+}
+
+public struct IngestOptions: Sendable {
+    public var jobs: Int
+    public var read: ReadSettings
+    public var showProgress: Bool
+    public init(jobs: Int = ProcessEnvironment.cpuCount, read: ReadSettings, showProgress: Bool = false) {
+        self.jobs = max(1, jobs); self.read = read; self.showProgress = showProgress
+    }
+}
+
+/// The pipeline driver: the one place with concurrency. Files are admitted one by one (hashed,
+/// checked, original stored, row committed); then pages are read by `jobs` workers, each with its
+/// own Tesseract handle, while this thread is the single database writer. Every page commits with
+/// its words in one transaction, so a crash at any point leaves nothing half-written and a re-run
+/// picks up exactly the pages that are missing.
+public final class IngestPipeline {
+    public let db: AppDatabase
+    public let options: IngestOptions
+    /// Called by the writer after a document's pages are all committed (extraction hooks in here).
+    public var afterDocument: ((Int64) throws -> Void)?
+    /// Called for each rejection as it happens (the CLI prints the line right away).
+    public var onRejection: ((Rejection) -> Void)?
+
+    public init(db: AppDatabase, options: IngestOptions) {
+        self.db = db
+        self.options = options
+    }
+
+    struct PageTask: Sendable {
+        let documentId: Int64
+        let kind: DocumentKind
+        let path: String
+        let number: Int
+    }
+
+    enum Admission {
+        case added(Document, pending: [Int])
+        case resumed(Document, pending: [Int])
+        case present(Document)
+        case rejected(Rejection)
+    }
+
+    public func run(paths: [String]) throws -> IngestSummary {
+        let started = DispatchTime.now()
+        var summary = IngestSummary()
+        let (files, walkRejections) = InputWalker.expand(paths)
+        for r in walkRejections { reject(r, into: &summary) }
+
+        // 1. Admission: serial, cheap, each file's original stored before its row commits.
+        var tasks: [PageTask] = []
+        var pendingByDoc: [Int64: Int] = [:]
+        var docsById: [Int64: Document] = [:]
+        for file in files {
+            switch try admit(file) {
+            case .rejected(let r):
+                reject(r, into: &summary)
+            case .present(let d):
+                summary.alreadyPresent += 1
+                summary.documents.append(.init(id: d.id!, name: d.originalName))
+            case .added(let d, let pending), .resumed(let d, let pending):
+                let id = d.id!
+                docsById[id] = d
+                if addedThisRun.contains(id) { summary.added += 1 }
+                summary.documents.append(.init(id: id, name: d.originalName))
+                pendingByDoc[id] = pending.count
+                tasks += pending.map { PageTask(documentId: id, kind: d.kind, path: d.storedPath, number: $0) }
+            }
+        }
+
+        // Documents whose pages were all committed before a crash only need finishing.
+        for (id, n) in pendingByDoc where n == 0 {
+            try finish(documentId: id, summary: &summary)
+        }
+
+        // 2. Pages: `jobs` readers, one writer (this thread), at most `jobs` results in flight.
+        let progress = ProgressReporter(enabled: options.showProgress, totalFiles: files.count, totalPages: tasks.count)
+        if !tasks.isEmpty {
+            let queue = TaskQueue(tasks)
+            let workers = min(options.jobs, tasks.count)
+            let channel = BoundedChannel<Result<PageOutcome, PageFailure>>(capacity: workers, producers: workers)
+            let settings = options.read
+            let initFailure = LockedBox<String?>(nil)
+            startWorkers(workers, name: "ocr") { _ in
+                defer { channel.producerFinished() }
+                let reader: PageReader
+                do { reader = try PageReader(settings: settings) } catch {
+                    initFailure.set("\(error)")
+                    while let t = queue.next() {
+                        channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                    }
+                    return
+                }
+                while let t = queue.next() {
+                    do {
+                        let outcome = try reader.read(documentId: t.documentId, kind: t.kind, path: t.path, number: t.number)
+                        channel.put(.success(outcome))
+                    } catch {
+                        channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                    }
+                }
+            }
+            while let result = channel.take() {
+                let docId: Int64
+                switch result {
+                case .success(let outcome):
+                    docId = outcome.documentId
+                    try commit(outcome)
+                    summary.pages += 1
+                    summary.words += outcome.words.count
+                case .failure(let f):
+                    docId = f.documentId
+                    try commitFailure(f)
+                    if let d = docsById[f.documentId] {
+                        reject(Rejection(file: d.originalPath, page: f.number, reason: PageFailure.plain(f.reason, page: f.number)), into: &summary)
+                    }
+                }
+                progress.page()
+                pendingByDoc[docId, default: 1] -= 1
+                if pendingByDoc[docId] == 0 {
+                    progress.file()
+                    try finish(documentId: docId, summary: &summary)
+                }
+            }
+            progress.finish()
+            if let e = initFailure.get() { throw CLIFailure(message: e) }
+        }
+        summary.documents.sort { $0.id < $1.id }
+        summary.seconds = (seconds(since: started) * 100).rounded() / 100
+        return summary
+    }
+
+    /// Documents whose row this run inserted (the others were resumed after a crash).
+    private var addedThisRun = Set<Int64>()
+
+    private func reject(_ r: Rejection, into summary: inout IngestSummary) {
+        summary.rejected.append(r)
+        onRejection?(r)
+    }
+
+    /// Hashes, sniffs and checks one file; stores its original and row when it is new.
+    func admit(_ path: String) throws -> Admission {
+        let name = (path as NSString).lastPathComponent
+        // Rejection lines name the file as the user can find it (the path as walked).
+        let shown = path
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            let reason = access(path, R_OK) != 0 ? "it cannot be read (permission denied)" : "it cannot be read"
+            return .rejected(Rejection(file: shown, reason: reason))
+        }
+        let kind: DocumentKind
+        switch Sniffer.sniff(data) {
+        case .rejected(let why): return .rejected(Rejection(file: shown, reason: why))
+        case .kind(let k): kind = k
+        }
+        let sha = SHA256.hex(data)
+        if let existing = try db.read({ try Document.filter(Column("sha256") == sha).fetchOne($0) }) {
+            switch existing.status {
+            case .stored:
+                let done = try db.read { db in
+                    try Int.fetchSet(db, sql: "SELECT number FROM pages WHERE document_id = ?", arguments: [existing.id!])
+                }
+                let pending = (1...max(1, existing.pageCount)).filter { !done.contains($0) }
+                return .resumed(existing, pending: existing.pageCount == 0 ? [] : pending)
+            case .failed:
+                return .rejected(Rejection(file: shown, reason: existing.error ?? "it could not be read"))
+            case .ocred, .partial, .extracted:
+                return .present(existing)
+            }
+        }
+        // Check before storing anything: a rejected file leaves no trace.
+        let pageCount: Int
+        switch kind {
+        case .pdf:
+            do {
+                let pdf = try PDFDocument(path: path)
+                pageCount = pdf.pageCount
+            } catch {
+                return .rejected(Rejection(file: shown, reason: "\(error)"))
+            }
+            if pageCount == 0 { return .rejected(Rejection(file: shown, reason: PDFError.noPages.description)) }
+        case .tiff:
+            pageCount = Pix.tiffPageCount(data)
+            if pageCount == 0 { return .rejected(Rejection(file: shown, reason: "the TIFF has no readable pages")) }
+        case .png, .jpeg:
+            guard let size = Pix.header(of: data) else {
+                return .rejected(Rejection(file: shown, reason: "the \(kind == .png ? "PNG" : "JPEG") image is damaged"))
+            }
+            if size.width * size.height > options.read.maxPixels {
+                return .rejected(Rejection(file: shown, reason: "the image claims \(size.width) × \(size.height) pixels, above the limit of \(options.read.maxPixels)"))
+            }
+            pageCount = 1
+        }
+        guard let originals = db.originals else { throw StoreError.io("this database has no originals folder") }
+        let stored = try originals.store(data, sha256: sha, ext: Sniffer.fileExtension(kind))
+        let doc = Document(sha256: sha, originalName: name, originalPath: (path as NSString).standardizingPath,
+                           storedPath: stored, kind: kind, byteSize: Int64(data.count), pageCount: pageCount,
+                           status: .stored)
+        let inserted = try db.write { db in try doc.inserted(db) }
+        addedThisRun.insert(inserted.id!)
+        return .added(inserted, pending: Array(1...pageCount))
+    }
+
+    private func commit(_ o: PageOutcome) throws {
+        try db.write { db in
+            var page = o.page
+            try page.insert(db)
+            let pageId = page.id!
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO words (page_id, text, x0, y0, x1, y1, confidence, block, line, word_index)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for w in o.words {
+                try stmt.execute(arguments: [pageId, w.text, w.box.x0, w.box.y0, w.box.x1, w.box.y1,
+                                             (w.confidence / 100 * 1000).rounded() / 1000, w.block, w.line, w.word])
+            }
+        }
+    }
+
+    private func commitFailure(_ f: PageFailure) throws {
+        let dpi = options.read.dpi
+        try db.write { db in
+            var page = Page(documentId: f.documentId, number: f.number, width: 0, height: 0, dpi: dpi,
+                            source: .ocr, status: .failed, error: PageFailure.plain(f.reason, page: f.number))
+            try page.insert(db)
+        }
+    }
+
+    /// Sets the document's status from its pages, then runs what follows OCR (extraction).
+    private func finish(documentId: Int64, summary: inout IngestSummary) throws {
+        let status: DocumentStatus = try db.write { db in
+            guard var doc = try Document.fetchOne(db, key: documentId) else { return .failed }
+            let failed = try Page.filter(Column("document_id") == documentId && Column("status") == PageStatus.failed.rawValue).fetchAll(db)
+            let total = try Page.filter(Column("document_id") == documentId).fetchCount(db)
+            if failed.count == total && total > 0 {
+                doc.status = .failed
+                doc.error = failed.count == 1 ? failed[0].error : "no page could be read (\(failed[0].error ?? ""))"
+            } else {
+                doc.status = failed.isEmpty ? .ocred : .partial
+                doc.error = failed.isEmpty ? nil : "pages \(failed.map { String($0.number) }.joined(separator: ", ")) could not be read"
+            }
+            doc.updatedAt = Date()
+            try doc.update(db)
+            return doc.status
+        }
+        if status == .failed {
+            if addedThisRun.contains(documentId) { summary.added -= 1 }
+            summary.documents.removeAll { $0.id == documentId }
+            return
+        }
+        try afterDocument?(documentId)
+    }
+}
+
+struct PageFailure: Error, Sendable {
+    let documentId: Int64
+    let number: Int
+    let reason: String
+
+    /// Page-level reasons without the "page N" prefix the rejection line already carries.
+    static func plain(_ reason: String, page: Int) -> String {
+        let prefix = "page \(page) cannot be read ("
+        if reason.hasPrefix(prefix), reason.hasSuffix(")") {
+            return String(reason.dropFirst(prefix.count).dropLast())
+        }
+        return reason
+    }
+}
+
+public struct CLIFailure: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,155 @@
+import CTesseract
+import Foundation
+
+/// The one owner of Leptonica images. Nothing above this file sees a `PIX` pointer except the
+/// Tesseract wrapper, which borrows it for the length of a call.
+public final class Pix: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<PIX>
+
+    init(owning raw: UnsafeMutablePointer<PIX>) { self.raw = raw }
+
+    deinit {
+        var p: UnsafeMutablePointer<PIX>? = raw
+        pixDestroy(&p)
+    }
+
+    public var width: Int { Int(pixGetWidth(raw)) }
+    public var height: Int { Int(pixGetHeight(raw)) }
+    public var depth: Int { Int(pixGetDepth(raw)) }
+    public var resolution: Int { Int(pixGetXRes(raw)) }
+
+    /// An 8-bit gray image from row-major bytes (one byte per pixel, 0 = black).
+    public convenience init?(gray bytes: UnsafeBufferPointer<UInt8>, width: Int, height: Int, dpi: Int) {
+        guard width > 0, height > 0, bytes.count >= width * height,
+              let p = pixCreate(Int32(width), Int32(height), 8) else { return nil }
+        pixSetResolution(p, Int32(dpi), Int32(dpi))
+        let wpl = Int(pixGetWpl(p))
+        let data = UnsafeMutableRawPointer(pixGetData(p)!).assumingMemoryBound(to: UInt8.self)
+        // Leptonica stores each 32-bit word big-endian: on little-endian the byte of pixel x is at x ^ 3.
+        for y in 0..<height {
+            let row = data + y * wpl * 4
+            let src = bytes.baseAddress! + y * width
+            var x = 0
+            while x + 4 <= width {
+                row[x] = src[x + 3]; row[x + 1] = src[x + 2]; row[x + 2] = src[x + 1]; row[x + 3] = src[x]
+                x += 4
+            }
+            while x < width { row[x ^ 3] = src[x]; x += 1 }
+        }
+        self.init(owning: p)
+    }
+
+    /// Reads the header of an encoded image (PNG, JPEG, TIFF…) without decoding the pixels.
+    public static func header(of data: Data) -> (width: Int, height: Int)? {
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> (Int, Int)? in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+            var fmt: Int32 = 0, w: Int32 = 0, h: Int32 = 0, bps: Int32 = 0, spp: Int32 = 0, cmap: Int32 = 0
+            guard pixReadHeaderMem(base, buf.count, &fmt, &w, &h, &bps, &spp, &cmap) == 0 else { return nil }
+            return (Int(w), Int(h))
+        }
+    }
+
+    /// Decodes a PNG or JPEG (or the first TIFF page) from memory.
+    public static func decode(_ data: Data) -> Pix? {
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> Pix? in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                  let p = pixReadMem(base, buf.count) else { return nil }
+            return Pix(owning: p)
+        }
+    }
+
+    /// Decodes page `index` (0-based) of a TIFF held in memory.
+    public static func decodeTIFF(_ data: Data, page index: Int) -> Pix? {
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> Pix? in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                  let p = pixReadMemTiff(base, buf.count, Int32(index)) else { return nil }
+            return Pix(owning: p)
+        }
+    }
+
+    /// Number of pages (directories) of a TIFF held in memory, counted without decoding.
+    public static func tiffPageCount(_ data: Data) -> Int {
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> Int in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+            guard let fp = fmemopen(UnsafeMutableRawPointer(mutating: base), buf.count, "rb") else { return 0 }
+            defer { fclose(fp) }
+            var n: Int32 = 0
+            return tiffGetCount(fp, &n) == 0 ? Int(n) : 0
+        }
+    }
+
+    /// Header size of each TIFF page (for the pixel limit), without decoding.
+    public static func tiffPageSize(_ data: Data, page index: Int) -> (width: Int, height: Int)? {
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> (Int, Int)? in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+            guard let fp = fmemopen(UnsafeMutableRawPointer(mutating: base), buf.count, "rb") else { return nil }
+            defer { fclose(fp) }
+            var w: Int32 = 0, h: Int32 = 0, bps: Int32 = 0, spp: Int32 = 0, res: Int32 = 0, cmap: Int32 = 0, fmt: Int32 = 0
+            guard freadHeaderTiff(fp, Int32(index), &w, &h, &bps, &spp, &res, &cmap, &fmt) == 0 else { return nil }
+            return (Int(w), Int(h))
+        }
+    }
+
+    /// Converts to 8-bit gray (colormaps removed). Returns self when already 8-bit without colormap.
+    public func gray8() -> Pix? {
+        if depth == 8 && pixGetColormap(raw) == nil { return self }
+        guard let p = pixConvertTo8(raw, 0) else { return nil }
+        return Pix(owning: p)
+    }
+
+    /// Finds the skew and returns the deskewed image with the angle in degrees (0 when none found).
+    public func deskewed() -> (Pix, Double) {
+        var angle: Float = 0, conf: Float = 0
+        guard let p = pixFindSkewAndDeskew(raw, 2, &angle, &conf) else { return (self, 0) }
+        // pixFindSkewAndDeskew returns a clone when it did not rotate; the angle then is not applied.
+        let applied = p != raw && conf > 0 ? Double(angle) : 0
+        return (Pix(owning: p), applied)
+    }
+
+    /// Rotates clockwise by 90° steps (1 = 90°, 2 = 180°, 3 = 270°).
+    public func rotatedClockwise(quads: Int) -> Pix? {
+        let q = ((quads % 4) + 4) % 4
+        if q == 0 { return self }
+        guard let p = pixRotateOrth(raw, Int32(q)) else { return nil }
+        return Pix(owning: p)
+    }
+
+    public func scaled(_ factor: Double) -> Pix? {
+        guard let p = pixScale(raw, Float(factor), Float(factor)) else { return nil }
+        return Pix(owning: p)
+    }
+
+    /// A crop (clipped to the image), for re-reading one field.
+    public func cropped(_ box: Box, padding: Int = 0) -> Pix? {
+        let x = max(0, box.x0 - padding), y = max(0, box.y0 - padding)
+        let w = min(width, box.x1 + padding) - x, h = min(height, box.y1 + padding) - y
+        guard w > 0, h > 0, let b = boxCreate(Int32(x), Int32(y), Int32(w), Int32(h)) else { return nil }
+        var bp: UnsafeMutablePointer<BOX>? = b
+        defer { boxDestroy(&bp) }
+        guard let p = pixClipRectangle(raw, b, nil) else { return nil }
+        return Pix(owning: p)
+    }
+
+    /// PNG bytes of the image.
+    public func pngData() -> Data? {
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        guard pixWriteMemPng(&out, &size, raw, 0) == 0, let o = out else { return nil }
+        defer { free(o) }
+        return Data(bytes: o, count: size)
+    }
+
+    /// Writes the image as a TIFF page: a new file, or appended as the next page (`append`).
+    public func writeTIFF(path: String, append: Bool) -> Bool {
+        pixWriteTiff(path, raw, Int32(depth == 1 ? IFF_TIFF_G4 : IFF_TIFF_LZW), append ? "a" : "w") == 0
+    }
+
+    /// Encodes to JPEG / TIFF (used by the sample generator and tests).
+    public func encoded(format: Int32) -> Data? {
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        guard pixWriteMem(&out, &size, raw, format) == 0, let o = out else { return nil }
+        defer { free(o) }
+        return Data(bytes: o, count: size)
+    }
+}

@@ -1,0 +1,156 @@
+import CPoppler
+import Foundation
+
+public enum PDFError: Error, CustomStringConvertible, Equatable {
+    case encrypted
+    case damaged(String)
+    case noPages
+    case pageFailed(Int, String)
+    public var description: String {
+        switch self {
+        case .encrypted: return "the PDF is encrypted"
+        case .damaged(let why): return "the PDF is damaged or truncated (\(why))"
+        case .noPages: return "the PDF has no pages"
+        case .pageFailed(let n, let why): return "page \(n) cannot be read (\(why))"
+        }
+    }
+}
+
+/// The one owner of poppler-glib objects. A `PDFDocument` is used by one thread at a time.
+public final class PDFDocument: @unchecked Sendable {
+    private let doc: OpaquePointer
+    public let pageCount: Int
+
+    /// Opens the PDF at `path`; throws a clerk-readable reason when it cannot be opened.
+    public init(path: String) throws {
+        PDFDocument.silencePopplerLog
+        var gerr: UnsafeMutablePointer<GError>? = nil
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        guard let uri = g_filename_to_uri(absolute, nil, &gerr) else {
+            defer { g_error_free(gerr) }
+            throw PDFError.damaged(gerr.map { String(cString: $0.pointee.message) } ?? "bad path")
+        }
+        defer { g_free(uri) }
+        guard let d = poppler_document_new_from_file(uri, nil, &gerr) else {
+            defer { if gerr != nil { g_error_free(gerr) } }
+            if let e = gerr, e.pointee.code == Int32(POPPLER_ERROR_ENCRYPTED.rawValue) { throw PDFError.encrypted }
+            throw PDFError.damaged(gerr.map { String(cString: $0.pointee.message) } ?? "unknown")
+        }
+        doc = d
+        pageCount = Int(poppler_document_get_n_pages(d))
+    }
+
+    deinit { g_object_unref(UnsafeMutableRawPointer(doc)) }
+
+    /// Poppler reports syntax errors through GLib's log (domain "Poppler"); a clerk sees our one
+    /// line instead, so route them to nowhere (they stay visible with G_MESSAGES_DEBUG=Poppler).
+    static let silencePopplerLog: Void = {
+        _ = g_log_set_handler("Poppler", GLogLevelFlags(rawValue: GLogLevelFlags.RawValue(G_LOG_LEVEL_MASK.rawValue | G_LOG_FLAG_FATAL.rawValue | G_LOG_FLAG_RECURSION.rawValue)),
+                              { _, _, _, _ in }, nil)
+    }()
+
+    private func withPage<T>(_ number: Int, _ body: (OpaquePointer) throws -> T) throws -> T {
+        guard number >= 1, number <= pageCount, let p = poppler_document_get_page(doc, Int32(number - 1)) else {
+            throw PDFError.pageFailed(number, "the page is missing from the PDF")
+        }
+        defer { g_object_unref(UnsafeMutableRawPointer(p)) }
+        return try body(p)
+    }
+
+    /// Page size in points (1/72 inch).
+    public func pageSize(_ number: Int) throws -> (width: Double, height: Double) {
+        try withPage(number) { p in
+            var w = 0.0, h = 0.0
+            poppler_page_get_size(p, &w, &h)
+            return (w, h)
+        }
+    }
+
+    /// The page's text layer as words with boxes in pixels at `dpi`. Empty when there is none.
+    public func textLayerWords(_ number: Int, dpi: Int) throws -> [RecognizedWord] {
+        try withPage(number) { p in
+            guard let cText = poppler_page_get_text(p) else { return [] }
+            defer { g_free(cText) }
+            var rects: UnsafeMutablePointer<PopplerRectangle>? = nil
+            var n: guint = 0
+            guard poppler_page_get_text_layout(p, &rects, &n) != 0, let rs = rects else { return [] }
+            defer { g_free(rs) }
+            let scale = Double(dpi) / 72.0
+            let scalars = Array(String(cString: cText).unicodeScalars)
+            var words: [RecognizedWord] = []
+            var current = "", box: (Double, Double, Double, Double)? = nil
+            var line = 0, wordIndex = 0
+            func flush() {
+                if let b = box, !current.isEmpty {
+                    words.append(RecognizedWord(
+                        text: current,
+                        box: Box(Int((b.0 * scale).rounded(.down)), Int((b.1 * scale).rounded(.down)),
+                                 Int((b.2 * scale).rounded(.up)), Int((b.3 * scale).rounded(.up))),
+                        confidence: 100, block: 0, line: line, word: wordIndex))
+                    wordIndex += 1
+                }
+                current = ""; box = nil
+            }
+            for (i, s) in scalars.enumerated() where i < Int(n) {
+                if s == "\n" { flush(); line += 1; wordIndex = 0; continue }
+                if s.properties.isWhitespace { flush(); continue }
+                let r = rs[i]
+                current.unicodeScalars.append(s)
+                if let b = box { box = (min(b.0, r.x1), min(b.1, r.y1), max(b.2, r.x2), max(b.3, r.y2)) }
+                else { box = (r.x1, r.y1, r.x2, r.y2) }
+            }
+            flush()
+            return words
+        }
+    }
+
+    /// Renders the page to an 8-bit gray image at `dpi` (white background, as on paper).
+    public func render(_ number: Int, dpi: Int, maxPixels: Int) throws -> Pix {
+        try withPage(number) { p in
+            var wPt = 0.0, hPt = 0.0
+            poppler_page_get_size(p, &wPt, &hPt)
+            let scale = Double(dpi) / 72.0
+            let w = Int((wPt * scale).rounded()), h = Int((hPt * scale).rounded())
+            guard w > 0, h > 0 else { throw PDFError.pageFailed(number, "the page has no size") }
+            guard w * h <= maxPixels else {
+                throw PDFError.pageFailed(number, "the page would be \(w) × \(h) pixels at \(dpi) dpi, above the limit of \(maxPixels)")
+            }
+            guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(w), Int32(h)) else {
+                throw PDFError.pageFailed(number, "out of memory")
+            }
+            defer { cairo_surface_destroy(surface) }
+            guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS, let cr = cairo_create(surface) else {
+                throw PDFError.pageFailed(number, "cannot create a \(w) × \(h) image")
+            }
+            cairo_set_source_rgb(cr, 1, 1, 1)
+            cairo_paint(cr)
+            cairo_scale(cr, scale, scale)
+            poppler_page_render(p, cr)
+            let status = cairo_status(cr)
+            cairo_destroy(cr)
+            guard status == CAIRO_STATUS_SUCCESS else {
+                throw PDFError.pageFailed(number, String(cString: cairo_status_to_string(status)))
+            }
+            cairo_surface_flush(surface)
+            let stride = Int(cairo_image_surface_get_stride(surface))
+            guard let data = cairo_image_surface_get_data(surface) else { throw PDFError.pageFailed(number, "no pixels") }
+            // Cairo RGB24 on little-endian is B,G,R,X in memory; luma with integer weights.
+            var gray = [UInt8](repeating: 255, count: w * h)
+            gray.withUnsafeMutableBufferPointer { g in
+                for y in 0..<h {
+                    let row = data + y * stride
+                    let out = g.baseAddress! + y * w
+                    for x in 0..<w {
+                        let px = row + x * 4
+                        let v = (Int(px[2]) * 77 + Int(px[1]) * 150 + Int(px[0]) * 29) >> 8
+                        out[x] = UInt8(truncatingIfNeeded: v)
+                    }
+                }
+            }
+            guard let pix = gray.withUnsafeBufferPointer({ Pix(gray: $0, width: w, height: h, dpi: dpi) }) else {
+                throw PDFError.pageFailed(number, "cannot allocate the page image")
+            }
+            return pix
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import DocRecon
+import Foundation
+
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store, OCR and extract PDFs and images (files or folders, recursively).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Files or folders.") var paths: [String]
+    @Option(name: .long, help: "Parallel OCR workers (default: cores).") var jobs: Int?
+    @Option(name: .long, help: "Render resolution for PDF pages.") var dpi = 300
+    @Option(name: .long, help: "Folder with eng.traineddata and osd.traineddata.") var tessdata: String?
+    @Option(name: .long, help: "Rules folder (default: the checkout's Rules/).") var rules: String?
+    @Flag(name: .long, help: "Skip orientation detection.") var noOsd = false
+    @Flag(name: .long, help: "Skip deskewing.") var noDeskew = false
+    @Flag(name: .long, help: "Print one JSON document on stdout.") var json = false
+
+    func validate() throws {
+        if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !(50...1200).contains(dpi) { throw ValidationError("--dpi must be between 50 and 1200") }
+    }
+
+    func run() async throws {
+        let db = try global.open()
+        let summary = try IngestRunner.run(db: db, paths: paths, jobs: jobs, dpi: dpi, tessdata: tessdata,
+                                           rules: rules, osd: !noOsd, deskew: !noDeskew, progress: !json)
+        if json {
+            print(try JSON.string(summary))
+        } else {
+            print(IngestRunner.describe(summary))
+        }
+        if !summary.rejected.isEmpty { throw ExitCode(2) }
+    }
+}
+
+/// Shared by `ingest` and `demo`.
+enum IngestRunner {
+    static func run(db: AppDatabase, paths: [String], jobs: Int?, dpi: Int, tessdata: String?, rules: String?,
+                    osd: Bool, deskew: Bool, progress: Bool) throws -> IngestSummary {
+        let dataPath: String
+        do { dataPath = try TessdataLocator.locate(explicit: tessdata) } catch {
+            throw CLIError.failure("\(error)")
+        }
+        var settings = ReadSettings(tessdata: dataPath)
+        settings.dpi = dpi
+        settings.detectOrientation = osd
+        settings.deskew = deskew
+        let options = IngestOptions(jobs: jobs ?? ProcessEnvironment.cpuCount, read: settings,
+                                    showProgress: progress && stderrIsTerminal)
+        let pipeline = IngestPipeline(db: db, options: options)
+        pipeline.onRejection = { printError($0.line) }
+        do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
+            throw CLIError.failure(e.message)
+        }
+    }
+
+    static func describe(_ s: IngestSummary) -> String {
+        let lines = ["added \(s.added), already present \(s.alreadyPresent), rejected \(s.rejected.count); "
+                     + "\(s.pages) pages, \(s.words) words in \(String(format: "%.1f", s.seconds)) s"
+                     + (s.seconds > 0 && s.pages > 0 ? String(format: " (%.0f pages/min)", Double(s.pages) / s.seconds * 60) : "")]
+        return lines.joined(separator: "\n")
+    }
+}
