@@ -83,6 +83,21 @@ public enum MatchBench {
         return out
     }
 
+    /// Stores generated charges (keeping their ids) with a placeholder document row for every
+    /// paper document id they name, so the foreign keys hold.
+    public static func insert(_ charges: [Charge], into db: AppDatabase) throws {
+        try db.write { db in
+            let docs = Set(charges.compactMap(\.documentId))
+            for d in docs.sorted() where try Document.fetchOne(db, key: d) == nil {
+                var doc = Document(id: d, sha256: String(format: "%064d", d), originalName: "sheet-\(d).pdf",
+                                   originalPath: "/generated/sheet-\(d).pdf", storedPath: "", kind: .pdf, byteSize: 0,
+                                   pageCount: 1, status: .extracted, docType: "charge_sheet")
+                try doc.insert(db)
+            }
+            for var c in charges { try c.insert(db) }
+        }
+    }
+
     /// The peer: the same rules without the blocking index, every paper charge against every
     /// ICE row (blocking keys compared pair by pair, as a naive matcher would).
     public static func naiveSets(_ engine: MatchEngine, _ charges: [Charge]) -> [MatchedSet] {
@@ -130,7 +145,7 @@ extension MatchBench {
             defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) }
                     try? FileManager.default.removeItem(atPath: path + ".originals") }
             let db = try AppDatabase.open(path: path)
-            try db.write { db in for var c in charges { c.id = nil; try c.insert(db) } }
+            try insert(charges, into: db)
             let matcher = Matcher(rules: rules)
             let tf = try seconds { try matcher.recomputeAll(db) }
             log("recomputeAll through SQLite (load + match + store): \(fmt(tf))")

@@ -252,6 +252,7 @@ private struct RulesParser {
 
     func rules(_ root: Node, fingerprint: String) throws -> MatchRules {
         var rules: [MatchRule] = []
+        var marks: [(rule: Node, within: Node?, blocking: Node?)] = []
         var differences: [MatchComparison] = []
         var sawRules = false
         for (key, keyNode, value) in try mapping(root, "the file") {
@@ -260,7 +261,11 @@ private struct RulesParser {
                 guard value.int == 1 else { throw error(value, "version must be 1") }
             case "rules":
                 sawRules = true
-                for r in try sequence(value, "rules") { rules.append(try rule(r)) }
+                for r in try sequence(value, "rules") {
+                    rules.append(try rule(r))
+                    let kv = try mapping(r, "a rule")
+                    marks.append((r, kv.first { $0.0 == "within" }?.2, kv.first { $0.0 == "blocking" }?.2))
+                }
             case "differences":
                 for d in try sequence(value, "differences") { differences.append(try comparison(d)) }
             default:
@@ -269,24 +274,23 @@ private struct RulesParser {
         }
         guard sawRules, !rules.isEmpty else { throw error(root, "no rules: add a 'rules:' list") }
         // Cross-rule checks.
-        var names: [String: Node] = [:]
-        for r in rules {
-            if names[r.name] != nil { throw error(root, "two rules are named '\(r.name)'") }
-            names[r.name] = root
+        var names = Set<String>()
+        for (r, m) in zip(rules, marks) {
+            if !names.insert(r.name).inserted { throw error(m.rule, "two rules are named '\(r.name)'") }
         }
-        for r in rules {
+        for (r, m) in zip(rules, marks) {
             if let w = r.within {
                 guard let parent = rules.first(where: { $0.name == w }) else {
-                    throw error(root, "rule '\(r.name)': within names no rule '\(w)'")
+                    throw error(m.within, "rule '\(r.name)': within names no rule '\(w)'")
                 }
                 guard parent.within == nil else {
-                    throw error(root, "rule '\(r.name)': within must name an encounter rule (one without 'within'), '\(w)' has one")
+                    throw error(m.within, "rule '\(r.name)': within must name an encounter rule (one without 'within'), '\(w)' has one")
                 }
                 guard parent.links == r.links else {
-                    throw error(root, "rule '\(r.name)' links \(r.links.0.rawValue)/\(r.links.1.rawValue) but '\(w)' links \(parent.links.0.rawValue)/\(parent.links.1.rawValue)")
+                    throw error(m.within, "rule '\(r.name)' links \(r.links.0.rawValue)/\(r.links.1.rawValue) but '\(w)' links \(parent.links.0.rawValue)/\(parent.links.1.rawValue)")
                 }
             } else if r.blocking.isEmpty {
-                throw error(root, "rule '\(r.name)' has no blocking keys: every record would meet every other; block on at least one field")
+                throw error(m.blocking ?? m.rule, "rule '\(r.name)' has no blocking keys: every record would meet every other; block on at least one field")
             }
         }
         return MatchRules(rules: rules, differences: differences, fingerprint: fingerprint)
