@@ -182,3 +182,32 @@ enum MatchFixtures {
         #expect(none.stderr.contains("no set 9999"))
     }
 }
+
+/// What the shipped `differences:` call a mismatch, pair by pair.
+@Suite struct MatchDifferenceTests {
+    static func status(paper: Charge, ice: Charge) throws -> (MatchSetStatus, [String]) {
+        let sets = try MatchFixtures.matcher().engine.sets(for: [paper, ice])
+        return (sets[0].status, sets[0].differences.map(\.field))
+    }
+
+    @Test(arguments: [
+        // paper (units, modifiers, amount cents), ICE (units, modifiers, amount cents), status, fields
+        (1, "25", Int64?.some(10_000), 1, "25", Int64?.none, MatchSetStatus.complete, [String]()),  // ICE has no amount
+        (1, "25", 10_000, 1, "25", 10_000, .complete, []),
+        (1, "25", 10_000, 1, "25", 10_001, .mismatch, ["amount"]),
+        (1, "25", nil, 1, "", nil, .complete, []),              // no Modifier column on the ICE side
+        (1, "25", nil, 1, "59", nil, .mismatch, ["modifiers"]),
+        (1, "LT, 59", nil, 1, "59,lt", nil, .complete, []),     // order and case of modifiers ignored
+        (3, "", nil, 1, "", nil, .mismatch, ["units"]),
+    ])
+    func pairDifferences(pu: Int, pm: String, pa: Int64?, iu: Int, im: String, ia: Int64?,
+                         expected: MatchSetStatus, fields: [String]) throws {
+        let p = MatchFixtures.paper(1, doc: 1, line: 0, "Amy Watson", dob: "1950-02-03", dos: "2026-11-02",
+                                    cpt: "99309", units: pu, modifiers: pm, amount: pa)
+        var i = MatchFixtures.ice(2, row: 2, "WATSON, AMY", dob: "1950-02-03", dos: "2026-11-02", cpt: "99309", units: iu, modifiers: im)
+        i.amount = ia.map { Money(cents: $0) }
+        let (st, fs) = try Self.status(paper: p, ice: i)
+        #expect(st == expected)
+        #expect(fs == fields)
+    }
+}
