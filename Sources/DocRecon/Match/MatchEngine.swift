@@ -94,12 +94,16 @@ public struct MatchEngine: Sendable {
 
     // MARK: prepared records
 
-    struct Rec {
+    /// A class so that passing a record around costs one retain, not one per string field.
+    final class Rec {
         let charge: Charge
         let id: Int64
         let kind: MatchKind
         let nameKey: String
         let codes: [String]
+        init(charge: Charge, id: Int64, kind: MatchKind, nameKey: String, codes: [String]) {
+            self.charge = charge; self.id = id; self.kind = kind; self.nameKey = nameKey; self.codes = codes
+        }
     }
 
     enum Val: Equatable {
@@ -107,6 +111,8 @@ public struct MatchEngine: Sendable {
     }
 
     static func prepare(_ c: Charge) -> Rec {
+        // (nameKey is computed for every record: it is cheap on the ASCII path and every
+        // conflict check and name predicate needs it.)
         let codes = MatchText.codes(c.cpt)
         return Rec(charge: c, id: c.id ?? 0, kind: MatchKind.of(c.source), nameKey: MatchText.nameKey(c.patientName),
                    codes: codes.isEmpty ? [""] : codes)
@@ -150,7 +156,7 @@ public struct MatchEngine: Sendable {
         switch v {
         case .none: return nil
         case .text(let s): return s
-        case .date(let d): return d.iso
+        case .date(let d): return String(d.daysSinceEpoch)
         case .int(let i): return String(i)
         case .money(let m): return String(m.cents)
         }

@@ -69,7 +69,7 @@ public struct Matcher: Sendable {
         for t in ["match_links", "match_sets", "match_set_members", "match_keys"] {
             try db.execute(sql: "DELETE FROM \(t)")
         }
-        let charges = try Charge.fetchAll(db)
+        let charges = try Matcher.loadCharges(db)
         let keyStmt = try db.makeStatement(sql: "INSERT OR IGNORE INTO match_keys (charge_id, key) VALUES (?, ?)")
         for c in charges {
             for k in engine.blockingKeyHashes(c) { try keyStmt.execute(arguments: [c.id, k]) }
@@ -108,7 +108,7 @@ public struct Matcher: Sendable {
         // The blocks the seeds were in…
         try db.execute(sql: "INSERT OR IGNORE INTO mw_keys SELECT key FROM match_keys WHERE charge_id IN (SELECT id FROM mw_charges)")
         // …and the blocks they are in now.
-        let seedCharges = try Charge.fetchAll(db, sql: "SELECT * FROM charges WHERE id IN (SELECT id FROM mw_charges)")
+        let seedCharges = try Matcher.loadCharges(db, where: "id IN (SELECT id FROM mw_charges)")
         try db.execute(sql: "DELETE FROM match_keys WHERE charge_id IN (SELECT id FROM mw_charges)")
         let keyStmt = try db.makeStatement(sql: "INSERT OR IGNORE INTO match_keys (charge_id, key) VALUES (?, ?)")
         let addKey = try db.makeStatement(sql: "INSERT OR IGNORE INTO mw_keys (key) VALUES (?)")
@@ -134,7 +134,7 @@ public struct Matcher: Sendable {
             DELETE FROM match_sets WHERE id IN (SELECT id FROM mw_sets);
             DELETE FROM match_set_members WHERE set_id IN (SELECT id FROM mw_sets);
             """)
-        let charges = try Charge.fetchAll(db, sql: "SELECT * FROM charges WHERE id IN (SELECT id FROM mw_charges)")
+        let charges = try Matcher.loadCharges(db, where: "id IN (SELECT id FROM mw_charges)")
         let sets = engine.sets(for: charges)
         try store(sets, charges: charges, in: db)
         try saveState(db)
@@ -147,8 +147,7 @@ public struct Matcher: Sendable {
         let rows = try Row.fetchCursor(db, sql: "SELECT charge_id, fingerprint FROM match_set_members")
         while let r = try rows.next() { known[r[0]] = r[1] }
         var stale: [Int64] = []
-        let charges = try Charge.fetchCursor(db)
-        while let c = try charges.next() {
+        for c in try Matcher.loadCharges(db) {
             guard let id = c.id else { continue }
             if known.removeValue(forKey: id) != Matcher.fingerprint(c) { stale.append(id) }
         }
@@ -159,10 +158,38 @@ public struct Matcher: Sendable {
 
     // MARK: storage
 
+    static let chargeColumns = """
+        id, source, import_id, row_number, document_id, record_index, line_index, patient_name, patient_dob,
+        date_of_service, facility, type_of_care, type_of_visit, servicing_provider, provider_npi, account_number,
+        cpt, modifiers, units, amount, diagnosis_codes
+        """
+
+    /// The charges (without their original ICE columns), decoded by column position: several
+    /// times faster than Codable decoding with key conversion, which matters at 100k+ rows.
+    public static func loadCharges(_ db: Database, where condition: String? = nil) throws -> [Charge] {
+        let sql = "SELECT \(chargeColumns) FROM charges" + (condition.map { " WHERE \($0)" } ?? "")
+        var out: [Charge] = []
+        let epoch = Date(timeIntervalSince1970: 0)
+        let rows = try Row.fetchCursor(db, sql: sql)
+        while let r = try rows.next() {
+            let source: String = r[1]
+            let amount: Int64? = r[19]
+            out.append(Charge(id: r[0], source: source == "paper" ? .paper : .ice, importId: r[2], rowNumber: r[3],
+                              documentId: r[4], recordIndex: r[5], lineIndex: r[6], patientName: r[7],
+                              patientDob: (r[8] as String?).flatMap(CalendarDate.init(iso:)),
+                              dateOfService: (r[9] as String?).flatMap(CalendarDate.init(iso:)),
+                              facility: r[10], typeOfCare: r[11], typeOfVisit: r[12], servicingProvider: r[13],
+                              providerNpi: r[14], accountNumber: r[15], cpt: r[16], modifiers: r[17], units: r[18],
+                              amount: amount.map { Money(cents: $0) }, diagnosisCodes: r[20], createdAt: epoch))
+        }
+        return out
+    }
+
     /// Which values of a charge the matcher looked at: a change to any of them makes its set stale.
     public static func fingerprint(_ c: Charge) -> Int64 {
         let parts: [String] = [
-            c.source.rawValue, c.patientName, c.patientDob?.iso ?? "", c.dateOfService?.iso ?? "", c.facility,
+            c.source.rawValue, c.patientName, c.patientDob.map { String($0.daysSinceEpoch) } ?? "",
+            c.dateOfService.map { String($0.daysSinceEpoch) } ?? "", c.facility,
             c.typeOfCare, c.typeOfVisit, c.servicingProvider, c.providerNpi ?? "", c.accountNumber ?? "", c.cpt,
             c.modifiers, String(c.units), c.amount.map { String($0.cents) } ?? "", c.diagnosisCodes,
             c.documentId.map(String.init) ?? "", c.importId.map(String.init) ?? "",

@@ -6,6 +6,26 @@ public enum MatchText {
     /// Upper-case, diacritics folded, punctuation removed (hyphens and slashes become spaces),
     /// whitespace folded to single spaces: `St. Mary's  Hospital` → `ST MARYS HOSPITAL`.
     public static func normalise(_ s: String) -> String {
+        // Fast path for plain ASCII (nearly every value): bytes in, bytes out, no Foundation.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count)
+        var ascii = true
+        var pending = false
+        for b in s.utf8 {
+            if b >= 0x80 { ascii = false; break }
+            switch b {
+            case 0x30...0x39, 0x41...0x5A:
+                if pending && !bytes.isEmpty { bytes.append(0x20) }
+                pending = false; bytes.append(b)
+            case 0x61...0x7A:
+                if pending && !bytes.isEmpty { bytes.append(0x20) }
+                pending = false; bytes.append(b - 0x20)
+            case 0x20, 0x09, 0x0A, 0x0D, 0x2D, 0x2F, 0x5F, 0x2C, 0x3B:
+                pending = true
+            default: break
+            }
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
         let folded = s.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).uppercased()
         var out = ""
         out.reserveCapacity(folded.utf8.count)
