@@ -18,7 +18,17 @@ struct Demo: AsyncParsableCommand {
                                                 attributes: [.posixPermissions: 0o700])
         let dbPath = "\(out)/docrecon.sqlite"
         print("DocRecon demo: \(samplesDir) → \(out)/ (database \(dbPath))")
-        // Steps are appended here as capabilities land.
-        _ = dbPath
+        let db = try AppDatabase.open(path: dbPath)
+
+        // 1. Intake: every sample sheet stored, OCRed (or read from its text layer).
+        print("\n== Intake: \(samplesDir)/sheets")
+        let summary = try IngestRunner.run(db: db, paths: ["\(samplesDir)/sheets"], jobs: jobs, dpi: 300, tessdata: nil,
+                                           rules: nil, osd: true, deskew: true, progress: true)
+        print(IngestRunner.describe(summary))
+        let docs = try DocumentQueries.list(db)
+        let pages = try docs.reduce(0) { $0 + (try DocumentQueries.pages(db, documentId: $1.id!)).count }
+        let textLayer = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pages WHERE source = 'text-layer'") ?? 0 }
+        print("\(docs.count) documents, \(pages) pages (\(textLayer) read from their text layer, \(pages - textLayer) OCRed); "
+              + "see them with: docrecon --db \(dbPath) documents")
     }
 }

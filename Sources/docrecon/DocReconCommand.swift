@@ -8,7 +8,7 @@ struct DocReconCommand: AsyncParsableCommand {
         commandName: "docrecon",
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
-            Ingest.self, Documents.self, Words.self, Demo.self,
+            Ingest.self, Documents.self, Words.self, Demo.self, RenderPages.self, GenerateSamples.self,
             Sets.self, BenchMatch.self,
         ])
 

@@ -206,6 +206,27 @@ enum BadInputs {
         #expect(try snapshot(dir.appendingPathComponent("db.sqlite").path).rows == before.rows)
     }
 
+    @Test func companionFilesInFoldersAreSkippedButNamedFilesAreSniffed() throws {
+        let dir = try TestSupport.tempDir("walk")
+        for name in ["scan.pdf", "scan.json", "export.xlsx", "noext"] {
+            try Data("x".utf8).write(to: dir.appendingPathComponent(name))
+        }
+        let walked = InputWalker.expand([dir.path])
+        #expect(walked.files.map { ($0 as NSString).lastPathComponent } == ["noext", "scan.pdf"])
+        let named = InputWalker.expand([dir.appendingPathComponent("scan.json").path])
+        #expect(named.files.count == 1)
+    }
+
+    @Test func theDatabaseAndItsOriginalsAreNeverInputs() throws {
+        let dir = try TestSupport.tempDir("self")
+        try FileManager.default.copyItem(at: TestSupport.fixture("intake/born-digital.pdf"), to: dir.appendingPathComponent("a.pdf"))
+        let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)
+        let s1 = try pipeline(db).run(paths: [dir.path])
+        let s2 = try pipeline(db).run(paths: [dir.path])
+        #expect(s1.added == 1 && s1.rejected.isEmpty)
+        #expect(s2.alreadyPresent == 1 && s2.rejected.isEmpty)
+    }
+
     struct Snapshot { var ids: [Int64]; var rows: [String] }
 
     /// Every stored row of documents, pages and words, as text, for before/after comparisons.

@@ -24,20 +24,32 @@ public struct Rejection: Codable, Sendable, Equatable {
 /// Expands files and folders (recursively, following symlinks once) into a sorted list of files.
 /// A symlink loop, an unreadable folder or a missing path is a rejection; the walk goes on.
 public enum InputWalker {
-    public static func expand(_ paths: [String]) -> (files: [String], rejected: [Rejection]) {
+    /// `skipping`: paths never to take (the database, its journal and its originals folder, when
+    /// they sit inside a folder being ingested).
+    /// Files found while walking a folder with one of these extensions are companions of scans
+    /// (ground truth, exports, notes), not scans: they are skipped, not rejected. A file named on
+    /// the command line is always sniffed, whatever its name.
+    public static let companionExtensions: Set<String> = ["json", "csv", "xlsx", "xls", "txt", "md", "yaml", "yml", "xml", "log", "sqlite", "db"]
+
+    public static func expand(_ paths: [String], skipping: [String] = []) -> (files: [String], rejected: [Rejection]) {
         var files: [String] = []
         var rejected: [Rejection] = []
         var seenDirs = Set<FileID>()
         var seenFiles = Set<FileID>()
+        var skip = Set<FileID>()
+        for s in skipping {
+            var st = stat()
+            if stat(s, &st) == 0 { skip.insert(FileID(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))) }
+        }
         for path in paths {
-            walk(path, depth: 0, files: &files, rejected: &rejected, seenDirs: &seenDirs, seenFiles: &seenFiles)
+            walk(path, depth: 0, skip: skip, files: &files, rejected: &rejected, seenDirs: &seenDirs, seenFiles: &seenFiles)
         }
         return (files, rejected)
     }
 
     struct FileID: Hashable { let dev: UInt64; let ino: UInt64 }
 
-    private static func walk(_ path: String, depth: Int, files: inout [String], rejected: inout [Rejection],
+    private static func walk(_ path: String, depth: Int, skip: Set<FileID>, files: inout [String], rejected: inout [Rejection],
                              seenDirs: inout Set<FileID>, seenFiles: inout Set<FileID>) {
         var st = stat()
         guard stat(path, &st) == 0 else {
@@ -51,6 +63,7 @@ public enum InputWalker {
             return
         }
         let id = FileID(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
+        if skip.contains(id) { return }
         switch st.st_mode & S_IFMT {
         case S_IFDIR:
             guard !seenDirs.contains(id) else {
@@ -65,10 +78,11 @@ public enum InputWalker {
                 return
             }
             for name in entries.sorted() where !name.hasPrefix(".") {
-                walk((path as NSString).appendingPathComponent(name), depth: depth + 1, files: &files,
+                walk((path as NSString).appendingPathComponent(name), depth: depth + 1, skip: skip, files: &files,
                      rejected: &rejected, seenDirs: &seenDirs, seenFiles: &seenFiles)
             }
         case S_IFREG:
+            if depth > 0, companionExtensions.contains((path as NSString).pathExtension.lowercased()) { return }
             if seenFiles.insert(id).inserted { files.append(path) }
         default:
             rejected.append(Rejection(file: path, reason: "it is not a regular file"))

@@ -33,7 +33,9 @@ public final class Tesseract {
         guard let h = TessBaseAPICreate() else { throw TesseractError.initFailed("no handle") }
         handle = h
         self.language = language
-        guard TessBaseAPIInit3(h, dataPath, language) == 0 else {
+        // The osd model has only the legacy engine; eng (Debian's fast model) only LSTM.
+        let oem = language == "osd" ? OEM_TESSERACT_ONLY : OEM_LSTM_ONLY
+        guard TessBaseAPIInit2(h, dataPath, language, oem) == 0 else {
             TessBaseAPIDelete(h)
             throw TesseractError.initFailed("cannot load \(language) from \(dataPath)")
         }
@@ -114,8 +116,9 @@ public final class Tesseract {
         var conf: Float = 0
         var script: UnsafePointer<CChar>? = nil
         var scriptConf: Float = 0
+        // capi.h says to free the script name, but Tesseract 5 points it into the model's own
+        // unicharset: freeing it corrupts the heap. Leave it alone.
         guard TessBaseAPIDetectOrientationScript(handle, &deg, &conf, &script, &scriptConf) != 0 else { return nil }
-        if let s = script { TessDeleteText(s) }
         return (Int(deg), Double(conf))
     }
 }

@@ -57,7 +57,7 @@ public final class IngestPipeline {
     public func run(paths: [String]) throws -> IngestSummary {
         let started = DispatchTime.now()
         var summary = IngestSummary()
-        let (files, walkRejections) = InputWalker.expand(paths)
+        let (files, walkRejections) = InputWalker.expand(paths, skipping: db.ownFiles)
         for r in walkRejections { reject(r, into: &summary) }
 
         // 1. Admission: serial, cheap, each file's original stored before its row commits.

@@ -91,10 +91,20 @@ public final class PDFDocument: @unchecked Sendable {
                 }
                 current = ""; box = nil
             }
+            var previous: PopplerRectangle? = nil
             for (i, s) in scalars.enumerated() where i < Int(n) {
-                if s == "\n" { flush(); line += 1; wordIndex = 0; continue }
-                if s.properties.isWhitespace { flush(); continue }
+                if s == "\n" { flush(); line += 1; wordIndex = 0; previous = nil; continue }
+                if s.properties.isWhitespace { flush(); previous = nil; continue }
                 let r = rs[i]
+                // Separate text runs on one line come without a space between them: a gap wider
+                // than a third of the glyph height, a step back, or a jump in height starts a new word.
+                if let p = previous {
+                    let height = max(p.y2 - p.y1, r.y2 - r.y1, 1)
+                    let gap = r.x1 - p.x2
+                    let verticalShift = abs((r.y1 + r.y2) - (p.y1 + p.y2)) / 2
+                    if gap > height / 3 || r.x2 < p.x1 || verticalShift > height / 2 { flush() }
+                }
+                previous = r
                 current.unicodeScalars.append(s)
                 if let b = box { box = (min(b.0, r.x1), min(b.1, r.y1), max(b.2, r.x2), max(b.3, r.y2)) }
                 else { box = (r.x1, r.y1, r.x2, r.y2) }

@@ -15,6 +15,12 @@ public final class AppDatabase: Sendable {
     }
 
     /// Opens (creating if needed) the database at `path`, owner-only, in WAL mode.
+    /// The database file, its journal files and the originals folder: never inputs.
+    public var ownFiles: [String] {
+        guard let path = (writer as? DatabasePool)?.path ?? (writer as? DatabaseQueue)?.path, path != ":memory:" else { return [] }
+        return [path, path + "-wal", path + "-shm", path + "-journal"] + (originals.map { [$0.root] } ?? [])
+    }
+
     public static func open(path: String) throws -> AppDatabase {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let dir = url.deletingLastPathComponent()

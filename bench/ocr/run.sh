@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# bench/ocr — docrecon ingest side by side with its peers, in one run, on the scanned samples.
+#
+#   1. docrecon ingest --jobs 2 on the scanned PDFs (one- and two-page scans)
+#   2. the tesseract CLI, page by page, single-threaded, on the same page images
+#      (rendered by docrecon render-pages exactly as the OCR stage sees them)
+#   3. ocrmypdf --sidecar --jobs 2 on the same PDFs, one after the other
+#   4. born-digital pages (text layer) against OCRed pages, per page, from the stored timings
+#
+# Prints pages/min for each and the ratios. Peers are installed for the benchmark only.
+# Usage: bench/ocr/run.sh [ROUNDS]   (ROUNDS copies of the sample set, default 2)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${1:-2}
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+for p in tesseract-ocr ocrmypdf; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || {
+    echo "installing peer $p (benchmark only)"; $SUDO apt-get install -y -qq "$p" >/dev/null; }
+done
+swift build -c release >/dev/null
+BIN=$(swift build -c release --show-bin-path)/docrecon
+OUT=bench/out/ocr
+rm -rf "$OUT"; mkdir -p "$OUT/pdfs" "$OUT/png" "$OUT/born"
+# Distinct bytes per round (a trailing PDF comment) so dedupe does not skip the copies.
+for r in $(seq 1 "$ROUNDS"); do
+  for f in Samples/sheets/clean-*.pdf Samples/sheets/degraded-*.pdf; do
+    b=$(basename "$f" .pdf); { cat "$f"; printf '%% bench copy %s\n' "$r"; } > "$OUT/pdfs/$b-r$r.pdf"
+  done
+  for f in Samples/sheets/born-digital-*.pdf; do
+    b=$(basename "$f" .pdf); { cat "$f"; printf '%% bench copy %s\n' "$r"; } > "$OUT/born/$b-r$r.pdf"
+  done
+done
+"$BIN" render-pages "$OUT"/pdfs/*.pdf --out "$OUT/png"
+PAGES=$(ls "$OUT/png" | wc -l)
+FILES=$(ls "$OUT/pdfs" | wc -l)
+echo "corpus: $FILES scanned PDFs, $PAGES pages (300 dpi), on $(nproc) cores"
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$1 / ($2) * 60:.1f}')"; }
+
+export OMP_THREAD_LIMIT=1
+# 1. ours, on the PDFs
+t0=$(now); "$BIN" --db "$OUT/ours.sqlite" ingest --jobs 2 "$OUT/pdfs" --json > "$OUT/ours.json"; t1=$(now)
+OURS_S=$(python3 -c "print($t1 - $t0)")
+# 1b. ours, on the same PNG images the CLI reads
+t0=$(now); "$BIN" --db "$OUT/ours-png.sqlite" ingest --jobs 2 "$OUT/png" --json > "$OUT/ours-png.json"; t1=$(now)
+OURSPNG_S=$(python3 -c "print($t1 - $t0)")
+# 2. tesseract CLI, one page at a time, one thread
+t0=$(now)
+for f in "$OUT"/png/*.png; do tesseract "$f" "$OUT/png/$(basename "$f" .png)" >/dev/null 2>&1; done
+t1=$(now); CLI_S=$(python3 -c "print($t1 - $t0)")
+# 3. OCRmyPDF on the PDFs
+t0=$(now)
+for f in "$OUT"/pdfs/*.pdf; do
+  ocrmypdf --sidecar "$OUT/$(basename "$f").txt" --jobs 2 --output-type pdf --quiet "$f" "$OUT/$(basename "$f").ocr.pdf" || true
+done
+t1=$(now); OCRMYPDF_S=$(python3 -c "print($t1 - $t0)")
+unset OMP_THREAD_LIMIT
+# 4. born-digital vs OCRed, per page, from the stored read times
+"$BIN" --db "$OUT/born.sqlite" ingest --jobs 1 "$OUT/born" --json > "$OUT/born.json"
+BORN_MS=$(sqlite3 "$OUT/born.sqlite" "SELECT avg(ocr_seconds) * 1000 FROM pages WHERE source = 'text-layer'")
+OCR_MS=$(sqlite3 "$OUT/ours.sqlite" "SELECT avg(ocr_seconds) * 1000 FROM pages WHERE source = 'ocr'")
+BORN_WALL=$(python3 -c "import json; d=json.load(open('$OUT/born.json')); print(d['seconds'] / d['pages'] * 1000)")
+
+OURS_R=$(rate "$PAGES" "$OURS_S"); OURSPNG_R=$(rate "$PAGES" "$OURSPNG_S")
+CLI_R=$(rate "$PAGES" "$CLI_S"); OCRMYPDF_R=$(rate "$PAGES" "$OCRMYPDF_S")
+printf '\n%-48s %10s %12s\n' "run" "seconds" "pages/min"
+printf '%-48s %10.1f %12s\n' "docrecon ingest --jobs 2 (PDFs)" "$OURS_S" "$OURS_R"
+printf '%-48s %10.1f %12s\n' "docrecon ingest --jobs 2 (same PNG pages)" "$OURSPNG_S" "$OURSPNG_R"
+printf '%-48s %10.1f %12s\n' "tesseract CLI, page by page, 1 thread" "$CLI_S" "$CLI_R"
+printf '%-48s %10.1f %12s\n' "ocrmypdf --sidecar --jobs 2" "$OCRMYPDF_S" "$OCRMYPDF_R"
+python3 - <<PY
+ours, ourspng, cli, ocrmypdf = $OURS_R, $OURSPNG_R, $CLI_R, $OCRMYPDF_R
+print(f"\nratio docrecon / tesseract CLI (PDFs):      {ours / cli:.2f}x   (target >= 2x)")
+print(f"ratio docrecon / tesseract CLI (same PNGs): {ourspng / cli:.2f}x")
+print(f"ratio docrecon / OCRmyPDF:                  {ours / ocrmypdf:.2f}x   (target >= 5x)")
+born, ocr, wall = $BORN_MS, $OCR_MS, $BORN_WALL
+print(f"per page: text layer {born:.1f} ms, OCR {ocr:.0f} ms -> born-digital {ocr / born:.0f}x faster per page (target >= 50x)")
+print(f"born-digital wall time per page incl. process start and hashing: {wall:.1f} ms")
+PY
