@@ -9,7 +9,7 @@ struct DocReconCommand: AsyncParsableCommand {
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
             Ingest.self, Documents.self, Words.self, Demo.self, RenderPages.self, GenerateSamples.self,
-            Sets.self, BenchMatch.self,
+            Sets.self, BenchMatch.self, GenerateIceSample.self,
         ])
 
     static func main() async {
