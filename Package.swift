@@ -44,7 +44,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "DocReconTests",
-            dependencies: ["DocRecon", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["DocRecon", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")]),
     ]
 )

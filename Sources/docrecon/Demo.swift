@@ -30,5 +30,33 @@ struct Demo: AsyncParsableCommand {
         let textLayer = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pages WHERE source = 'text-layer'") ?? 0 }
         print("\(docs.count) documents, \(pages) pages (\(textLayer) read from their text layer, \(pages - textLayer) OCRed); "
               + "see them with: docrecon --db \(dbPath) documents")
+
+        // 2. ICE exports: imported as charges, reconciled (with the EBS export when there is one)
+        //    into the General Reconciliation and Master Missing workbooks.
+        try Demo.reconcileIce(db: db, dbPath: dbPath, samplesDir: samplesDir, out: out)
+    }
+
+    static func reconcileIce(db: AppDatabase, dbPath: String, samplesDir: String, out: String) throws {
+        let iceDir = "\(samplesDir)/ice"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: iceDir)) ?? []).sorted()
+        let exports = files.filter { $0.hasPrefix("Export") && ($0.hasSuffix(".xlsx") || $0.hasSuffix(".csv")) }
+        guard !exports.isEmpty else { return }
+        print("\n== ICE reconciliation: \(iceDir)")
+        let rules = try ReconRules.load()
+        var date = CalendarDate.today()
+        for f in exports {
+            let rep = IceImportReport.run(file: "\(iceDir)/\(f)", sheet: nil, db: db, rules: rules)
+            if let line = rep.summaryLine { print(line) }
+            // "Export PRM 11-20-2026 Completed.xlsx": the run date is the export's date.
+            if let d = f.split(separator: " ").lazy.compactMap({ DateText.parse(String($0)) }).first { date = d }
+        }
+        let ebs = files.first { $0.hasPrefix("EBS") && ($0.hasSuffix(".xlsx") || $0.hasSuffix(".csv")) }.map { "\(iceDir)/\($0)" }
+        let r = try Reconciler.run(db: db, rules: rules, options: ReconcileOptions(date: date, outDir: out, ebsPath: ebs, force: true))
+        for rej in r.ebsRejected { printError("\(r.ebsFile ?? "EBS") row \(rej.row): \(rej.reason)") }
+        print("Reconciled \(date.iso)\(ebs.map { " against \(($0 as NSString).lastPathComponent)" } ?? ""): \(r.charges) charges, "
+              + "\(r.billed) billed, \(r.notBilled) not billed; Master Missing: \(r.openAfter) open")
+        print("  \(r.generalWorkbook)")
+        print("  \(r.masterWorkbook)")
+        print("see the ledger with: docrecon --db \(dbPath) ledger --as-of \(date.iso)")
     }
 }

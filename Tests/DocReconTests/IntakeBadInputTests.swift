@@ -193,6 +193,17 @@ enum BadInputs {
         #expect(r.stderr == "\(file.path): it cannot be read (permission denied)\n", "\(r.stderr)")
     }
 
+    @Test func aMissingModelIsOneLineNamingWhereItLooked() throws {
+        let dir = try TestSupport.tempDir("model")
+        let r = try TestSupport.run(["--db", dir.appendingPathComponent("db.sqlite").path, "ingest",
+                                     "--tessdata", dir.appendingPathComponent("nowhere").path,
+                                     TestSupport.fixture("intake/born-digital.pdf").path])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(r.stderr.contains("eng.traineddata") && r.stderr.contains("nowhere") && r.stderr.contains("make deps"), "\(r.stderr)")
+    }
+
     @Test func sameBytesTwiceIsANoOp() throws {
         let dir = try TestSupport.tempDir("dedupe")
         let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)

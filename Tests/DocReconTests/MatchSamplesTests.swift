@@ -7,7 +7,7 @@ import Testing
 @Suite struct MatchSamplesTests {
     static let truthDir = TestSupport.repoRoot.appendingPathComponent("Samples/sheets").path
     static let exportDate = CalendarDate(year: 2026, month: 11, day: 20)!
-    static let committed = TestSupport.repoRoot.appendingPathComponent("Samples/ice/Export PRM 11-20-2026 Completed.csv")
+    static let committed = TestSupport.repoRoot.appendingPathComponent("Samples/ice/Export PRM 11-20-2026 Completed (sheets).csv")
 
     @Test func committedExportIsTheGeneratorsOutput() throws {
         let rows = try MatchSamples.iceRows(truthDir: Self.truthDir, exportDate: Self.exportDate)

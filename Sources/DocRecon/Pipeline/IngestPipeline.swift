@@ -74,7 +74,8 @@ public final class IngestPipeline {
             case .added(let d, let pending), .resumed(let d, let pending):
                 let id = d.id!
                 docsById[id] = d
-                if addedThisRun.contains(id) { summary.added += 1 }
+                // A document resumed after a crash is added by this run as much as a new one.
+                summary.added += 1
                 summary.documents.append(.init(id: id, name: d.originalName))
                 pendingByDoc[id] = pending.count
                 tasks += pending.map { PageTask(documentId: id, kind: d.kind, path: d.storedPath, number: $0) }

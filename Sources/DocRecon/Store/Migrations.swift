@@ -78,6 +78,81 @@ extension AppDatabase {
             try db.create(index: "charges_on_import", on: "charges", columns: ["import_id", "row_number"])
             try db.create(index: "charges_on_document", on: "charges", columns: ["document_id", "record_index", "line_index"])
         }
+        m.registerMigration("v3-reconciliation") { db in
+            try db.create(table: "recon_runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("run_date", .text).notNull().unique()
+                t.column("input_hashes_json", .text).notNull()
+                t.column("ebs_file", .text)
+                t.column("ebs_sha256", .text)
+                t.column("charges", .integer).notNull()
+                t.column("billed", .integer).notNull()
+                t.column("not_billed", .integer).notNull()
+                t.column("encounters", .integer).notNull()
+                t.column("added", .integer).notNull()
+                t.column("updated", .integer).notNull()
+                t.column("resolved", .integer).notNull()
+                t.column("open_after", .integer).notNull()
+                t.column("forced", .boolean).notNull()
+                // Every encounter key the run found billed: sorted 32-byte SHA-256 keys, concatenated.
+                t.column("billed_keys", .blob)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            // One row per imported file (ICE export) or intake batch (paper charges later): the
+            // file hash makes re-importing the same file a no-op; run_id is the reconciliation
+            // run whose intake the batch belongs to (NULL until a run takes it).
+            try db.create(table: "recon_imports") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("file_name", .text).notNull()
+                t.column("sheet", .text)
+                t.column("sha256", .text).notNull()
+                t.column("headers_json", .text).notNull()
+                t.column("row_count", .integer).notNull()
+                t.column("rejected_count", .integer).notNull()
+                t.column("run_id", .integer).references("recon_runs", onDelete: .setNull)
+                t.column("imported_at", .datetime).notNull()
+                t.uniqueKey(["kind", "sha256"])
+            }
+            try db.create(index: "recon_imports_on_run", on: "recon_imports", columns: ["run_id"])
+            // The ledger as events: per run, each encounter key of its intake that was not billed
+            // (and why), and each billed key that had a ledger entry; with recon_runs.billed_keys
+            // the ledger's state is the fold of the runs in date order.
+            try db.execute(sql: """
+                CREATE TABLE ledger_events (
+                  run_id INTEGER NOT NULL REFERENCES recon_runs(id) ON DELETE CASCADE,
+                  key BLOB NOT NULL,
+                  billed INTEGER NOT NULL,
+                  source TEXT NOT NULL,
+                  reason TEXT,
+                  patient_name TEXT, patient_dob TEXT, date_of_service TEXT, facility TEXT, cpt TEXT,
+                  type_of_care TEXT, type_of_visit TEXT, servicing_provider TEXT,
+                  PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID
+                """)
+            // The fold, materialised: one entry per encounter key ever not billed, with every
+            // field the key is made of. Entries are resolved, never deleted.
+            try db.create(table: "ledger_entries") { t in
+                t.column("key", .text).primaryKey()
+                t.column("patient_name", .text).notNull()
+                t.column("patient_dob", .text)
+                t.column("date_of_service", .text)
+                t.column("facility", .text).notNull()
+                t.column("cpt", .text).notNull()
+                t.column("type_of_care", .text).notNull()
+                t.column("type_of_visit", .text).notNull()
+                t.column("servicing_provider", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("first_seen", .text).notNull()
+                t.column("last_attempt", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("resolved_on", .text)
+            }
+            try db.create(index: "ledger_entries_on_status", on: "ledger_entries", columns: ["status"])
+        }
         m.registerMigration("v5-matching") { db in
             // Matched sets (issue 5). A set's id is its smallest member charge id, so an
             // incremental update and a full recomputation give the same ids.

@@ -1,0 +1,353 @@
+import Foundation
+import GRDB
+
+public struct ReconcileOptions: Sendable {
+    public var date: CalendarDate
+    public var outDir: String
+    public var ebsPath: String?
+    public var force: Bool
+    public init(date: CalendarDate, outDir: String, ebsPath: String? = nil, force: Bool = false) {
+        self.date = date; self.outDir = outDir; self.ebsPath = ebsPath; self.force = force
+    }
+}
+
+public struct ReconcileResult: Codable, Sendable {
+    public var date: CalendarDate
+    public var runId: Int64
+    public var generalWorkbook: String
+    public var masterWorkbook: String
+    /// This date had been reconciled before: its run was replaced by this one.
+    public var rerun: Bool
+    public var forced: Bool
+    public var imports: [String]
+    public var charges: Int
+    public var billed: Int
+    public var notBilled: Int
+    public var encounters: Int
+    public var added: Int
+    public var updated: Int
+    public var resolved: Int
+    public var openAfter: Int
+    public var ebsFile: String?
+    public var ebsRejected: [RowRejection]
+    public var seconds: Double
+}
+
+/// A run the rules refuse (e.g. dated before the latest run without --force).
+public struct ReconcileRefused: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// A reconciliation run: the day's intake (the import batches not yet taken by a run, or the
+/// ones this date took before when re-running it) goes through the billing evaluation; the two
+/// workbooks are written; the ledger records the run's events and folds them. Everything happens
+/// in one transaction: a failure leaves the database and the output folder as they were.
+public enum Reconciler {
+    public static func outputName(_ template: String, date: CalendarDate) throws -> String {
+        let n = template.replacingOccurrences(of: "{date}", with: date.usDashed).trimmingCharacters(in: .whitespaces) + ".xlsx"
+        guard n.count > 5, n.count < 200, !n.contains("/"), !n.contains("\\"), !n.contains("\0"), !n.hasPrefix(".") else {
+            throw ReconcileRefused(message: "reconciliation.yaml: the output name '\(n)' is not a plain file name (it could escape --out)")
+        }
+        return n
+    }
+
+    public static func daysOutstanding(_ e: LedgerEntry, asOf: CalendarDate, settings: ReconciliationSettings) -> Int {
+        let from = settings.agingFrom == "first_seen" ? e.firstSeen : (e.fields.dateOfService ?? e.firstSeen)
+        return max(0, asOf.days(since: from))
+    }
+
+    struct SummaryKey: Hashable, Comparable {
+        var dos: Int, facility: String, provider: String, care: String
+        static func < (a: SummaryKey, b: SummaryKey) -> Bool {
+            (a.dos, a.facility, a.provider, a.care) < (b.dos, b.facility, b.provider, b.care)
+        }
+    }
+
+    public static func run(db: AppDatabase, rules: ReconRules, options: ReconcileOptions) throws -> ReconcileResult {
+        let started = Date()
+        let settings = rules.settings
+        let date = options.date
+        let generalName = try outputName(settings.generalTitle, date: date)
+        let masterName = try outputName(settings.masterTitle, date: date)
+        let fm = FileManager.default
+        let outURL = URL(fileURLWithPath: options.outDir).standardizedFileURL
+        if !fm.fileExists(atPath: outURL.path) {
+            try fm.createDirectory(at: outURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let generalPath = outURL.appendingPathComponent(generalName).path
+        let masterPath = outURL.appendingPathComponent(masterName).path
+        guard (generalPath as NSString).deletingLastPathComponent == outURL.path,
+              (masterPath as NSString).deletingLastPathComponent == outURL.path else {
+            throw ReconcileRefused(message: "an output name would escape \(options.outDir)")
+        }
+        let ebs = try options.ebsPath.map { try EbsExport.load(path: $0, rules: rules) }
+        let evaluator = BillingEvaluator(rules: rules, ebs: ebs?.statuses)
+
+        return try db.writer.write { db -> ReconcileResult in
+            let now = Date()
+            let otherLatest = try CalendarDate.fetchOne(db, sql: "SELECT MAX(run_date) FROM recon_runs WHERE run_date <> ?", arguments: [date])
+            if let latest = otherLatest, date < latest, !options.force {
+                throw ReconcileRefused(message: "reconcile: \(date.iso) is before the latest run (\(latest.iso)); "
+                                       + "reconciling an earlier day rewrites the ledger history after it. Add --force to do it anyway.")
+            }
+            var runId = try Int64.fetchOne(db, sql: "SELECT id FROM recon_runs WHERE run_date = ?", arguments: [date])
+            let rerun = runId != nil
+            if let id = runId {
+                try db.execute(sql: "DELETE FROM ledger_events WHERE run_id = ?", arguments: [id])
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO recon_runs (run_date, input_hashes_json, charges, billed, not_billed, encounters, added, updated,
+                      resolved, open_after, forced, created_at, updated_at) VALUES (?, '[]', 0, 0, 0, 0, 0, 0, 0, 0, 0, ?, ?)
+                    """, arguments: [date, now, now])
+                runId = db.lastInsertedRowID
+            }
+            let run = runId!
+            try db.execute(sql: "UPDATE recon_imports SET run_id = ? WHERE run_id IS NULL", arguments: [run])
+
+            // The Data layout: the union of the intake's headers in first-seen order.
+            var headers: [String] = []
+            var headerIndex: [String: Int] = [:]
+            var importColumns: [Int64: [Int]] = [:]
+            var importNames: [String] = []
+            var hashes: [String] = []
+            for r in try Row.fetchAll(db, sql: "SELECT id, file_name, sha256, headers_json FROM recon_imports WHERE run_id = ? ORDER BY id", arguments: [run]) {
+                let hs = RowValues.decode(r["headers_json"]).map(\.text)
+                var cols: [Int] = []
+                for h in hs {
+                    let f = SourceMap.fold(h)
+                    if let i = headerIndex[f] { cols.append(i) } else { headerIndex[f] = headers.count; cols.append(headers.count); headers.append(h) }
+                }
+                importColumns[r["id"]] = cols
+                importNames.append(r["file_name"])
+                hashes.append(r["sha256"])
+            }
+            if headers.isEmpty {
+                headers = rules.ice.columns.map(\.header)
+                for (i, h) in headers.enumerated() { headerIndex[SourceMap.fold(h)] = i }
+            }
+            var fieldColumn: [String: Int] = [:]
+            for (i, ci) in rules.ice.match(headers: headers).mapping.enumerated() { if let ci { fieldColumn[rules.ice.columns[ci].field] = i } }
+            let width = headers.count
+
+            let general = try XlsxWorkbook(path: generalPath, dateFormat: settings.dateFormat)
+            let data = try general.addSheet(settings.dataSheet)
+            let summarySheet = try general.addSheet(settings.summarySheet)
+            data.writeHeader(headers + [settings.billedColumn, settings.reasonColumn])
+
+            var summary: [SummaryKey: (billed: Int, cpts: Int)] = [:]
+            var keyIndex: [EncounterKey: Int32] = [:]
+            var keys: [EncounterKey] = []
+            var keyBilled: [Bool] = []
+            var keySources: [SourceSet] = []
+            var keyUnbilled: [Int32] = []
+            var unbilled: [(reason: String?, fields: EncounterFields)] = []
+            var charges = 0, billedRows = 0
+            var row = 0
+            var placed = [CellValue](repeating: .empty, count: width)
+            let cursor = try BulkCursor(db, sql: """
+                SELECT c.source, c.import_id, c.patient_name, c.patient_dob, c.date_of_service, c.facility, c.type_of_care,
+                       c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number
+                FROM charges c JOIN recon_imports i ON i.id = c.import_id
+                WHERE i.run_id = ? ORDER BY c.import_id, c.row_number, c.id
+                """, arguments: [run])
+            var scratch = [UInt8]()
+            scratch.reserveCapacity(256)
+            var values: [CellValue] = []
+            values.reserveCapacity(width)
+            var lastImport: Int64 = -1
+            var cols: [Int] = []
+            // libxlsxwriter is fed on its own thread while this one reads and evaluates the charges.
+            let rowWidth = width + 2
+            let batchRows = 1024
+            let pipe = RowPipe<[CellValue]>(capacity: 8)
+            let sheet = Handoff(value: data)
+            let writer = Worker {
+                var r = 0
+                while let batch = pipe.pop() {
+                    var i = 0
+                    while i < batch.count {
+                        r += 1
+                        for c in 0..<rowWidth { sheet.value.write(r, c, batch[i + c]) }
+                        i += rowWidth
+                    }
+                }
+            }
+            var batch: [CellValue] = []
+            batch.reserveCapacity(batchRows * rowWidth)
+            let yes = CellValue.text(settings.yes), no = CellValue.text(settings.no)
+            defer { pipe.close(); try? writer.wait() }
+            while try cursor.next(db) {
+                let source: ChargeSource = cursor.string(0) == "paper" ? .paper : .ice
+                let importId = cursor.int(1)
+                if importId != lastImport { cols = importColumns[importId] ?? []; lastImport = importId }
+                let charge = Charge(source: source, importId: importId, rowNumber: Int(cursor.int(13)), patientName: cursor.string(2),
+                                    patientDob: cursor.date(3), dateOfService: cursor.date(4), facility: cursor.string(5),
+                                    typeOfCare: cursor.string(6), typeOfVisit: cursor.string(7), servicingProvider: cursor.string(8),
+                                    providerNpi: cursor.optionalString(9), cpt: cursor.string(10), diagnosisCodes: cursor.string(11),
+                                    createdAt: now)
+                let key = EncounterKey.make(patientName: charge.patientName, dob: charge.patientDob, dateOfService: charge.dateOfService,
+                                            facility: charge.facility, cpt: charge.cpt, scratch: &scratch)
+                let outcome = evaluator.evaluate(charge, key: key)
+                charges += 1
+                row += 1
+                // Data row: the original cells in the union layout, then Billed and the reason.
+                for i in 0..<width { placed[i] = .empty }
+                if let json = cursor.bytes(12), !cols.isEmpty {
+                    RowValues.decode(json, into: &values)
+                    for (i, v) in values.enumerated() where i < cols.count { placed[cols[i]] = v }
+                } else {
+                    func put(_ f: String, _ v: CellValue) { if let c = fieldColumn[f] { placed[c] = v } }
+                    put("patient_name", .text(charge.patientName))
+                    if let d = charge.patientDob { put("patient_dob", .date(d)) }
+                    if let d = charge.dateOfService { put("date_of_service", .date(d)) }
+                    put("facility", .text(charge.facility)); put("type_of_care", .text(charge.typeOfCare))
+                    put("type_of_visit", .text(charge.typeOfVisit)); put("servicing_provider", .text(charge.servicingProvider))
+                    put("cpt", .text(charge.cpt)); put("assessment", .text(charge.diagnosisCodes))
+                    if let n = charge.providerNpi { put("provider_npi", .text(n)) }
+                }
+                batch.append(contentsOf: placed)
+                batch.append(outcome.billed ? yes : no)
+                batch.append(outcome.reason.map(CellValue.text) ?? .empty)
+                if batch.count >= batchRows * rowWidth {
+                    try pipe.push(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+
+                let sk = SummaryKey(dos: charge.dateOfService?.daysSinceEpoch ?? Int.min, facility: charge.facility,
+                                    provider: charge.servicingProvider, care: charge.typeOfCare)
+                var s = summary[sk] ?? (0, 0)
+                if outcome.billed {
+                    billedRows += 1
+                    s.billed += 1
+                    s.cpts += Normalize.cptCount(charge.cpt)
+                }
+                summary[sk] = s
+
+                if let k = keyIndex[key].map(Int.init) {
+                    keySources[k].formUnion(SourceSet(source))
+                    if outcome.billed { keyBilled[k] = true }
+                } else {
+                    keyIndex[key] = Int32(keys.count)
+                    keys.append(key)
+                    keyBilled.append(outcome.billed)
+                    keySources.append(SourceSet(source))
+                    if outcome.billed {
+                        keyUnbilled.append(-1)
+                    } else {
+                        keyUnbilled.append(Int32(unbilled.count))
+                        unbilled.append((outcome.reason, EncounterFields(charge)))
+                    }
+                }
+            }
+            keyIndex = [:]
+
+            if !batch.isEmpty { try pipe.push(batch) }
+            batch = []
+            pipe.close()
+            try writer.wait()
+
+            // Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care).
+            summarySheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
+            for (i, (k, v)) in summary.sorted(by: { $0.key < $1.key }).enumerated() {
+                let r = i + 1
+                if k.dos != Int.min { summarySheet.write(r, 0, date: CalendarDate(daysSinceEpoch: k.dos)) }
+                summarySheet.write(r, 1, text: k.facility)
+                summarySheet.write(r, 2, text: k.provider)
+                summarySheet.write(r, 3, text: k.care)
+                summarySheet.write(r, 4, number: Double(v.billed))
+                summarySheet.write(r, 5, number: Double(v.cpts))
+            }
+
+            // Ledger: this run's events (keys not billed, with why; billed keys as a sorted blob).
+            var events: [LedgerEvent] = []
+            var billed: [(EncounterKey, SourceSet)] = []
+            billed.reserveCapacity(keys.count - unbilled.count)
+            for i in keys.indices {
+                if keyBilled[i] {
+                    billed.append((keys[i], keySources[i]))
+                } else {
+                    let u = unbilled[Int(keyUnbilled[i])]
+                    events.append(LedgerEvent(key: keys[i], billed: false, sources: keySources[i], reason: u.reason, fields: u.fields))
+                }
+            }
+            let encounterCount = keys.count
+            keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
+            billed.sort { $0.0 < $1.0 }
+
+            let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
+            var fold = LedgerFold()
+            var changes = LedgerFold.Changes()
+            var atDate: [LedgerEntry]
+            if !laterOrRerun {
+                for e in try LedgerStore.loadEntries(db) { fold.entries[e.key] = e }
+            }
+            // Billed keys that meet a ledger entry become events of their own (the resolutions).
+            let known: Set<EncounterKey> = laterOrRerun ? try LedgerStore.entryKeys(db) : []
+            var resolutions: [LedgerEvent] = []
+            for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
+                resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
+            }
+            try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
+            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [LedgerStore.blob(billed.map(\.0)), run])
+            billed = []
+            if !laterOrRerun {
+                var changed = Set<EncounterKey>()
+                changes = fold.apply(date: date, events: events + resolutions, changed: &changed)
+                atDate = fold.openEntries
+                try LedgerStore.upsert(db, changed.lazy.compactMap { fold.entries[$0] })
+            } else {
+                var changed = Set<EncounterKey>()
+                var snapshot: [LedgerEntry]?
+                for (d, evs) in try LedgerStore.events(db) {
+                    if d > date && snapshot == nil { snapshot = fold.openEntries }
+                    let ch = fold.apply(date: d, events: evs, changed: &changed)
+                    if d == date { changes = ch }
+                }
+                atDate = snapshot ?? fold.openEntries
+                try db.execute(sql: "DELETE FROM ledger_entries")
+                try LedgerStore.upsert(db, fold.entries.values)
+            }
+
+            // Master Missing: the open ledger after this run.
+            let master = try XlsxWorkbook(path: masterPath, dateFormat: settings.dateFormat)
+            let ms = try master.addSheet(settings.masterSheet)
+            ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
+                            "Last Attempt to Process", settings.billedColumn, settings.reasonColumn, "First Seen",
+                            "Days Outstanding", "Aging"])
+            for (i, e) in atDate.enumerated() {
+                let r = i + 1, f = e.fields
+                ms.write(r, 0, text: f.patientName)
+                if let d = f.patientDob { ms.write(r, 1, date: d) }
+                if let d = f.dateOfService { ms.write(r, 2, date: d) }
+                ms.write(r, 3, text: f.typeOfCare)
+                ms.write(r, 4, text: f.typeOfVisit)
+                ms.write(r, 5, text: f.facility)
+                ms.write(r, 6, text: f.cpt)
+                ms.write(r, 7, date: e.lastAttempt)
+                ms.write(r, 8, text: settings.no)
+                ms.write(r, 9, text: e.reason ?? "")
+                ms.write(r, 10, date: e.firstSeen)
+                let days = daysOutstanding(e, asOf: date, settings: settings)
+                ms.write(r, 11, number: Double(days))
+                ms.write(r, 12, text: settings.agingBucket(days: days))
+            }
+
+            let inputHashes = hashes.sorted() + (ebs.map { ["ebs:" + $0.sha256] } ?? [])
+            try db.execute(sql: """
+                UPDATE recon_runs SET input_hashes_json = ?, ebs_file = ?, ebs_sha256 = ?, charges = ?, billed = ?, not_billed = ?,
+                  encounters = ?, added = ?, updated = ?, resolved = ?, open_after = ?, forced = ?, updated_at = ? WHERE id = ?
+                """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
+                                 charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
+                                 otherLatest.map { $0 > date } ?? false, now, run])
+            try general.close()
+            try master.close()
+            return ReconcileResult(date: date, runId: run, generalWorkbook: generalPath, masterWorkbook: masterPath, rerun: rerun,
+                                   forced: options.force && (otherLatest.map { $0 > date } ?? false), imports: importNames,
+                                   charges: charges, billed: billedRows, notBilled: charges - billedRows, encounters: encounterCount,
+                                   added: changes.added, updated: changes.updated, resolved: changes.resolved, openAfter: atDate.count,
+                                   ebsFile: ebs?.file, ebsRejected: ebs?.rejectedRows ?? [],
+                                   seconds: Date().timeIntervalSince(started))
+        }
+    }
+}

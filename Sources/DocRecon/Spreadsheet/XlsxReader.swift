@@ -1,0 +1,410 @@
+import Foundation
+import ZIPFoundation
+
+/// Reads one worksheet of an .xlsx (Office Open XML) workbook row by row.
+///
+/// The sheet part is inflated in chunks by ZIPFoundation and scanned as bytes, one complete
+/// `<row>` at a time, so memory stays flat however many rows there are. Shared strings are held
+/// in memory (they are needed by index). Date serials are recognised through the cell style's
+/// number format (built-in date formats and custom formats with day/month/year parts), in the
+/// 1900 or 1904 system as the workbook says.
+public final class XlsxReader: RowSource {
+    public let fileName: String
+    public let sheetName: String
+    public let sheetNames: [String]
+    public let dateSystem: DateSystem
+    let archive: Archive
+    let sheetPart: String
+    let limits: SpreadsheetLimits
+    let sharedStrings: [String]
+    /// For each cell format index (`s` attribute): is it a date format?
+    let dateStyles: [Bool]
+
+    public init(path: String, sheet: String? = nil, limits: SpreadsheetLimits = .init()) throws {
+        let url = URL(fileURLWithPath: path)
+        fileName = url.lastPathComponent
+        self.limits = limits
+        let name = fileName
+        let archiveOpened: Archive
+        do {
+            archiveOpened = try Archive(url: url, accessMode: .read)
+        } catch {
+            throw SpreadsheetError("\(name): not an .xlsx workbook (the zip archive cannot be opened)")
+        }
+        let archive = archiveOpened
+        self.archive = archiveOpened
+        // The workbook part, from the package relationships (usually xl/workbook.xml).
+        var workbookPart = "xl/workbook.xml"
+        if archive["_rels/.rels"] != nil {
+            let rels = try XlsxReader.readSmall(archive, "_rels/.rels", file: name, limits: limits)
+            for (type, target, _) in XlsxReader.relationships(rels) where type.hasSuffix("/officeDocument") {
+                workbookPart = target.hasPrefix("/") ? String(target.dropFirst()) : target
+            }
+        }
+        guard archive[workbookPart] != nil else {
+            throw SpreadsheetError("\(name): not an .xlsx workbook (no \(workbookPart) inside the zip)")
+        }
+        let wb = try XlsxReader.readSmall(archive, workbookPart, file: name, limits: limits)
+        let baseDir = (workbookPart as NSString).deletingLastPathComponent
+        let relsPart = baseDir.isEmpty ? "_rels/workbook.xml.rels"
+            : "\(baseDir)/_rels/\((workbookPart as NSString).lastPathComponent).rels"
+        var targets: [String: String] = [:]
+        var stylesPart: String?, sharedPart: String?
+        if archive[relsPart] != nil {
+            let rels = try XlsxReader.readSmall(archive, relsPart, file: name, limits: limits)
+            for (type, target, id) in XlsxReader.relationships(rels) {
+                let resolved = XlsxReader.resolve(target, base: baseDir)
+                targets[id] = resolved
+                if type.hasSuffix("/styles") { stylesPart = resolved }
+                if type.hasSuffix("/sharedStrings") { sharedPart = resolved }
+            }
+        }
+        stylesPart = stylesPart ?? (archive["xl/styles.xml"] != nil ? "xl/styles.xml" : nil)
+        sharedPart = sharedPart ?? (archive["xl/sharedStrings.xml"] != nil ? "xl/sharedStrings.xml" : nil)
+
+        var sheets: [(name: String, part: String)] = []
+        var is1904 = false
+        wb.withUnsafeBufferPointer { buf in
+            var i = 0
+            while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: buf.count) {
+                guard let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: buf.count) else { break }
+                if XmlBytes.isTag("sheet", in: buf, at: lt + 1, to: buf.count) {
+                    let n = XmlBytes.attribute("name", in: buf, from: lt, to: gt).map { XmlBytes.text(buf, $0) } ?? ""
+                    let rid = XmlBytes.attribute("r:id", in: buf, from: lt, to: gt).map { XmlBytes.text(buf, $0) } ?? ""
+                    let idx = sheets.count + 1
+                    sheets.append((n, targets[rid] ?? "\(baseDir.isEmpty ? "xl" : baseDir)/worksheets/sheet\(idx).xml"))
+                } else if XmlBytes.isTag("workbookPr", in: buf, at: lt + 1, to: buf.count) {
+                    if let r = XmlBytes.attribute("date1904", in: buf, from: lt, to: gt) {
+                        let v = XmlBytes.text(buf, r).lowercased()
+                        is1904 = v == "1" || v == "true"
+                    }
+                }
+                i = gt + 1
+            }
+        }
+        dateSystem = is1904 ? .excel1904 : .excel1900
+        sheetNames = sheets.map(\.name)
+        guard !sheets.isEmpty else { throw SpreadsheetError("\(name): the workbook has no sheets") }
+        if let wanted = sheet {
+            guard let s = sheets.first(where: { $0.name == wanted })
+                    ?? sheets.first(where: { $0.name.lowercased() == wanted.lowercased() }) else {
+                throw SpreadsheetError("\(name): no sheet named '\(wanted)' (sheets: \(sheets.map(\.name).joined(separator: ", ")))")
+            }
+            sheetName = s.name; sheetPart = s.part
+        } else {
+            sheetName = sheets[0].name; sheetPart = sheets[0].part
+        }
+        guard archive[sheetPart] != nil else {
+            throw SpreadsheetError("\(name): the sheet '\(sheetName)' is missing from the workbook (\(sheetPart))")
+        }
+        dateStyles = try stylesPart.map { try XlsxReader.readDateStyles(archive, $0, file: name, limits: limits) } ?? []
+        sharedStrings = try sharedPart.map { try XlsxReader.readSharedStrings(archive, $0, file: name, limits: limits) } ?? []
+    }
+
+    static func resolve(_ target: String, base: String) -> String {
+        if target.hasPrefix("/") { return String(target.dropFirst()) }
+        var parts = base.isEmpty ? [] : base.split(separator: "/").map(String.init)
+        for p in target.split(separator: "/") {
+            if p == ".." { if !parts.isEmpty { parts.removeLast() } } else if p != "." { parts.append(String(p)) }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// (Type, Target, Id) of each `<Relationship>` in a .rels part.
+    static func relationships(_ bytes: [UInt8]) -> [(String, String, String)] {
+        bytes.withUnsafeBufferPointer { buf in
+            var out: [(String, String, String)] = []
+            var i = 0
+            while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: buf.count) {
+                guard let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: buf.count) else { break }
+                if XmlBytes.isTag("Relationship", in: buf, at: lt + 1, to: buf.count) {
+                    let t = XmlBytes.attribute("Type", in: buf, from: lt, to: gt).map { XmlBytes.text(buf, $0) } ?? ""
+                    let g = XmlBytes.attribute("Target", in: buf, from: lt, to: gt).map { XmlBytes.text(buf, $0) } ?? ""
+                    let id = XmlBytes.attribute("Id", in: buf, from: lt, to: gt).map { XmlBytes.text(buf, $0) } ?? ""
+                    out.append((t, g, id))
+                }
+                i = gt + 1
+            }
+            return out
+        }
+    }
+
+    /// Inflates a part in chunks, refusing parts that are too large or inflate like a zip bomb.
+    static func streamPart(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
+                           maxBytes: Int64, _ consume: (Data) throws -> Void) throws {
+        guard let entry = archive[part] else { throw SpreadsheetError("\(file): \(part) is missing from the workbook") }
+        if Int64(entry.uncompressedSize) > maxBytes {
+            throw SpreadsheetError("\(file): \(part) is \(entry.uncompressedSize) bytes uncompressed, more than the limit of \(maxBytes)")
+        }
+        let compressed = max(Int64(entry.compressedSize), 1)
+        var total: Int64 = 0
+        do {
+            _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: true) { data in
+                total += Int64(data.count)
+                if total > maxBytes {
+                    throw SpreadsheetError("\(file): \(part) inflates past the limit of \(maxBytes) bytes (zip bomb?)")
+                }
+                if total > limits.ratioFloorBytes && total > compressed * limits.maxCompressionRatio {
+                    throw SpreadsheetError("\(file): \(part) inflates more than \(limits.maxCompressionRatio) times its compressed size (zip bomb?)")
+                }
+                try consume(data)
+            }
+        } catch let e as SpreadsheetError {
+            throw e
+        } catch {
+            throw SpreadsheetError("\(file): \(part) cannot be inflated (\(error))")
+        }
+    }
+
+    static func readSmall(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [UInt8] {
+        var out = [UInt8]()
+        try streamPart(archive, part, file: file, limits: limits, maxBytes: limits.maxSmallPartBytes) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Streams a part and hands `parse` buffers that end right after the last complete `closing`
+    /// tag; `parse` returns how many bytes it consumed. The rest is carried to the next chunk.
+    static func streamElements(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
+                               closing: StaticString,
+                               _ parse: (UnsafeBufferPointer<UInt8>, Int, Bool) throws -> Int) throws {
+        var pending = [UInt8]()
+        pending.reserveCapacity(1 << 20)
+        let maxPending = 64 << 20
+        try streamPart(archive, part, file: file, limits: limits, maxBytes: limits.maxPartBytes) { data in
+            pending.append(contentsOf: data)
+            let consumed = try pending.withUnsafeBufferPointer { buf -> Int in
+                guard let last = XmlBytes.findLast(closing, in: buf, to: buf.count) else { return 0 }
+                return try parse(buf, last + closing.utf8CodeUnitCount, false)
+            }
+            if consumed > 0 { pending.removeFirst(consumed) }
+            if pending.count > maxPending {
+                throw SpreadsheetError("\(file): \(part) has an element larger than \(maxPending) bytes")
+            }
+        }
+        _ = try pending.withUnsafeBufferPointer { buf in try parse(buf, buf.count, true) }
+    }
+
+    /// Concatenates the `<t>` texts in `buf[from..<to]`, leaving out phonetic runs (`<rPh>`).
+    static func collectText(_ buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> String {
+        var pieces: [Range<Int>] = []
+        var i = from
+        var inPhonetic = false
+        while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: to) {
+            guard let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: to) else { break }
+            if XmlBytes.isTag("rPh", in: buf, at: lt + 1, to: to) {
+                inPhonetic = buf[gt - 1] != XmlBytes.slash
+            } else if buf[lt + 1] == XmlBytes.slash && XmlBytes.isTag("rPh", in: buf, at: lt + 2, to: to) {
+                inPhonetic = false
+            } else if XmlBytes.isTag("t", in: buf, at: lt + 1, to: to) && buf[gt - 1] != XmlBytes.slash {
+                if let end = XmlBytes.find("</t>", in: buf, from: gt + 1, to: to) {
+                    if !inPhonetic { pieces.append((gt + 1)..<end) }
+                    i = end + 4
+                    continue
+                }
+            }
+            i = gt + 1
+        }
+        if pieces.count == 1 { return XmlBytes.text(buf, pieces[0]) }
+        var out = [UInt8]()
+        for p in pieces { XmlBytes.appendDecoded(buf, p, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func readSharedStrings(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [String] {
+        var strings: [String] = []
+        try streamElements(archive, part, file: file, limits: limits, closing: "</si>") { buf, end, _ in
+            var i = 0
+            var consumed = 0
+            while let lt = XmlBytes.find("<si", in: buf, from: i, to: end) {
+                guard let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: end) else { break }
+                guard XmlBytes.isTag("si", in: buf, at: lt + 1, to: end) else { i = lt + 3; continue }
+                if buf[gt - 1] == XmlBytes.slash {
+                    strings.append(""); i = gt + 1; consumed = i; continue
+                }
+                guard let close = XmlBytes.find("</si>", in: buf, from: gt + 1, to: end) else { break }
+                strings.append(collectText(buf, from: gt + 1, to: close))
+                i = close + 5
+                consumed = i
+            }
+            return consumed
+        }
+        return strings
+    }
+
+    static func readDateStyles(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [Bool] {
+        let bytes = try readSmall(archive, part, file: file, limits: limits)
+        return bytes.withUnsafeBufferPointer { buf -> [Bool] in
+            var custom: [Int: Bool] = [:]
+            var styles: [Bool] = []
+            var inXfs = false
+            var i = 0
+            while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: buf.count) {
+                guard let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: buf.count) else { break }
+                if XmlBytes.isTag("numFmt", in: buf, at: lt + 1, to: buf.count) {
+                    if let idR = XmlBytes.attribute("numFmtId", in: buf, from: lt, to: gt), let id = XmlBytes.int(buf, idR),
+                       let codeR = XmlBytes.attribute("formatCode", in: buf, from: lt, to: gt) {
+                        custom[id] = isDateFormat(XmlBytes.text(buf, codeR))
+                    }
+                } else if XmlBytes.isTag("cellXfs", in: buf, at: lt + 1, to: buf.count) {
+                    inXfs = buf[gt - 1] != XmlBytes.slash
+                } else if buf[lt + 1] == XmlBytes.slash && XmlBytes.isTag("cellXfs", in: buf, at: lt + 2, to: buf.count) {
+                    inXfs = false
+                } else if inXfs && XmlBytes.isTag("xf", in: buf, at: lt + 1, to: buf.count) {
+                    let id = XmlBytes.attribute("numFmtId", in: buf, from: lt, to: gt).flatMap { XmlBytes.int(buf, $0) } ?? 0
+                    styles.append(custom[id] ?? isBuiltinDateFormat(id))
+                }
+                i = gt + 1
+            }
+            return styles
+        }
+    }
+
+    /// Built-in number formats that show a date (ECMA-376 18.8.30, plus the East Asian ones).
+    static func isBuiltinDateFormat(_ id: Int) -> Bool {
+        switch id {
+        case 14...17, 22, 27...36, 50...58: return true
+        default: return false
+        }
+    }
+
+    /// A custom format shows a date when, outside quoted text and brackets, it has a day or year part.
+    static func isDateFormat(_ code: String) -> Bool {
+        var inQuote = false, inBracket = false, escaped = false
+        for ch in code.lowercased() {
+            if escaped { escaped = false; continue }
+            switch ch {
+            case "\\": escaped = true
+            case "\"": inQuote.toggle()
+            case "[" where !inQuote: inBracket = true
+            case "]" where !inQuote: inBracket = false
+            case "d", "y":
+                if !inQuote && !inBracket { return true }
+            default: break
+            }
+        }
+        return false
+    }
+
+    public func forEachRow(_ body: (Int, [CellValue]) throws -> Void) throws {
+        var cells: [CellValue] = []
+        cells.reserveCapacity(64)
+        var lastRow = 0
+        var delivered = 0
+        let file = fileName
+        let limits = self.limits
+        let shared = sharedStrings
+        let dateStyles = self.dateStyles
+        let system = dateSystem
+        try XlsxReader.streamElements(archive, sheetPart, file: file, limits: limits, closing: "</row>") { buf, end, atEnd in
+            var i = 0
+            var consumed = 0
+            while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: end) {
+                guard XmlBytes.isTag("row", in: buf, at: lt + 1, to: end),
+                      let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: end) else {
+                    if XmlBytes.find("</sheetData>", in: buf, from: lt, to: min(end, lt + 12)) == lt { return end }
+                    i = lt + 1; continue
+                }
+                let rowNumber = XmlBytes.attribute("r", in: buf, from: lt, to: gt).flatMap { XmlBytes.int(buf, $0) } ?? (lastRow + 1)
+                if buf[gt - 1] == XmlBytes.slash {  // <row .../>: no cells
+                    lastRow = rowNumber; i = gt + 1; consumed = i; continue
+                }
+                guard let rowEnd = XmlBytes.find("</row>", in: buf, from: gt + 1, to: end) else {
+                    if atEnd { throw SpreadsheetError("\(file) row \(rowNumber): the row is cut off (damaged sheet)") }
+                    break
+                }
+                if rowNumber > limits.maxRows {
+                    throw SpreadsheetError("\(file): more than \(limits.maxRows) rows (limit)")
+                }
+                cells.removeAll(keepingCapacity: true)
+                var col = -1
+                var nonEmpty = false
+                var j = gt + 1
+                while let clt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: j, to: rowEnd) {
+                    guard XmlBytes.isTag("c", in: buf, at: clt + 1, to: rowEnd),
+                          let cgt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: clt, to: rowEnd) else {
+                        j = clt + 1; continue
+                    }
+                    if let rr = XmlBytes.attribute("r", in: buf, from: clt, to: cgt), let c = XmlBytes.column(ofRef: buf, rr) {
+                        col = c
+                    } else {
+                        col += 1
+                    }
+                    if col >= limits.maxColumns {
+                        throw SpreadsheetError("\(file) row \(rowNumber): a cell beyond column \(limits.maxColumns) (limit)")
+                    }
+                    var value = CellValue.empty
+                    var next = cgt + 1
+                    if buf[cgt - 1] != XmlBytes.slash {
+                        guard let cend = XmlBytes.find("</c>", in: buf, from: cgt + 1, to: rowEnd) else {
+                            throw SpreadsheetError("\(file) row \(rowNumber): a cell is not closed (damaged sheet)")
+                        }
+                        next = cend + 4
+                        let tr = XmlBytes.attribute("t", in: buf, from: clt, to: cgt)
+                        var kind: UInt8 = UInt8(ascii: "n")
+                        var kind2: UInt8 = 0
+                        if let tr, !tr.isEmpty { kind = buf[tr.lowerBound]; kind2 = tr.count > 1 ? buf[tr.lowerBound + 1] : 0 }
+                        if kind == UInt8(ascii: "i") {  // inlineStr
+                            let s = XlsxReader.collectText(buf, from: cgt + 1, to: cend)
+                            value = s.isEmpty ? .empty : .text(s)
+                        } else if let vs = XlsxReader.valueRange(buf, from: cgt + 1, to: cend) {
+                            switch kind {
+                            case UInt8(ascii: "s") where kind2 == UInt8(ascii: "t"):  // str (formula text)
+                                let s = XmlBytes.text(buf, vs); value = s.isEmpty ? .empty : .text(s)
+                            case UInt8(ascii: "s"):
+                                guard let idx = XmlBytes.int(buf, vs), idx < shared.count else {
+                                    throw SpreadsheetError("\(file) row \(rowNumber): a shared string index is out of range (damaged workbook)")
+                                }
+                                let s = shared[idx]; value = s.isEmpty ? .empty : .text(s)
+                            case UInt8(ascii: "b"):
+                                value = .bool(XmlBytes.int(buf, vs) == 1)
+                            case UInt8(ascii: "e"):
+                                value = .error(XmlBytes.text(buf, vs))
+                            case UInt8(ascii: "d"):
+                                let s = XmlBytes.text(buf, vs)
+                                if let d = CalendarDate(iso: String(s.prefix(10))) { value = .date(d) } else { value = .text(s) }
+                            default:
+                                guard let d = XmlBytes.double(buf, vs) else {
+                                    throw SpreadsheetError("\(file) row \(rowNumber): a number cell holds '\(XmlBytes.text(buf, vs))'")
+                                }
+                                value = .number(d)
+                                if let sr = XmlBytes.attribute("s", in: buf, from: clt, to: cgt), let s = XmlBytes.int(buf, sr),
+                                   s < dateStyles.count, dateStyles[s], let date = system.date(serial: d) {
+                                    value = .date(date)
+                                }
+                            }
+                        }
+                    }
+                    if case .empty = value {} else {
+                        while cells.count < col { cells.append(.empty) }
+                        if cells.count == col { cells.append(value) } else { cells[col] = value }
+                        nonEmpty = true
+                    }
+                    j = next
+                }
+                lastRow = rowNumber
+                if nonEmpty {
+                    delivered += 1
+                    try body(rowNumber, cells)
+                }
+                i = rowEnd + 6
+                consumed = i
+            }
+            return atEnd ? end : consumed
+        }
+    }
+
+    /// The text range of the `<v>` child in a cell body, or nil.
+    @inline(__always)
+    static func valueRange(_ buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Range<Int>? {
+        var i = from
+        while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: to) {
+            if XmlBytes.isTag("v", in: buf, at: lt + 1, to: to), let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: to) {
+                if buf[gt - 1] == XmlBytes.slash { return nil }
+                guard let e = XmlBytes.find("</v>", in: buf, from: gt + 1, to: to) else { return nil }
+                return (gt + 1)..<e
+            }
+            i = lt + 1
+        }
+        return nil
+    }
+}

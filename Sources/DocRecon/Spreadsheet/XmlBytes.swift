@@ -1,0 +1,192 @@
+import Foundation
+
+/// Small helpers for scanning XML as bytes (the sheet and shared-strings parts are large; a
+/// byte scanner over complete elements is many times faster than an event parser).
+enum XmlBytes {
+    static let lt = UInt8(ascii: "<"), gt = UInt8(ascii: ">"), slash = UInt8(ascii: "/")
+    static let quote = UInt8(ascii: "\""), apos = UInt8(ascii: "'"), eq = UInt8(ascii: "=")
+    static let amp = UInt8(ascii: "&")
+
+    /// Index of the first occurrence of `needle` in `buf[from..<to]`, or nil.
+    @inline(__always)
+    static func find(_ needle: StaticString, in buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        let p = needle.utf8Start
+        guard n > 0, to - from >= n else { return nil }
+        let first = p[0]
+        var i = from
+        let last = to - n
+        while i <= last {
+            if buf[i] == first {
+                var k = 1
+                while k < n && buf[i + k] == p[k] { k += 1 }
+                if k == n { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Index of the last occurrence of `needle` in `buf[0..<to]`, or nil.
+    static func findLast(_ needle: StaticString, in buf: UnsafeBufferPointer<UInt8>, to: Int) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        let p = needle.utf8Start
+        var i = to - n
+        while i >= 0 {
+            if buf[i] == p[0] {
+                var k = 1
+                while k < n && buf[i + k] == p[k] { k += 1 }
+                if k == n { return i }
+            }
+            i -= 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    static func findByte(_ b: UInt8, in buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        var i = from
+        while i < to { if buf[i] == b { return i }; i += 1 }
+        return nil
+    }
+
+    /// Is `buf[at...]` the tag name `name` followed by a delimiter (space, `>`, `/`)?
+    @inline(__always)
+    static func isTag(_ name: StaticString, in buf: UnsafeBufferPointer<UInt8>, at: Int, to: Int) -> Bool {
+        let n = name.utf8CodeUnitCount
+        guard at + n < to else { return false }
+        let p = name.utf8Start
+        for k in 0..<n where buf[at + k] != p[k] { return false }
+        let d = buf[at + n]
+        return d == gt || d == slash || d == 0x20 || d == 0x09 || d == 0x0A || d == 0x0D
+    }
+
+    /// The value of attribute `name` in the tag text `buf[from..<to]` (between `<x` and `>`), raw.
+    static func attribute(_ name: StaticString, in buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Range<Int>? {
+        let n = name.utf8CodeUnitCount
+        let p = name.utf8Start
+        var i = from
+        while i < to {
+            // attribute names start after whitespace
+            let c = buf[i]
+            if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                let s = i + 1
+                if s + n < to {
+                    var k = 0
+                    while k < n && buf[s + k] == p[k] { k += 1 }
+                    if k == n {
+                        var j = s + n
+                        while j < to && (buf[j] == 0x20 || buf[j] == 0x09) { j += 1 }
+                        if j < to && buf[j] == eq {
+                            j += 1
+                            while j < to && (buf[j] == 0x20 || buf[j] == 0x09) { j += 1 }
+                            if j < to && (buf[j] == quote || buf[j] == apos) {
+                                let q = buf[j]
+                                if let e = findByte(q, in: buf, from: j + 1, to: to) { return (j + 1)..<e }
+                            }
+                        }
+                    }
+                }
+            } else if c == quote || c == apos {
+                // skip a quoted value so text inside it is never taken for a name
+                if let e = findByte(c, in: buf, from: i + 1, to: to) { i = e }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Decodes XML text (entities, character references) in `buf[r]` to a String.
+    static func text(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
+        if findByte(amp, in: buf, from: r.lowerBound, to: r.upperBound) == nil {
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self)
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(r.count)
+        appendDecoded(buf, r, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendDecoded(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, to out: inout [UInt8]) {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let c = buf[i]
+            if c != amp { out.append(c); i += 1; continue }
+            guard let semi = findByte(UInt8(ascii: ";"), in: buf, from: i + 1, to: min(r.upperBound, i + 12)) else {
+                out.append(c); i += 1; continue
+            }
+            let ent = String(decoding: UnsafeBufferPointer(rebasing: buf[(i + 1)..<semi]), as: UTF8.self)
+            var scalar: Unicode.Scalar?
+            switch ent {
+            case "amp": scalar = "&"
+            case "lt": scalar = "<"
+            case "gt": scalar = ">"
+            case "quot": scalar = "\""
+            case "apos": scalar = "'"
+            default:
+                if ent.hasPrefix("#x") || ent.hasPrefix("#X") {
+                    scalar = UInt32(ent.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
+                } else if ent.hasPrefix("#") {
+                    scalar = UInt32(ent.dropFirst()).flatMap(Unicode.Scalar.init)
+                }
+            }
+            if let s = scalar {
+                out.append(contentsOf: Array(String(Character(s)).utf8))
+                i = semi + 1
+            } else {
+                out.append(c); i += 1
+            }
+        }
+    }
+
+    /// Parses an unsigned decimal integer; nil when not all digits or empty.
+    @inline(__always)
+    static func int(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        guard !r.isEmpty, r.count < 18 else { return nil }
+        var v = 0
+        for i in r {
+            let d = Int(buf[i]) &- 48
+            guard d >= 0 && d <= 9 else { return nil }
+            v = v &* 10 &+ d
+        }
+        return v
+    }
+
+    /// Parses a number as written in a `<v>` element (integers fast, the rest through strtod).
+    static func double(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Double? {
+        var lo = r.lowerBound, hi = r.upperBound
+        while lo < hi && (buf[lo] == 0x20 || buf[lo] == 0x0A || buf[lo] == 0x0D || buf[lo] == 0x09) { lo += 1 }
+        while hi > lo && (buf[hi - 1] == 0x20 || buf[hi - 1] == 0x0A || buf[hi - 1] == 0x0D || buf[hi - 1] == 0x09) { hi -= 1 }
+        guard lo < hi else { return nil }
+        var neg = false
+        var s = lo
+        if buf[s] == UInt8(ascii: "-") { neg = true; s += 1 }
+        if let v = int(buf, s..<hi) { return neg ? -Double(v) : Double(v) }
+        guard hi - lo < 64 else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 65) { tmp -> Double? in
+            var k = 0
+            for i in lo..<hi { tmp[k] = CChar(bitPattern: buf[i]); k += 1 }
+            tmp[k] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(tmp.baseAddress!, &end)
+            guard let e = end, e - tmp.baseAddress! == k else { return nil }
+            return v
+        }
+    }
+
+    /// 0-based column index of a cell reference such as `AB12`; nil when it has no letters.
+    @inline(__always)
+    static func column(ofRef buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        var col = 0
+        var letters = 0
+        for i in r {
+            var c = buf[i]
+            if c >= 97 && c <= 122 { c -= 32 }
+            guard c >= 65 && c <= 90 else { break }
+            col = col * 26 + Int(c - 64)
+            letters += 1
+            if letters > 3 { return nil }
+        }
+        return letters == 0 ? nil : col - 1
+    }
+}

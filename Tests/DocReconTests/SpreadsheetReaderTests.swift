@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+@testable import DocRecon
+
+@Suite("Spreadsheet reader")
+struct SpreadsheetReaderTests {
+    // styles: 0 general, 1 built-in date (14), 2 custom date-time, 3 custom number "0.00", 4 custom
+    // format with a quoted "d" that is not a date
+    static let xfs = ["<xf numFmtId=\"0\"/>", "<xf numFmtId=\"14\" applyNumberFormat=\"1\"/>", "<xf numFmtId=\"164\"/>",
+                      "<xf numFmtId=\"165\"/>", "<xf numFmtId=\"166\"/>"]
+    static let numFmts = "<numFmt numFmtId=\"164\" formatCode=\"dd/mm/yyyy\\ hh:mm\"/><numFmt numFmtId=\"165\" formatCode=\"0.00\"/>"
+        + "<numFmt numFmtId=\"166\" formatCode=\"0&quot; days&quot;\"/>"
+
+    @Test("every cell kind: shared, rich and inline strings, numbers, booleans, errors, formulas, gaps")
+    func cellKinds() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let url = dir.appendingPathComponent("kinds.xlsx")
+        let shared = ["<si><t>Patient Name</t></si>",
+                      "<si><r><t>RIVERA, </t></r><r><rPr><b/></rPr><t xml:space=\"preserve\">ANA</t></r><rPh sb=\"0\" eb=\"1\"><t>ignored</t></rPh></si>",
+                      "<si><t>A &amp; B &lt;x&gt; &#233;</t></si>", "<si/>"]
+        let sheet = """
+            <row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>Inline</t></is></c></row>
+            <row r="2" spans="1:8"><c r="A2" t="s"><v>1</v></c><c r="C2"><v>42</v></c><c r="D2" s="3"><v>-3.25</v></c>\
+            <c r="E2" t="b"><v>1</v></c><c r="F2" t="e"><v>#N/A</v></c><c r="G2" t="str"><f>A1&amp;"x"</f><v>computed</v></c>\
+            <c r="H2" t="s"><v>2</v></c></row>
+            <row r="3"/>
+            <row r="4"><c r="A4" s="4"/><c r="B4" t="s"><v>3</v></c></row>
+            <row r="5"><c><v>1</v></c><c><v>2</v></c><c r="E5" t="inlineStr"><is><r><t>in</t></r><r><t>line</t></r></is></c><c t="b"><v>0</v></c></row>
+            <row><c t="d"><v>2026-11-20T00:00:00</v></c><c s="4"><v>7</v></c></row>
+            """
+        try ReconTest.xlsx(sheets: [("Export", sheet)], shared: shared, numFmts: Self.numFmts, xfs: Self.xfs, to: url)
+        let rows = try ReconTest.rows(try Spreadsheet.open(path: url.path))
+        #expect(rows.map(\.0) == [1, 2, 5, 6])  // row 3 and 4 have no values
+        #expect(rows[0].1 == [.text("Patient Name"), .text("Inline")])
+        #expect(rows[1].1 == [.text("RIVERA, ANA"), .empty, .number(42), .number(-3.25), .bool(true), .error("#N/A"),
+                              .text("computed"), .text("A & B <x> é")])
+        #expect(rows[2].1 == [.number(1), .number(2), .empty, .empty, .text("inline"), .bool(false)])
+        #expect(rows[3].1 == [.date(ReconTest.date(2026, 11, 20)), .number(7)])  // a quoted "d" is not a date format
+    }
+
+    @Test("date serials in the 1900 and 1904 systems, through built-in and custom date formats")
+    func dateSystems() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        // 45000 is 2023-03-15 in the 1900 system; the same day is 43538 in the 1904 system.
+        let body1900 = """
+            <row r="1"><c s="1"><v>45000</v></c><c s="2"><v>45000.75</v></c><c s="1"><v>59</v></c><c s="1"><v>61</v></c>\
+            <c s="1"><v>1</v></c><c><v>45000</v></c></row>
+            """
+        let u1 = dir.appendingPathComponent("d1900.xlsx")
+        try ReconTest.xlsx(sheets: [("S", body1900)], numFmts: Self.numFmts, xfs: Self.xfs, to: u1)
+        let r1 = try XlsxReader(path: u1.path)
+        #expect(r1.dateSystem == .excel1900)
+        #expect(try ReconTest.rows(r1)[0].1 == [.date(ReconTest.date(2023, 3, 15)), .date(ReconTest.date(2023, 3, 15)),
+                                                 .date(ReconTest.date(1900, 2, 28)), .date(ReconTest.date(1900, 3, 1)),
+                                                 .date(ReconTest.date(1900, 1, 1)), .number(45000)])
+        let u2 = dir.appendingPathComponent("d1904.xlsx")
+        try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c s=\"1\"><v>43538</v></c><c s=\"1\"><v>0</v></c></row>")],
+                           numFmts: Self.numFmts, xfs: Self.xfs, date1904: true, to: u2)
+        let r2 = try XlsxReader(path: u2.path)
+        #expect(r2.dateSystem == .excel1904)
+        #expect(try ReconTest.rows(r2)[0].1 == [.date(ReconTest.date(2023, 3, 15)), .date(ReconTest.date(1904, 1, 1))])
+        // Lotus' 1900-02-29 (serial 60) does not exist: the cell stays a number.
+        #expect(DateSystem.excel1900.date(serial: 60) == nil)
+        #expect(DateSystem.excel1900.serial(of: ReconTest.date(2023, 3, 15)) == 45000)
+        #expect(DateSystem.excel1904.serial(of: ReconTest.date(2023, 3, 15)) == 43538)
+    }
+
+    @Test("first sheet by default, another by --sheet, a wrong name lists the sheets")
+    func sheets() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let url = dir.appendingPathComponent("two.xlsx")
+        try ReconTest.xlsx(sheets: [("First", "<row r=\"1\"><c t=\"inlineStr\"><is><t>one</t></is></c></row>"),
+                                    ("R&amp;D", "<row r=\"1\"><c t=\"inlineStr\"><is><t>two</t></is></c></row>")], to: url)
+        #expect(try ReconTest.rows(try Spreadsheet.open(path: url.path))[0].1 == [.text("one")])
+        #expect(try ReconTest.rows(try Spreadsheet.open(path: url.path, sheet: "R&D"))[0].1 == [.text("two")])
+        let e = #expect(throws: SpreadsheetError.self) { try Spreadsheet.open(path: url.path, sheet: "Nope") }
+        #expect(e?.message == "two.xlsx: no sheet named 'Nope' (sheets: First, R&D)")
+    }
+
+    @Test("hostile and broken files fail with one clear message")
+    func hostileFiles() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        // Not a zip.
+        let notZip = dir.appendingPathComponent("export.xlsx")
+        try Data("Patient Name,DOB\n".utf8).write(to: notZip)
+        #expect((#expect(throws: SpreadsheetError.self) { try Spreadsheet.open(path: notZip.path) })?.message
+                == "export.xlsx: not an .xlsx workbook (the file is not a zip archive)")
+        // A zip that is no workbook.
+        let plainZip = dir.appendingPathComponent("plain.xlsx")
+        try ReconTest.zip([("readme.txt", Data("hello".utf8))], to: plainZip)
+        #expect((#expect(throws: SpreadsheetError.self) { try Spreadsheet.open(path: plainZip.path) })?.message
+                == "plain.xlsx: not an .xlsx workbook (no xl/workbook.xml inside the zip)")
+        // Zip bomb: 40 MB of blanks between two rows inflate ~1000 times.
+        let bomb = dir.appendingPathComponent("bomb.xlsx")
+        let padding = String(repeating: " ", count: 40 << 20)
+        try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c><v>1</v></c></row>\(padding)<row r=\"2\"><c><v>2</v></c></row>")], to: bomb)
+        let bombError = #expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: bomb.path)) }
+        #expect(bombError?.message.contains("zip bomb") == true)
+        #expect(bombError?.message.hasPrefix("bomb.xlsx: xl/worksheets/sheet1.xml inflates more than 250 times") == true)
+        // Size, row and column limits.
+        var limits = SpreadsheetLimits()
+        limits.maxRows = 3
+        let many = dir.appendingPathComponent("many.xlsx")
+        try ReconTest.xlsx(sheets: [("S", (1...5).map { "<row r=\"\($0)\"><c><v>\($0)</v></c></row>" }.joined())], to: many)
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: many.path, limits: limits)) })?.message
+                == "many.xlsx: more than 3 rows (limit)")
+        let wide = dir.appendingPathComponent("wide.xlsx")
+        try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c r=\"XFD1\"><v>1</v></c></row>")], to: wide)
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: wide.path)) })?.message
+                == "wide.xlsx row 1: a cell beyond column 2048 (limit)")
+        limits = SpreadsheetLimits()
+        limits.maxPartBytes = 100
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: many.path, limits: limits)) })?.message
+                .contains("more than the limit of 100") == true)
+        // A shared string index out of range.
+        let badIndex = dir.appendingPathComponent("badindex.xlsx")
+        try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c t=\"s\"><v>9</v></c></row>")], to: badIndex)
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: badIndex.path)) })?.message
+                == "badindex.xlsx row 1: a shared string index is out of range (damaged workbook)")
+    }
+
+    @Test("rows split across inflate chunks are read whole")
+    func chunkBoundaries() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let url = dir.appendingPathComponent("big.xlsx")
+        // ~4 MB of sheet XML: many 256 KiB chunks, rows straddling them.
+        let n = 20_000
+        var body = ""
+        for i in 1...n { body += "<row r=\"\(i)\"><c r=\"A\(i)\" t=\"inlineStr\"><is><t>name \(i) &amp; co</t></is></c><c r=\"C\(i)\"><v>\(i)</v></c></row>" }
+        try ReconTest.xlsx(sheets: [("S", body)], to: url)
+        let rows = try ReconTest.rows(try Spreadsheet.open(path: url.path))
+        #expect(rows.count == n)
+        #expect(rows.allSatisfy { r in r.1 == [.text("name \(r.0) & co"), .empty, .number(Double(r.0))] })
+    }
+
+    @Test("CSV: quotes, doubled quotes, newlines inside fields, CRLF, BOM, blank lines")
+    func csv() throws {
+        let dir = try TestSupport.tempDir("csv")
+        let url = dir.appendingPathComponent("export.csv")
+        let text = "\u{FEFF}Patient Name,Note,CPT\r\n\"RIVERA, ANA\",\"said \"\"hi\"\"\nthen left\",99309\r\n\r\nLEE,,\n\"\",x,\"\"\n"
+        try Data(text.utf8).write(to: url)
+        let rows = try ReconTest.rows(try Spreadsheet.open(path: url.path))
+        #expect(rows.map(\.0) == [1, 2, 4, 5])
+        #expect(rows[0].1 == [.text("Patient Name"), .text("Note"), .text("CPT")])
+        #expect(rows[1].1 == [.text("RIVERA, ANA"), .text("said \"hi\"\nthen left"), .text("99309")])
+        #expect(rows[2].1 == [.text("LEE")])
+        #expect(rows[3].1 == [.empty, .text("x")])
+        // without BOM, LF only
+        try Data("a,b\n1,2".utf8).write(to: url)
+        #expect(try ReconTest.rows(try Spreadsheet.open(path: url.path)).map(\.1) == [[.text("a"), .text("b")], [.text("1"), .text("2")]])
+        try Data("a,\"open\n".utf8).write(to: url)
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: url.path)) })?.message
+                == "export.csv row 1: a quoted field is not closed")
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try Spreadsheet.open(path: url.path, sheet: "X") })?.message
+                == "export.csv: a CSV file has no sheets (--sheet given)")
+    }
+
+    @Test("a workbook written by another program (openpyxl), both date systems", .enabled(if: ReconTest.hasOpenpyxl, ReconTest.noOpenpyxl))
+    func openpyxlWorkbook() throws {
+        let dir = try TestSupport.tempDir("pyxl")
+        for epoch1904 in [false, true] {
+            let url = dir.appendingPathComponent("py-\(epoch1904).xlsx")
+            try ReconTest.runPython("""
+                import sys, datetime, openpyxl
+                from openpyxl.utils.datetime import CALENDAR_MAC_1904
+                wb = openpyxl.Workbook()
+                if sys.argv[2] == "1": wb.epoch = CALENDAR_MAC_1904
+                ws = wb.active
+                ws.title = "Export PRM"
+                ws.append(["Patient Name", "DOB", "Room", "Ratio", "Flag", "Note"])
+                ws.append(["RIVERA, ANA", datetime.date(1944, 2, 29), 101, 2.5, True, None])
+                ws.append(["O'NEIL & SONS <x>", datetime.datetime(2026, 11, 20, 14, 30), -7, 1e-3, False, "é ü"])
+                ws.append([None, None, None, None, None, "last"])
+                other = wb.create_sheet("Second")
+                other["C3"] = "only C3"
+                wb.save(sys.argv[1])
+                """, [url.path, epoch1904 ? "1" : "0"])
+            let reader = try XlsxReader(path: url.path)
+            #expect(reader.dateSystem == (epoch1904 ? .excel1904 : .excel1900))
+            #expect(reader.sheetNames == ["Export PRM", "Second"])
+            let rows = try ReconTest.rows(reader)
+            #expect(rows.map(\.0) == [1, 2, 3, 4])
+            #expect(rows[0].1 == ["Patient Name", "DOB", "Room", "Ratio", "Flag", "Note"].map { .text($0) })
+            #expect(rows[1].1 == [.text("RIVERA, ANA"), .date(ReconTest.date(1944, 2, 29)), .number(101), .number(2.5), .bool(true)])
+            #expect(rows[2].1 == [.text("O'NEIL & SONS <x>"), .date(ReconTest.date(2026, 11, 20)), .number(-7), .number(0.001),
+                                  .bool(false), .text("é ü")])
+            #expect(rows[3].1 == [.empty, .empty, .empty, .empty, .empty, .text("last")])
+            let second = try ReconTest.rows(try XlsxReader(path: url.path, sheet: "Second"))
+            #expect(second.count == 1 && second[0].0 == 3 && second[0].1 == [.empty, .empty, .text("only C3")])
+        }
+    }
+
+    @Test("what our writer writes, our reader and openpyxl read alike", .enabled(if: ReconTest.hasOpenpyxl, ReconTest.noOpenpyxl))
+    func writerRoundTrip() throws {
+        let dir = try TestSupport.tempDir("wr")
+        let path = dir.appendingPathComponent("out.xlsx").path
+        let wb = try XlsxWorkbook(path: path)
+        let s = try wb.addSheet("Data")
+        s.writeHeader(["Name", "Date", "N", "B"])
+        let values: [[CellValue]] = [[.text("A <&> \"q\""), .date(ReconTest.date(2026, 1, 31)), .number(3), .bool(true)],
+                                     [.text("é"), .date(ReconTest.date(1950, 12, 1)), .number(-0.5), .bool(false)]]
+        for (r, row) in values.enumerated() { for (c, v) in row.enumerated() { s.write(r + 1, c, v) } }
+        try wb.close()
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attrs[.posixPermissions] as? Int) == 0o600)
+        let ours = try ReconTest.rows(try XlsxReader(path: path)).map { $0.1.map(ReconTest.typed) }
+        let theirs = try ReconTest.openpyxlDump(path)["Data"]!
+        #expect(ours == theirs)
+        #expect(theirs[1] == [["s", "A <&> \"q\""], ["d", "2026-01-31"], ["n", "3"], ["b", "TRUE"]])
+    }
+}

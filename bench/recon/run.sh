@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Benchmark: docrecon import-ice + reconcile against bench/recon/peer.py (Python + openpyxl),
+# on generated ICE exports (no real data). Prints both times, the ratio and our peak memory.
+#   bench/recon/run.sh                 sizes 5000 100000 1000000
+#   SIZES="5000 100000" bench/recon/run.sh
+#   PEER_MAX=100000 (default): the peer is not run above this size (openpyxl needs many minutes).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SIZES=${SIZES:-"5000 100000 1000000"}
+PEER_MAX=${PEER_MAX:-100000}
+WORK=${BENCH_DIR:-/tmp/docrecon-bench-recon}
+mkdir -p "$WORK"
+PY=python3
+if /usr/bin/python3 -c 'import openpyxl' 2>/dev/null; then PY=/usr/bin/python3; fi
+$PY -c 'import openpyxl' || { echo "python3-openpyxl is missing: make deps"; exit 1; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (Debian package time): make deps"; exit 1; }
+
+swift build -c release >&2
+BIN="$(swift build -c release --show-bin-path)/docrecon"
+DATE=2026-11-20
+
+now() { date +%s.%N; }
+# peak RSS in MB from a /usr/bin/time -v log
+rss() { awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
+
+printf "%-9s %10s %10s %10s %9s %10s %9s\n" rows import_s recon_s ours_s peak_MB peer_s ratio
+for n in $SIZES; do
+  ice="$WORK/Export PRM 11-20-2026 Completed-$n.xlsx"
+  [ -s "$ice" ] || "$BIN" generate-ice "$ice" --rows "$n" --seed 7 --export-date $DATE
+  rm -rf "$WORK/ours-$n" "$WORK/peer-$n"; mkdir -p "$WORK/ours-$n"
+  db="$WORK/ours-$n/db.sqlite"
+  t0=$(now)
+  /usr/bin/time -v -o "$WORK/ours-$n/import.time" "$BIN" --db "$db" import-ice "$ice" >/dev/null
+  t1=$(now)
+  /usr/bin/time -v -o "$WORK/ours-$n/recon.time" "$BIN" --db "$db" reconcile --date $DATE --out "$WORK/ours-$n/out" >/dev/null
+  t2=$(now)
+  imp=$(echo "$t1 - $t0" | bc -l); rec=$(echo "$t2 - $t1" | bc -l); ours=$(echo "$t2 - $t0" | bc -l)
+  peak=$(( $(rss "$WORK/ours-$n/import.time") > $(rss "$WORK/ours-$n/recon.time") ? $(rss "$WORK/ours-$n/import.time") : $(rss "$WORK/ours-$n/recon.time") ))
+  if [ "$n" -le "$PEER_MAX" ]; then
+    t3=$(now)
+    $PY bench/recon/peer.py "$ice" --date $DATE --out "$WORK/peer-$n" 2>/dev/null
+    t4=$(now)
+    peer=$(echo "$t4 - $t3" | bc -l); ratio=$(echo "$peer / $ours" | bc -l)
+    printf "%-9s %10.2f %10.2f %10.2f %9s %10.2f %8.1fx\n" "$n" "$imp" "$rec" "$ours" "$peak" "$peer" "$ratio"
+  else
+    printf "%-9s %10.2f %10.2f %10.2f %9s %10s %9s\n" "$n" "$imp" "$rec" "$ours" "$peak" "(skipped)" "-"
+  fi
+done
+echo "ours = import-ice + reconcile (release build, fresh database); peak_MB = max RSS of the two processes"
+echo "peer = bench/recon/peer.py (Python $($PY -c 'import sys; print(sys.version.split()[0])'), openpyxl $($PY -c 'import openpyxl; print(openpyxl.__version__)'))"
