@@ -72,6 +72,9 @@ import Testing
         let iceUnits = try db.read { try Int.fetchOne($0, sql: "SELECT units FROM charges WHERE source = 'ice' AND cpt = '93000'") }
         let iceMods = try db.read { try String.fetchOne($0, sql: "SELECT modifiers FROM charges WHERE source = 'ice' AND cpt = '99213'") }
         #expect(iceUnits == 1 && iceMods == "GA")
+        // The import matched its rows against the paper already (same transaction).
+        let mismatches = try MatchQueries.sets(db, status: .mismatch)
+        #expect(mismatches.map { $0.differences.map(\.field) } == [["units"]])
 
         let r = try Reconciler.run(db: db, rules: Self.rules, options: ReconcileOptions(
             date: CalendarDate(iso: "2026-11-20")!, outDir: dir.appendingPathComponent("out").path))

@@ -167,6 +167,11 @@ public enum IceImporter {
             _ = mapping
             try db.execute(sql: "UPDATE recon_imports SET row_count = ?, rejected_count = ? WHERE id = ?",
                            arguments: [rows, rejected.count, importId])
+            // With paper charges in the store, the new rows are matched against them now, in this
+            // transaction (only the blocks they touch); without paper there is nothing to match.
+            if let matching = rules.matching, try PaperVsIce.hasPaperCharges(db) {
+                try Matcher(rules: matching).update(in: db, affecting: [.imports([importId])])
+            }
             return ImportResult(file: name, sheet: sheetName, sha256: sha, importId: importId, alreadyImported: false,
                                 rows: rows, rejected: rejected, seconds: 0)
         }
