@@ -196,3 +196,19 @@ import Testing
         #expect(try MatchQueries.sets(db) == other.engine.sets(for: MatchFixtures.charges))
     }
 }
+
+@Suite struct MatchHooksTests {
+    @Test func hookFollowsAChangeOnceMatchingHasRun() throws {
+        let db = try MatchFixtures.database()
+        let rules = try MatchRules.shipped(rulesDir: MatchFixtures.rulesDir)
+        // Never matched: the hook leaves the work to the first refresh.
+        try db.write { db in try MatchHooks.chargesChanged(db, [.charges([41])], rules: rules) }
+        #expect(try MatchQueries.sets(db).isEmpty)
+        try Matcher(rules: rules).recomputeAll(db)
+        try db.write { db in
+            try db.execute(sql: "UPDATE charges SET units = 1 WHERE id = 41")
+            try MatchHooks.chargesChanged(db, [.documents([4])], rules: rules)
+        }
+        #expect(try MatchQueries.sets(db).first { $0.id == 41 }?.status == .complete)
+    }
+}
