@@ -20,7 +20,7 @@ struct Demo: AsyncParsableCommand {
         print("DocRecon demo: \(samplesDir) → \(out)/ (database \(dbPath))")
         let db = try AppDatabase.open(path: dbPath)
 
-        // 1. Intake: every sample sheet stored, OCRed (or read from its text layer).
+        // 1. Intake: every sample sheet stored, OCRed (or read from its text layer), and extracted.
         print("\n== Intake: \(samplesDir)/sheets")
         let summary = try IngestRunner.run(db: db, paths: ["\(samplesDir)/sheets"], jobs: jobs, dpi: 300, tessdata: nil,
                                            rules: nil, osd: true, deskew: true, progress: true)
@@ -31,11 +31,24 @@ struct Demo: AsyncParsableCommand {
         print("\(docs.count) documents, \(pages) pages (\(textLayer) read from their text layer, \(pages - textLayer) OCRed); "
               + "see them with: docrecon --db \(dbPath) documents")
 
-        // 2. ICE exports: imported as charges, reconciled (with the EBS export when there is one)
+        // 2. Extraction accuracy against the ground truth beside each sample (ingest is a no-op now).
+        print("\n== Extraction: fields and service lines against the ground truth")
+        let extractor = try makeExtractor(rules: nil, secondLook: db)
+        do {
+            let report = try Evaluator.run(dir: "\(samplesDir)/sheets", db: db, extractor: extractor) {
+                try ingestForEval($0, db: db, rules: nil, jobs: jobs)
+            }
+            print(report.summary())
+            print("see one sheet's fields with: docrecon --db \(dbPath) fields DOC")
+        } catch let e as EvalError {
+            print("extraction accuracy: \(e)")
+        }
+
+        // 3. ICE exports: imported as charges, reconciled (with the EBS export when there is one)
         //    into the General Reconciliation and Master Missing workbooks.
         try Demo.reconcileIce(db: db, dbPath: dbPath, samplesDir: samplesDir, out: out)
 
-        // 3. Matching: the sheets' paper charges against the ICE rows, sets by status.
+        // 4. Matching: the sheets' paper charges against the ICE rows, sets by status.
         try Demo.matchPaper(db: db, dbPath: dbPath)
     }
 

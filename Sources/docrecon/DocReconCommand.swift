@@ -8,8 +8,8 @@ struct DocReconCommand: AsyncParsableCommand {
         commandName: "docrecon",
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
-            Ingest.self, Documents.self, Words.self, ImportIce.self, Reconcile.self, Ledger.self, Demo.self,
-            RenderPages.self, GenerateSamples.self, GenerateIce.self,
+            Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, ImportIce.self, Reconcile.self,
+            Ledger.self, Demo.self, RenderPages.self, GenerateSamples.self, GenerateIce.self,
             Sets.self, BenchMatch.self, GenerateIceSample.self,
         ])
 

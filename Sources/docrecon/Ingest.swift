@@ -49,6 +49,18 @@ enum IngestRunner {
                                     showProgress: progress && stderrIsTerminal)
         let pipeline = IngestPipeline(db: db, options: options)
         pipeline.onRejection = { printError($0.line) }
+        // Extraction runs as each document's pages are committed (not on a failed document).
+        // The second look re-reads doubtful values from their crops (runs on the writer thread).
+        let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
+        pipeline.afterDocument = { id in
+            let status = try db.read { try Document.fetchOne($0, key: id)?.status }
+            guard status == .ocred || status == .partial else { return }
+            // A document that cannot be extracted keeps its words; the batch goes on.
+            do { _ = try extractor.extract(documentId: id, in: db) } catch {
+                let doc = try? db.read { try Document.fetchOne($0, key: id) }
+                printError("\(doc?.originalName ?? "document \(id)"): fields could not be extracted: \(error)")
+            }
+        }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)
         }

@@ -76,7 +76,7 @@ import Testing
         try q.read { db in
             let integrity = try String.fetchOne(db, sql: "PRAGMA integrity_check")
             let docs = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents")
-            let unfinished = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents WHERE status != 'ocred'")
+            let unfinished = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents WHERE status NOT IN ('ocred', 'extracted')")
             let wordless = try Int.fetchOne(db, sql: "SELECT count(*) FROM pages p WHERE NOT EXISTS (SELECT 1 FROM words w WHERE w.page_id = p.id)")
             #expect(integrity == "ok")
             #expect(docs == 8 && unfinished == 0 && wordless == 0)

@@ -71,6 +71,8 @@ public final class IngestPipeline {
             case .present(let d):
                 summary.alreadyPresent += 1
                 summary.documents.append(.init(id: d.id!, name: d.originalName))
+                // Read before a crash but never extracted (no type yet): extraction resumes now.
+                if d.docType == nil, d.status == .ocred || d.status == .partial { try afterDocument?(d.id!) }
             case .added(let d, let pending), .resumed(let d, let pending):
                 let id = d.id!
                 docsById[id] = d

@@ -153,6 +153,37 @@ extension AppDatabase {
             }
             try db.create(index: "ledger_entries_on_status", on: "ledger_entries", columns: ["status"])
         }
+        m.registerMigration("v4-extraction") { db in
+            // Extracted record fields and service-line cells. A row with status `corrected` was
+            // set by a reviewer: re-extraction never overwrites or deletes it.
+            for table in ["fields", "lines"] {
+                try db.create(table: table) { t in
+                    t.autoIncrementedPrimaryKey("id")
+                    t.column("document_id", .integer).notNull().references("documents", onDelete: .cascade)
+                    t.column("record_index", .integer).notNull()
+                    if table == "lines" { t.column("line_index", .integer).notNull() }
+                    t.column("name", .text).notNull()
+                    t.column("type", .text).notNull()
+                    t.column("value", .text)
+                    t.column("raw", .text).notNull()
+                    t.column("page", .integer).notNull()
+                    t.column("x0", .integer)
+                    t.column("y0", .integer)
+                    t.column("x1", .integer)
+                    t.column("y1", .integer)
+                    t.column("confidence", .double).notNull()
+                    t.column("status", .text).notNull()
+                    t.column("problem", .text)
+                    t.column("template", .text).notNull()
+                    t.column("rule", .text).notNull()
+                    t.column("second_look", .text)
+                    t.column("extracted_value", .text)
+                    t.column("updated_at", .datetime).notNull()
+                }
+            }
+            try db.create(index: "fields_key", on: "fields", columns: ["document_id", "record_index", "name"], unique: true)
+            try db.create(index: "lines_key", on: "lines", columns: ["document_id", "record_index", "line_index", "name"], unique: true)
+        }
         m.registerMigration("v5-matching") { db in
             // Matched sets (issue 5). A set's id is its smallest member charge id, so an
             // incremental update and a full recomputation give the same ids.

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+
+/// The second look: re-reads one value from its own crop (re-rendered region, single-line page
+/// segmentation, a character whitelist for its type). The OCR module implements it.
+public protocol FieldRereader: Sendable {
+    func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)?
+}
+
+/// What the second look did in one extraction.
+public struct SecondLookStats: Codable, Sendable, Equatable {
+    /// Values it was asked to re-read.
+    public var attempted = 0
+    /// Values whose canonical value it changed.
+    public var changed = 0
+    /// Re-read values that needed review (or failed a check) and no longer do after every check.
+    public var resolved = 0
+    public init() {}
+    public static func + (a: SecondLookStats, b: SecondLookStats) -> SecondLookStats {
+        var s = SecondLookStats()
+        s.attempted = a.attempted + b.attempted; s.changed = a.changed + b.changed; s.resolved = a.resolved + b.resolved
+        return s
+    }
+}
+
+public struct ExtractionSummary: Codable, Sendable {
+    public var documentId: Int64
+    public var template: String?
+    public var docType: String
+    public var records: Int
+    public var fields: Int
+    public var lines: Int
+    public var needsReview: Int
+    public var repaired: Int
+    public var charges: Int
+    public var secondLook: SecondLookStats
+}
+
+/// The extraction stage: pages and words in, fields, lines and paper charges out.
+public struct Extractor: Sendable {
+    public let templates: [Template]
+    public var rereader: (any FieldRereader)?
+    public var today: CalendarDate
+
+    public init(rulesDirectory: String, rereader: (any FieldRereader)? = nil, today: CalendarDate = .today()) throws {
+        self.init(templates: try TemplateLoader.loadAll(rulesDirectory: rulesDirectory), rereader: rereader, today: today)
+    }
+
+    public init(templates: [Template], rereader: (any FieldRereader)? = nil, today: CalendarDate = .today()) {
+        self.templates = templates; self.rereader = rereader; self.today = today
+    }
+
+    /// Pure extraction of a document's pages: one record per page a template applies to.
+    public func extract(documentId: Int64, pages: [PageWords]) -> (template: Template?, records: [ExtractedRecord], secondLook: SecondLookStats) {
+        var records: [ExtractedRecord] = []
+        var chosen: Template?
+        var stats = SecondLookStats()
+        for page in pages {
+            guard let choice = TemplateEngine.select(templates, page: page) else { continue }
+            if chosen == nil { chosen = choice.template }
+            var r = TemplateEngine.extract(page: page, template: choice.template, today: today, applyChecks: false)
+            if let rereader {
+                // What the checks would flag (a total that does not add up flags its charges) is looked at again too.
+                var probe = r
+                Checks.apply(&probe, reviewConfidence: choice.template.reviewConfidence, today: today)
+                stats = stats + secondLook(&r, flagged: probe, documentId: documentId, template: choice.template, rereader: rereader)
+                // Fields taken from a line column follow what the second look read there.
+                for i in r.fields.indices {
+                    let fieldRule = choice.template.fields.first { $0.name == r.fields[i].name }
+                    let fromLines = fieldRule?.finders.compactMap { f -> String? in if case .fromLines(let c) = f { return c }; return nil }.first
+                    // Taken from a column, or not found where a column could give it now.
+                    guard let col = r.fields[i].fromColumn ?? (r.fields[i].value == nil ? fromLines : nil),
+                          let cell = r.lines.lazy.compactMap({ $0.first { $0.name == col && $0.value != nil } }).first else { continue }
+                    let name = r.fields[i].name, type = r.fields[i].type, rule = r.fields[i].rule
+                    r.fields[i] = cell
+                    r.fields[i].name = name; r.fields[i].type = type; r.fields[i].rule = rule; r.fields[i].fromColumn = col
+                    r.fields[i].cellBox = nil
+                }
+            }
+            Checks.apply(&r, reviewConfidence: choice.template.reviewConfidence, today: today)
+            if rereader != nil {
+                // Resolved: re-read values that no longer need review once every check has run.
+                stats.resolved += (r.fields + r.lines.flatMap { $0 }).filter { $0.rule.hasSuffix("+reread") && $0.status != .needsReview }.count
+            }
+            // A page with neither fields nor lines is not a sheet (a blank back side).
+            if r.lines.isEmpty && !r.fields.contains(where: { $0.value != nil }) { continue }
+            records.append(r)
+        }
+        return (chosen, records, stats)
+    }
+
+    func secondLook(_ r: inout ExtractedRecord, flagged probe: ExtractedRecord, documentId: Int64, template: Template,
+                    rereader: any FieldRereader) -> SecondLookStats {
+        var stats = SecondLookStats()
+        func look(_ v: inout ExtractedValue, flagged: Bool) {
+            guard flagged || v.status == .needsReview || v.confidence < template.reviewConfidence, let box = v.cellBox ?? v.box,
+                  v.type != .icd10List, v.type != .modifierList, v.type != .name, v.type != .text else { return }
+            stats.attempted += 1
+            guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type) else { return }
+            v.secondLook = text
+            let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
+            let words = text.split(separator: " ").isEmpty ? [w] : [w]
+            guard let n = ValueReader.read(name: v.name, type: v.type, words: words, page: v.page, rule: v.rule,
+                                           reviewConfidence: template.reviewConfidence, today: today),
+                  n.status != .needsReview else { return }
+            let wasReview = v.status == .needsReview || flagged
+            // A value only the checks doubted is replaced only by a different reading.
+            if v.status != .needsReview && n.value == v.value { return }
+            if n.value != v.value { stats.changed += 1 }
+            _ = wasReview
+            v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
+            v.box = box // what was read again: the value's crop, or the whole cell
+            v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
+            v.rule += "+reread"
+        }
+        for i in r.fields.indices { look(&r.fields[i], flagged: probe.fields[i].status == .needsReview) }
+        for l in r.lines.indices {
+            for c in r.lines[l].indices { look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview) }
+        }
+        return stats
+    }
+
+    /// Reads a document's pages and words, extracts, and writes fields, lines and paper charges
+    /// in one transaction; sets the document's type and status `extracted` (a `partial` document
+    /// stays `partial`). Corrected values stay.
+    public func extract(documentId: Int64, in db: AppDatabase) throws -> ExtractionSummary {
+        let pages: [PageWords] = try db.read { db in
+            let ps = try Page.filter(Column("document_id") == documentId).order(Column("number")).fetchAll(db)
+            return try ps.map { p in
+                let ws = try Word.filter(Column("page_id") == p.id!).order(Column("id")).fetchAll(db)
+                return PageWords(number: p.number, width: p.width, height: p.height, words: ws)
+            }
+        }
+        let (template, records, stats) = extract(documentId: documentId, pages: pages)
+        let docType = template?.docType ?? "unknown"
+        let templateName = template?.name ?? ""
+        let charges = try db.write { db -> Int in
+            try ExtractionStore.replace(db, documentId: documentId, template: templateName, records: records)
+            let n = try ExtractionStore.writeCharges(db, documentId: documentId)
+            // The matched sets follow the document's new paper charges (issue 5), same transaction.
+            try MatchHooks.chargesChanged(db, [.documents([documentId])])
+            // A partial document (some pages unreadable) stays partial: that is what a clerk must see.
+            try db.execute(sql: "UPDATE documents SET doc_type = ?, status = CASE WHEN status = ? THEN status ELSE ? END, updated_at = ? WHERE id = ?",
+                           arguments: [docType, DocumentStatus.partial.rawValue, DocumentStatus.extracted.rawValue, Date(), documentId])
+            return n
+        }
+        let all = records.flatMap { $0.fields + $0.lines.flatMap { $0 } }
+        return ExtractionSummary(documentId: documentId, template: template?.name, docType: docType, records: records.count,
+                                 fields: records.map(\.fields.count).reduce(0, +), lines: records.map(\.lines.count).reduce(0, +),
+                                 needsReview: all.filter { $0.status == .needsReview }.count,
+                                 repaired: all.filter { $0.status == .repaired }.count, charges: charges, secondLook: stats)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+/// The second look through Tesseract: re-renders the page (kept while its fields are re-read),
+/// turns and deskews it as the page was for OCR, crops the value's box and reads it as one line
+/// with a character whitelist for its type. One thread only (one Tesseract handle).
+public final class OCRRereader: FieldRereader, @unchecked Sendable {
+    let db: AppDatabase
+    let ocr: Tesseract
+    let maxPixels: Int
+    private var page: (doc: Int64, number: Int, pix: Pix, info: Page)?
+    private var pdf: (doc: Int64, file: PDFDocument)?
+    /// Time spent in re-reads, for the report.
+    public private(set) var seconds = 0.0
+
+    public init(db: AppDatabase, tessdata: String, maxPixels: Int = ReadSettings.defaultMaxPixels) throws {
+        self.db = db
+        self.ocr = try Tesseract(dataPath: tessdata)
+        self.maxPixels = maxPixels
+    }
+
+    /// Characters a value of each type can hold (nil: any).
+    public static func whitelist(_ type: FieldType) -> String? {
+        switch type {
+        case .npi, .integer, .pos: return "0123456789"
+        case .code: return "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+        case .icd10, .icd10List: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ."
+        case .money: return "0123456789.,$ "
+        case .date: return "0123456789/-. "
+        case .modifier, .modifierList: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ "
+        case .pointer: return "ABCDEFGHIJKL1234"
+        case .text, .name: return nil
+        }
+    }
+
+    public func reread(documentId: Int64, page number: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+        let t0 = DispatchTime.now()
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9 }
+        guard let (pix, info) = try? uprightPage(documentId, number), info.source == .ocr else { return nil }
+        let pad = max(4, box.height / 5)
+        guard let crop = pix.cropped(box, padding: pad) else { return nil }
+        let (text, conf) = ocr.readLine(crop, dpi: info.dpi, whitelist: Self.whitelist(type))
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.isEmpty ? nil : (t, conf / 100)
+    }
+
+    private func uprightPage(_ docId: Int64, _ number: Int) throws -> (Pix, Page)? {
+        if let p = page, p.doc == docId, p.number == number { return (p.pix, p.info) }
+        page = nil
+        guard let (doc, info) = try db.read({ db -> (Document, Page)? in
+            guard let d = try Document.fetchOne(db, key: docId),
+                  let p = try Page.filter(Column("document_id") == docId && Column("number") == number).fetchOne(db) else { return nil }
+            return (d, p)
+        }) else { return nil }
+        guard info.source == .ocr else { return nil }
+        var pix: Pix
+        switch doc.kind {
+        case .pdf:
+            if pdf?.doc != docId { pdf = (docId, try PDFDocument(path: doc.storedPath)) }
+            pix = try pdf!.file.render(number, dpi: info.dpi, maxPixels: maxPixels)
+        case .png, .jpeg, .tiff:
+            let data = try Data(contentsOf: URL(fileURLWithPath: doc.storedPath))
+            guard let p = (doc.kind == .tiff ? Pix.decodeTIFF(data, page: number - 1) : Pix.decode(data))?.gray8() else { return nil }
+            pix = p
+        }
+        // The same turns the page got before OCR, so word boxes land on the same pixels.
+        if info.orientation != 0, let r = pix.rotatedClockwise(quads: info.orientation / 90) { pix = r }
+        if info.skewAngle != 0 { pix = pix.deskewed().0 }
+        page = (docId, number, pix, info)
+        return (pix, info)
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+
+/// The words of one page with its size, as the extractor sees them (OCR and text layer alike).
+public struct PageWords: Sendable {
+    public var number: Int
+    public var width: Int
+    public var height: Int
+    public var words: [Word]
+    public init(number: Int, width: Int, height: Int, words: [Word]) {
+        self.number = number; self.width = width; self.height = height; self.words = words
+    }
+}
+
+/// Words that sit on one visual line, left to right.
+public struct TextLine: Sendable {
+    public var words: [Word]
+    public var box: Box
+    public var text: String { words.map(\.text).joined(separator: " ") }
+    /// Median word height: the unit distances are measured in.
+    public var height: Double {
+        let hs = words.map { Double($0.box.height) }.sorted()
+        return hs.isEmpty ? 1 : max(1, hs[hs.count / 2])
+    }
+}
+
+public enum PageGeometry {
+    /// Groups words into lines by vertical overlap (at least half the smaller height), then
+    /// sorts each line by x and the lines by y. Robust to words of one line at slightly
+    /// different heights and to two columns sharing a row.
+    public static func lines(_ words: [Word]) -> [TextLine] {
+        let sorted = words.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
+            .sorted { ($0.box.midY, $0.x0) < ($1.box.midY, $1.x0) }
+        var groups: [[Word]] = []
+        var boxes: [Box] = []
+        for w in sorted {
+            var best = -1
+            var bestOverlap = 0.0
+            // Only recent lines can overlap (words are sorted by centre y).
+            for i in stride(from: groups.count - 1, through: max(0, groups.count - 6), by: -1) {
+                let b = boxes[i]
+                let lineH = Double(median(groups[i].map { $0.box.height }))
+                let ov = Double(min(b.y1, w.y1) - max(b.y0, w.y0))
+                let minH = Double(max(1, min(Int(lineH), w.box.height)))
+                // Centre of the word within the line band, and real overlap.
+                if ov / minH >= 0.5, abs(w.box.midY - centreY(groups[i])) <= max(lineH, Double(w.box.height)) * 0.6,
+                   ov / minH > bestOverlap {
+                    best = i; bestOverlap = ov / minH
+                }
+            }
+            if best >= 0 {
+                groups[best].append(w); boxes[best] = boxes[best].union(w.box)
+            } else {
+                groups.append([w]); boxes.append(w.box)
+            }
+        }
+        return zip(groups, boxes).map { g, b in TextLine(words: g.sorted { $0.x0 < $1.x0 }, box: b) }
+            .sorted { ($0.box.midY, Double($0.box.x0)) < ($1.box.midY, Double($1.box.x0)) }
+    }
+
+    static func centreY(_ ws: [Word]) -> Double {
+        let ys = ws.map(\.box.midY).sorted()
+        return ys[ys.count / 2]
+    }
+
+    static func median(_ xs: [Int]) -> Int {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s[s.count / 2]
+    }
+
+    /// The comparable key of a label or of words: lower case letters, digits and `#`.
+    /// `No.`, `No:` and `#` all end an account label; apostrophes and dots disappear.
+    public static func labelKey(_ s: String) -> String {
+        String(s.lowercased().unicodeScalars.filter {
+            CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "#"
+        }.map(Character.init))
+    }
+
+    /// Levenshtein distance, bounded: returns > limit early.
+    public static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
+        let a = Array(a), b = Array(b)
+        if abs(a.count - b.count) > limit { return limit + 1 }
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            var rowMin = cur[0]
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                rowMin = min(rowMin, cur[j])
+            }
+            if rowMin > limit { return limit + 1 }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+
+    /// How many OCR errors a label of this key length tolerates.
+    static func tolerance(_ n: Int) -> Int { n >= 12 ? 2 : n >= 6 ? 1 : 0 }
+
+    /// Whether the words' key is the label's key (exactly or within the OCR tolerance).
+    public static func keyMatches(_ words: String, label: String) -> (Bool, exact: Bool) {
+        if words == label { return (true, true) }
+        let t = tolerance(label.count)
+        if t == 0 { return (false, false) }
+        return (editDistance(words, label, limit: t) <= t, false)
+    }
+}
+
+/// A label found on a page: which words, who it belongs to, and whether it ended with a colon.
+public struct LabelHit: Sendable {
+    public var lineIndex: Int
+    /// Word indices within the line, first...last.
+    public var first: Int
+    public var last: Int
+    public var box: Box
+    /// Field names, column names, `#footer` or `#stop`.
+    public var owners: Set<String>
+    public var keyLength: Int
+    /// Label length less 4 per OCR slip: how much to trust this reading as this label.
+    public var rank: Int
+    public var exact: Bool
+    public var colon: Bool
+    /// Text after a colon inside the last word (`DOB:01/02/1950`), the start of an inline value.
+    public var inlineValue: String?
+}
+
+public struct LabelIndex: Sendable {
+    /// label key → owners
+    var keys: [String: Set<String>] = [:]
+    var maxWords = 1
+    static let genericWords: Set<String> = ["name", "date", "code", "number", "no", "id", "#", "codes"]
+
+    public init() {}
+
+    public mutating func add(_ label: String, owner: String) {
+        let k = PageGeometry.labelKey(label)
+        guard !k.isEmpty else { return }
+        keys[k, default: []].insert(owner)
+        maxWords = max(maxWords, label.split(whereSeparator: { $0 == " " || $0 == "/" }).count + 1)
+    }
+
+    /// Every label occurrence on the lines, longest labels first, never two on one word; a label
+    /// right after a colon-less label with no gap is taken as part of it (`Physician Name`).
+    public func find(in lines: [TextLine]) -> [LabelHit] {
+        var cands: [LabelHit] = []
+        for (li, line) in lines.enumerated() {
+            let ws = line.words
+            let h = line.height
+            for i in ws.indices {
+                var key = ""
+                for j in i..<min(ws.count, i + maxWords + 1) {
+                    if j > i, Double(ws[j].x0 - ws[j - 1].x1) > 1.6 * h { break }
+                    let text = ws[j].text
+                    // A colon inside the word ends the label there; the rest is an inline value.
+                    if let colon = text.firstIndex(of: ":"), text.index(after: colon) < text.endIndex {
+                        let before = key + PageGeometry.labelKey(String(text[..<colon]))
+                        let after = String(text[text.index(after: colon)...])
+                        if let hit = match(before) {
+                            cands.append(LabelHit(lineIndex: li, first: i, last: j, box: box(ws, i, j), owners: hit.0,
+                                                  keyLength: before.count, rank: hit.2, exact: hit.1, colon: true, inlineValue: after))
+                        }
+                        break
+                    }
+                    key += PageGeometry.labelKey(text)
+                    if key.isEmpty { continue }
+                    if let hit = match(key) {
+                        let colon = text.hasSuffix(":") || (j + 1 < ws.count && ws[j + 1].text == ":")
+                        cands.append(LabelHit(lineIndex: li, first: i, last: j, box: box(ws, i, j), owners: hit.0,
+                                              keyLength: key.count, rank: hit.2, exact: hit.1, colon: colon, inlineValue: nil))
+                    }
+                    if text.hasSuffix(":") { break }
+                }
+            }
+        }
+        // Longest, exact first; no overlaps.
+        cands.sort { ($0.rank, $0.exact ? 1 : 0, $0.keyLength) > ($1.rank, $1.exact ? 1 : 0, $1.keyLength) }
+        var taken = Set<[Int]>()
+        var out: [LabelHit] = []
+        for c in cands {
+            let ids = (c.first...c.last).map { [c.lineIndex, $0] }
+            if ids.contains(where: taken.contains) { continue }
+            ids.forEach { taken.insert($0) }
+            out.append(c)
+        }
+        out.sort { ($0.lineIndex, $0.first) < ($1.lineIndex, $1.first) }
+        // A colon-less label directly followed by a generic one-word label (`Physician Name`,
+        // `Service Date`): the second word is part of the first label, not a label of its own.
+        var merged: [LabelHit] = []
+        for hit in out {
+            if var prev = merged.last, prev.lineIndex == hit.lineIndex, prev.last + 1 == hit.first, !prev.colon,
+               prev.inlineValue == nil, hit.first == hit.last,
+               LabelIndex.genericWords.contains(PageGeometry.labelKey(lines[hit.lineIndex].words[hit.first].text)),
+               Double(hit.box.x0 - prev.box.x1) < 0.8 * lines[hit.lineIndex].height,
+               prev.owners.isDisjoint(with: hit.owners), !prev.owners.contains("#footer") {
+                prev.last = hit.last; prev.box = prev.box.union(hit.box); prev.colon = hit.colon
+                prev.inlineValue = hit.inlineValue
+                merged[merged.count - 1] = prev
+                continue
+            }
+            merged.append(hit)
+        }
+        return merged
+    }
+
+    /// Owners, exact?, rank (label length less 4 per slip) of the best label for these words.
+    func match(_ key: String) -> (Set<String>, Bool, Int)? {
+        if let o = keys[key] { return (o, true, key.count) }
+        var best: (Set<String>, Int)? = nil
+        for (k, o) in keys where abs(k.count - key.count) <= 2 {
+            let t = PageGeometry.tolerance(k.count)
+            guard t > 0 else { continue }
+            let d = PageGeometry.editDistance(key, k, limit: t)
+            if d <= t {
+                let rank = k.count - 4 * d
+                if best == nil || rank > best!.1 { best = (o, rank) }
+            }
+        }
+        return best.map { ($0.0, false, $0.1) }
+    }
+
+    func box(_ ws: [Word], _ i: Int, _ j: Int) -> Box {
+        ws[i...j].dropFirst().reduce(ws[i].box) { $0.union($1.box) }
+    }
+}

@@ -1,0 +1,368 @@
+import Foundation
+
+/// Service-line tables: found by header keywords, columns by the header words' x-ranges,
+/// rows by y, ending at a footer keyword, the next label, or a wide empty gap.
+extension PageContext {
+    struct HeaderEntry {
+        var column: String? // nil: a header the template does not extract (Description, ...)
+        var box: Box
+    }
+
+    func table(_ t: Template.LineTable) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
+        if let r = t.region { return regionTable(t, r) }
+        func colOwners(_ h: LabelHit) -> [String] {
+            h.owners.filter { $0.hasPrefix("col:") }.map { String($0.dropFirst(4)) }.sorted()
+        }
+        // 1. Header bands: one line, or two close lines (wrapped headers), best first.
+        var bands: [(range: ClosedRange<Int>, cols: [String: Box], score: Int)] = []
+        for li in lines.indices {
+            for k in 0...1 where li + k < lines.count {
+                if k == 1 {
+                    let gap = Double(lines[li + 1].box.y0 - lines[li].box.y1)
+                    if gap > 1.2 * lines[li].height { continue }
+                }
+                let range = li...(li + k)
+                var cols: [String: Box] = [:]
+                // Labels that are only column headers first; a label a field shares (`Dx`, `DOS`)
+                // heads a column only when no header-only label names that column.
+                let inBand = hits.filter { range.contains($0.lineIndex) && !colOwners($0).isEmpty }
+                let exclusive = inBand.filter { $0.owners.allSatisfy { $0.hasPrefix("col:") } }
+                let shared = inBand.filter { !$0.owners.allSatisfy { $0.hasPrefix("col:") } }
+                var sharedUsed = false
+                var sharedFor: [String: Bool] = [:]
+                for h in exclusive + shared {
+                    let owners = colOwners(h)
+                    let isShared = !h.owners.allSatisfy { $0.hasPrefix("col:") }
+                    if !isShared, let c = owners.first(where: { cols[$0] != nil && sharedFor[$0] == nil }) ?? owners.first(where: { cols[$0] == nil }) {
+                        // `Mod 1`, `Mod 2`: one column spanning both headers.
+                        cols[c] = cols[c].map { $0.union(h.box) } ?? h.box
+                        continue
+                    }
+                    guard let c = owners.first(where: { cols[$0] == nil }) else { continue }
+                    cols[c] = h.box
+                    sharedFor[c] = true
+                    if isShared { sharedUsed = true }
+                }
+                _ = sharedUsed
+                if cols.count >= t.minColumns { bands.append((range, cols, cols.count)) }
+            }
+        }
+        bands.sort { ($0.score, -$0.range.lowerBound) > ($1.score, -$1.range.lowerBound) }
+        let required = t.columns.first(where: \.required)!
+        for header in bands.prefix(6) {
+            guard var bounds = columnBounds(header.range, header.cols, colOwners: colOwners) else { continue }
+            if !bounds.contains(where: { $0.0 == required.name }) {
+                // The code header was misread: the code column is the one whose cells hold codes.
+                var best: (Int, Int)? = nil
+                for (i, b) in bounds.enumerated() where b.0 == nil {
+                    var n = 0
+                    for li in (header.range.upperBound + 1)..<min(lines.count, header.range.upperBound + 1 + t.maxRows) {
+                        n += lines[li].words.filter { $0.box.midX >= b.1 && $0.box.midX < b.2 && ValueReader.codeCandidate($0.text) }.count
+                    }
+                    if n > 0, best == nil || n > best!.1 { best = (i, n) }
+                }
+                guard let (i, _) = best else { continue }
+                bounds[i].0 = required.name
+            }
+            return rows(t, header: header.range, bounds: bounds, required: required)
+        }
+        return nil
+    }
+
+    /// Column x-ranges from the template's headers and the other header words, clustered.
+    func columnBounds(_ range: ClosedRange<Int>, _ cols: [String: Box], colOwners: (LabelHit) -> [String]) -> [(String?, Double, Double)]? {
+        var entries = cols.map { HeaderEntry(column: $0.key, box: $0.value) }
+        for li in range {
+            let line = lines[li]
+            var cluster: Box?
+            func flush() {
+                guard let c = cluster else { return }
+                if let i = entries.firstIndex(where: { min($0.box.x1, c.x1) - max($0.box.x0, c.x0) > 0 }) {
+                    if entries[i].column == nil { entries[i].box = entries[i].box.union(c) }
+                } else {
+                    entries.append(HeaderEntry(column: nil, box: c))
+                }
+                cluster = nil
+            }
+            for (wi, w) in line.words.enumerated() {
+                // Column labels are placed already; other labels (a field's, beside the table) are no header.
+                if hits.contains(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) }) {
+                    flush(); continue
+                }
+                // Marks that are not words (rulings read as | or *) make no column.
+                if ValueReader.cleanToken(w.text).count < 2 && !w.text.contains(where: \.isLetter) { continue }
+                if let c = cluster, Double(w.x0 - c.x1) <= 1.0 * line.height { cluster = c.union(w.box) } else { flush(); cluster = w.box }
+            }
+            flush()
+        }
+        entries.sort { $0.box.x0 < $1.box.x0 }
+        var bounds: [(String?, Double, Double)] = []
+        for (i, e) in entries.enumerated() {
+            let lo = i == 0 ? Double(e.box.x0) - 3 * lines[range.lowerBound].height : (Double(entries[i - 1].box.x1) + Double(e.box.x0)) / 2
+            let hi = i == entries.count - 1 ? Double.infinity : (Double(e.box.x1) + Double(entries[i + 1].box.x0)) / 2
+            bounds.append((e.column, lo, hi))
+        }
+        return bounds
+    }
+
+    func rows(_ t: Template.LineTable, header: ClosedRange<Int>, bounds: [(String?, Double, Double)],
+              required: Template.Column) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
+        func columnOf(_ w: Word) -> String? {
+            bounds.first { w.box.midX >= $0.1 && w.box.midX < $0.2 }?.0
+        }
+        // Rows.
+        var rows: [[ExtractedValue]] = []
+        var lastY = Double(lines[header.upperBound].box.y1)
+        var end = header.upperBound
+        let unit = lines[header.lowerBound].height
+        for li in (header.upperBound + 1)..<lines.count {
+            let line = lines[li]
+            if Double(line.box.y0) - lastY > t.maxGap * unit { break }
+            let lineHits = hits.filter { $0.lineIndex == li }
+            if lineHits.contains(where: { $0.owners.contains("#footer") }) { break }
+            var cells: [String: [Word]] = [:]
+            for w in line.words { if let c = columnOf(w) { cells[c, default: []].append(w) } }
+            let codeWords = cells[required.name] ?? []
+            let codeLooksValid = codeWords.contains { FieldValues.normalizeCode(String($0.text.prefix(5))) != nil }
+            if lineHits.contains(where: { h in h.colon && h.owners.contains { !$0.hasPrefix("col:") && !$0.hasPrefix("#") } }) && !codeLooksValid {
+                break
+            }
+            end = li
+            guard !codeWords.isEmpty else { continue }
+            var colBounds: [String: (Double, Double)] = [:]
+            for b in bounds { if let n = b.0 { colBounds[n] = (max(0, b.1), min(W, b.2)) } }
+            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+                rows.append(row)
+                lastY = Double(line.box.y1)
+                if rows.count >= t.maxRows { break }
+            }
+        }
+        return (rows, header.lowerBound...end, bounds.first?.1 ?? 0)
+    }
+
+    /// A table at a fixed place (a form's box 24): rows by y inside the region, columns by x.
+    func regionTable(_ t: Template.LineTable, _ r: (x0: Double, y0: Double, x1: Double, y1: Double)) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
+        let required = t.columns.first(where: \.required)!
+        var rows: [[ExtractedValue]] = []
+        var first: Int?, last = 0
+        for (li, line) in lines.enumerated() {
+            let my = line.box.midY / H
+            guard my >= r.y0, my <= r.y1 else { continue }
+            if first == nil { first = li }
+            last = li
+            var cells: [String: [Word]] = [:]
+            for w in line.words {
+                let mx = w.box.midX / W
+                guard mx >= r.x0, mx <= r.x1 else { continue }
+                // The column the word overlaps most (OCR may glue a date to the next column's value).
+                let wx0 = Double(w.x0) / W, wx1 = Double(w.x1) / W
+                var best: (String, Double)?
+                for c in t.columns {
+                    guard let x = c.x else { continue }
+                    let ov = min(wx1, x.1) - max(wx0, x.0)
+                    if ov > 0, best == nil || ov > best!.1 { best = (c.name, ov) }
+                }
+                if let b = best { cells[b.0, default: []].append(w) }
+            }
+            guard cells[required.name] != nil else { continue }
+            var colBounds: [String: (Double, Double)] = [:]
+            for c in t.columns { if let x = c.x { colBounds[c.name] = (x.0 * W, x.1 * W) } }
+            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+                rows.append(row)
+                if rows.count >= t.maxRows { break }
+            }
+        }
+        guard let f = first else { return nil }
+        return (rows, f...last, r.x0 * W)
+    }
+
+    func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
+                 bounds: [String: (Double, Double)] = [:], rowBox: Box? = nil) -> [ExtractedValue]? {
+        // Dates and places of service are expected in every row of a table that has their column.
+        let present = Set(bounds.keys).intersection(["date_of_service", "place_of_service"])
+        let row = readRowCells(t, cells: cells, required: required, present: present)
+        guard var row, let rowBox else { return row }
+        for i in row.indices {
+            guard let b = bounds[row[i].name] else { continue }
+            let y0 = min(rowBox.y0, row[i].box?.y0 ?? rowBox.y0), y1 = max(rowBox.y1, row[i].box?.y1 ?? rowBox.y1)
+            row[i].cellBox = Box(Int(b.0), y0, Int(b.1), y1)
+        }
+        return row
+    }
+
+    func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
+                      present: Set<String> = []) -> [ExtractedValue]? {
+        var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
+            var w = w
+            w.text = ValueReader.cleanToken(w.text)
+            return w.text.isEmpty ? nil : w
+        }
+        var extraMods: [Word] = []
+        // `99213-25` or `99213 25` in the code cell: the rest are modifiers.
+        if let first = codeWords.first, first.text.contains("-") {
+            let parts = first.text.split(separator: "-").map(String.init)
+            if parts.count >= 2, FieldValues.normalizeCode(parts[0]) != nil {
+                var c = first; c.text = parts[0]
+                var m = first; m.text = parts.dropFirst().joined(separator: " ")
+                codeWords[0] = c
+                extraMods.append(m)
+            }
+        }
+        let tokenText = codeWords.first?.text ?? ""
+        let codeOK = FieldValues.normalizeCode(tokenText) != nil
+        let digits = tokenText.filter(\.isNumber).count
+        let codeLike = (4...6).contains(tokenText.count) && digits >= 3
+        guard codeOK || codeLike else { return nil }
+        if codeWords.count > 1 {
+            extraMods += codeWords.dropFirst().filter { FieldValues.isModifier($0.text.uppercased()) }
+            codeWords = [codeWords[0]]
+        }
+        var row: [ExtractedValue] = []
+        let rule = { (c: Template.Column) in "\(self.template.file):\(c.line)" }
+        for c in t.columns {
+            var ws = c.name == required.name ? codeWords : (cells[c.name] ?? [])
+            if c.type == .modifierList, ws.isEmpty { ws = extraMods }
+            // Rulings and specks read as `|`, `-`, `—` are not a cell's value.
+            if c.type != .text && c.type != .name { ws = ws.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) } }
+            if ws.isEmpty {
+                let conf = codeWords.map(\.confidence).min() ?? 0
+                if let d = c.defaultValue {
+                    let v: FieldValue? = c.type == .modifierList ? .list([]) : FieldValues.normalize(d, type: c.type)
+                    row.append(ExtractedValue(name: c.name, type: c.type, value: v, raw: "", box: nil, page: page.number,
+                                              confidence: conf, status: .ok, problem: nil, rule: rule(c) + ":default"))
+                } else if c.type == .modifierList {
+                    row.append(ExtractedValue(name: c.name, type: c.type, value: .list([]), raw: "", box: nil, page: page.number,
+                                              confidence: conf, status: .ok, rule: rule(c) + ":empty"))
+                } else if c.type == .money || c.required || present.contains(c.name) {
+                    // A column the table has, empty in this row: to review (and to the second look).
+                    row.append(ExtractedValue(name: c.name, type: c.type, value: nil, raw: "", box: nil, page: page.number,
+                                              confidence: 0, status: .needsReview, problem: "empty cell", rule: rule(c)))
+                }
+                continue
+            }
+            if let v = ValueReader.read(name: c.name, type: c.type, words: ws, formats: c.formats, splitCents: c.splitCents, page: page.number,
+                                        rule: rule(c) + ":cell", reviewConfidence: template.reviewConfidence, today: today) {
+                row.append(v)
+            }
+        }
+        return row
+    }
+}
+
+/// Checks across fields of one record: date sanity and total = sum of line charges.
+public enum Checks {
+    public static func apply(_ r: inout ExtractedRecord, reviewConfidence: Double, today: CalendarDate = .today()) {
+        func idx(_ n: String) -> Int? { r.fields.firstIndex { $0.name == n } }
+        func date(_ n: String) -> CalendarDate? {
+            guard let i = idx(n), case .string(let s)? = r.fields[i].value else { return nil }
+            return CalendarDate(iso: s)
+        }
+        func flag(_ i: Int, _ why: String) {
+            r.fields[i].status = .needsReview
+            r.fields[i].problem = [r.fields[i].problem, why].compactMap { $0 }.joined(separator: "; ")
+        }
+        if let dos = date("date_of_service"), let i = idx("date_of_service"), dos > today {
+            flag(i, "date of service is in the future")
+        }
+        if let dob = date("patient_dob"), let i = idx("patient_dob") {
+            if dob > today { flag(i, "date of birth is in the future") }
+            else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
+        }
+        // A pointer led by a stroke letter (I, J, L: a ruling read as a letter) that points past
+        // the diagnoses read: the stroke is the ruling, the rest is the pointer.
+        if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value, !codes.isEmpty {
+            for li in r.lines.indices {
+                guard let pi = r.lines[li].firstIndex(where: { $0.name == "dx_pointer" }),
+                      case .string(let p)? = r.lines[li][pi].value, p.count > 1, let f = p.first, "IJL".contains(f),
+                      let a = f.asciiValue, Int(a) - 64 > codes.count else { continue }
+                let rest = String(p.dropFirst())
+                guard rest.allSatisfy({ ($0.asciiValue.map { Int($0) - 64 } ?? 99) <= codes.count }) else { continue }
+                r.lines[li][pi].value = .string(rest)
+                r.lines[li][pi].status = r.lines[li][pi].status == .needsReview ? .needsReview : .repaired
+                r.lines[li][pi].problem = "'\(p)': \(f) points past the \(codes.count) diagnoses; read as a ruling"
+            }
+        }
+        // Diagnosis pointers must point at diagnoses that were read: letter C needs three codes.
+        if let di = idx("diagnosis_codes"), case .list(let codes)? = r.fields[di].value {
+            var maxLetter = 0
+            for line in r.lines {
+                guard case .string(let p)? = line.first(where: { $0.name == "dx_pointer" })?.value else { continue }
+                for ch in p { if let a = ch.asciiValue, ch.isLetter { maxLetter = max(maxLetter, Int(a) - 64) } else if let d = ch.wholeNumberValue { maxLetter = max(maxLetter, d) } }
+            }
+            if maxLetter > codes.count { flag(di, "service lines point at diagnosis \(maxLetter) but \(codes.count) were read") }
+        }
+        for li in r.lines.indices {
+            if let ui = r.lines[li].firstIndex(where: { $0.name == "units" }), case .int(let u)? = r.lines[li][ui].value, u > 30,
+               r.lines[li][ui].status != .needsReview {
+                r.lines[li][ui].status = .needsReview
+                r.lines[li][ui].problem = "\(u) units is unusual for one service line"
+            }
+            if let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
+               case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s), d > today {
+                r.lines[li][ci].status = .needsReview
+                r.lines[li][ci].problem = "date of service is in the future"
+            }
+        }
+        checkTotal(&r)
+    }
+
+    static func money(_ v: ExtractedValue?) -> Money? {
+        guard case .string(let s)? = v?.value else { return nil }
+        return Money(parsing: s)
+    }
+
+    /// Total = sum of the line charges. When it does not add up, exactly one look-alike
+    /// substitution in the total or in one line charge that makes it add up is applied
+    /// (`repaired`); otherwise the total and every line charge go to review.
+    static func checkTotal(_ r: inout ExtractedRecord) {
+        guard let ti = r.fields.firstIndex(where: { $0.name == "total_charge" }), !r.lines.isEmpty else { return }
+        let chargeIdx = r.lines.map { $0.firstIndex { $0.name == "charge" } }
+        let charges = zip(r.lines, chargeIdx).map { line, i in i.flatMap { money(line[$0]) } }
+        let total = money(r.fields[ti])
+        guard !charges.contains(where: { $0 == nil }) || total != nil else { return }
+        let sum = charges.compactMap { $0 }.reduce(Money.zero, +)
+        if let total, total == sum, !charges.contains(where: { $0 == nil }) { return }
+        // Look for the single substitution that makes it add up.
+        var fixes: [(line: Int?, raw: String, value: Money)] = []
+        let rawTotal = r.fields[ti].raw
+        if !charges.contains(where: { $0 == nil }) {
+            for c in FieldValues.lookAlikeCandidates(rawTotal, passes: { FieldValues.parseMoney($0).map { .string($0.decimalString) } }) {
+                if case .string(let s) = c.value, let m = Money(parsing: s), m == sum { fixes.append((nil, c.raw, m)) }
+            }
+        }
+        if let total {
+            for (li, ci) in chargeIdx.enumerated() {
+                guard let ci else { continue }
+                let others = charges.enumerated().filter { $0.offset != li }.compactMap { $0.element }
+                guard others.count == charges.count - 1 else { continue }
+                let need = total - others.reduce(Money.zero, +)
+                for c in FieldValues.lookAlikeCandidates(r.lines[li][ci].raw, passes: { FieldValues.parseMoney($0).map { .string($0.decimalString) } }) {
+                    if case .string(let s) = c.value, let m = Money(parsing: s), m == need { fixes.append((li, c.raw, m)) }
+                }
+            }
+        }
+        if fixes.count == 1 {
+            let f = fixes[0]
+            if let li = f.line, let ci = chargeIdx[li] {
+                r.lines[li][ci].value = .string(f.value.decimalString)
+                r.lines[li][ci].status = .repaired
+                r.lines[li][ci].problem = "look-alike repaired '\(r.lines[li][ci].raw)' → '\(f.raw)' so the total adds up"
+            } else {
+                r.fields[ti].value = .string(f.value.decimalString)
+                r.fields[ti].status = .repaired
+                r.fields[ti].problem = "look-alike repaired '\(rawTotal)' → '\(f.raw)' so the total adds up"
+            }
+            return
+        }
+        let why = "total \(total?.decimalString ?? "?") is not the sum of the line charges \(sum.decimalString)"
+        r.fields[ti].status = .needsReview
+        r.fields[ti].problem = why
+        for (li, ci) in chargeIdx.enumerated() {
+            guard let ci else { continue }
+            if r.lines[li][ci].status != .needsReview {
+                r.lines[li][ci].status = .needsReview
+                r.lines[li][ci].problem = why
+            }
+        }
+    }
+}

@@ -1,0 +1,598 @@
+import Foundation
+
+/// One extracted value with where it came from and how sure we are.
+public struct ExtractedValue: Sendable, Equatable {
+    public var name: String
+    public var type: FieldType
+    public var value: FieldValue?
+    public var raw: String
+    public var box: Box?
+    public var page: Int
+    public var confidence: Double
+    public var status: ParseOutcome.Status
+    public var problem: String?
+    /// `file:line` of the rule (and the finder) that produced it.
+    public var rule: String
+    /// What the second look read, when it was asked.
+    public var secondLook: String?
+    /// For table cells: the whole cell (column × row), where the second look reads.
+    public var cellBox: Box?
+    /// For record fields taken from a line column (`from_lines`): that column.
+    public var fromColumn: String?
+
+    public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
+                confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
+                secondLook: String? = nil) {
+        self.name = name; self.type = type; self.value = value; self.raw = raw; self.box = box; self.page = page
+        self.confidence = confidence; self.status = status; self.problem = problem; self.rule = rule
+        self.secondLook = secondLook
+    }
+}
+
+/// One sheet: record fields and service lines (each line a list of cells).
+public struct ExtractedRecord: Sendable {
+    public var pages: [Int]
+    public var fields: [ExtractedValue]
+    public var lines: [[ExtractedValue]]
+    public func field(_ name: String) -> ExtractedValue? { fields.first { $0.name == name } }
+}
+
+/// The choice of template for a page, with its score (for `fields` and for tests).
+public struct TemplateChoice: Sendable {
+    public var template: Template
+    public var score: Double
+}
+
+public enum TemplateEngine {
+    // MARK: selection
+
+    static func normalisedText(_ words: [Word]) -> String {
+        " " + words.map { $0.text.lowercased() }.joined(separator: " ") + " "
+    }
+
+    /// The best template for a page: all `all` keywords, no `none` keyword, at least `min_any`
+    /// `any` keywords; score = template score + number of `any` keywords found.
+    public static func select(_ templates: [Template], page: PageWords) -> TemplateChoice? {
+        let words = page.words
+        let text = normalisedText(words)
+        let lines = PageGeometry.lines(words)
+        let W = Double(max(page.width, 1)), H = Double(max(page.height, 1))
+        func regionHit(_ r: Template.RegionPattern) -> Bool {
+            guard let re = try? NSRegularExpression(pattern: r.pattern) else { return false }
+            for l in lines {
+                let ws = l.words.filter { $0.box.midX >= r.x0 * W && $0.box.midX <= r.x1 * W && $0.box.midY >= r.y0 * H && $0.box.midY <= r.y1 * H }
+                guard !ws.isEmpty else { continue }
+                let t = ws.map(\.text).joined(separator: " ")
+                if re.firstMatch(in: t, range: NSRange(location: 0, length: t.utf16.count)) != nil { return true }
+            }
+            return false
+        }
+        let squashed = PageGeometry.labelKey(text)
+        func has(_ k: String) -> Bool {
+            text.contains(k.lowercased()) || squashed.contains(PageGeometry.labelKey(k))
+        }
+        var best: TemplateChoice?
+        for t in templates {
+            let s = t.select
+            guard s.all.allSatisfy(has), !s.none.contains(where: has) else { continue }
+            let anyCount = s.any.filter(has).count + s.regions.filter(regionHit).count
+            guard anyCount >= s.minAny else { continue }
+            let score = s.score + Double(anyCount)
+            if best == nil || score > best!.score { best = TemplateChoice(template: t, score: score) }
+        }
+        return best
+    }
+
+    // MARK: extraction of one page
+
+    public static func extract(page: PageWords, template t: Template, today: CalendarDate = .today(),
+                               applyChecks: Bool = true) -> ExtractedRecord {
+        let lines = PageGeometry.lines(page.words)
+        var index = LabelIndex()
+        for f in t.fields {
+            for finder in f.finders { if case .anchor(let a) = finder { a.labels.forEach { index.add($0, owner: f.name) } } }
+        }
+        if let table = t.lines {
+            for c in table.columns { c.labels.forEach { index.add($0, owner: "col:" + c.name) } }
+            table.footer.forEach { index.add($0, owner: "#footer") }
+        }
+        t.stopLabels.forEach { index.add($0, owner: "#stop") }
+        let hits = index.find(in: lines)
+        var ctx = PageContext(page: page, lines: lines, hits: hits, template: t, today: today)
+
+        var rows: [[ExtractedValue]] = []
+        if let table = t.lines, let found = ctx.table(table) {
+            rows = found.rows
+            ctx.tableZone = (found.lineRange, found.x0)
+        }
+        var fields: [ExtractedValue] = []
+        for f in t.fields {
+            var got: ExtractedValue?
+            for (fi, finder) in f.finders.enumerated() {
+                let rule = "\(t.file):\(f.line)#\(fi + 1)"
+                guard var v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
+                if f.reviewSteps.contains(fi), v.status != .needsReview {
+                    v.status = .needsReview
+                    v.problem = "found by a fallback rule; check it"
+                }
+                if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
+                if got!.status != .needsReview { break }
+            }
+            fields.append(got ?? ExtractedValue(name: f.name, type: f.type, value: nil, raw: "", box: nil, page: page.number,
+                                                confidence: 0, status: .needsReview, problem: "not found on the page",
+                                                rule: "\(t.file):\(f.line)"))
+        }
+        var record = ExtractedRecord(pages: [page.number], fields: fields, lines: rows)
+        if applyChecks { Checks.apply(&record, reviewConfidence: t.reviewConfidence, today: today) }
+        return record
+    }
+}
+
+/// Everything known about one page while its fields are looked for.
+struct PageContext {
+    let page: PageWords
+    let lines: [TextLine]
+    let hits: [LabelHit]
+    let template: Template
+    let today: CalendarDate
+    /// The service-line table's lines and left edge: field values never come from inside it.
+    var tableZone: (lines: ClosedRange<Int>, x0: Double)?
+
+    func inTable(_ li: Int, _ b: Box) -> Bool {
+        guard let z = tableZone else { return false }
+        return z.lines.contains(li) && b.midX >= z.x0
+    }
+
+    var W: Double { Double(max(page.width, 1)) }
+    var H: Double { Double(max(page.height, 1)) }
+
+    /// Label hits by line for quick lookups.
+    func hits(onLine li: Int) -> [LabelHit] { hits.filter { $0.lineIndex == li } }
+
+    func isLabelWord(_ li: Int, _ wi: Int) -> Bool {
+        hits.contains { $0.lineIndex == li && ($0.first...$0.last).contains(wi) }
+    }
+
+    // MARK: value words from an anchor
+
+    /// Words right of a label on its line, up to the next label or a wide gap.
+    func wordsRight(of hit: LabelHit, maxDx: Double, list: Bool = false) -> [Word] {
+        let line = lines[hit.lineIndex]
+        let h = line.height
+        var out: [Word] = []
+        var lastX1 = hit.box.x1
+        for wi in (hit.last + 1)..<line.words.count {
+            let w = line.words[wi]
+            if let other = hits.first(where: { $0.lineIndex == hit.lineIndex && ($0.first...$0.last).contains(wi) }) {
+                // A label word inside a running value (`Family Clinic`, `Main Street Location`):
+                // no colon, set at word spacing right after the value's words: part of the value.
+                let insideValue = !other.colon && !out.isEmpty && Double(w.x0 - lastX1) < 1.0 * h
+                    && (other.last + 1 >= line.words.count || Double(line.words[other.last + 1].x0 - line.words[other.last].x1) > 1.5 * h)
+                if !insideValue { break }
+            }
+            if inTable(hit.lineIndex, w.box) { break }
+            // Specks and rulings read as marks neither end a value nor widen a gap.
+            if !w.text.contains(where: { $0.isLetter || $0.isNumber }) { continue }
+            let gap = Double(w.x0 - lastX1)
+            if out.isEmpty {
+                if gap > maxDx * W { break }
+            } else if gap > (list ? maxDx * W / 2 : 2.5 * h) { break }
+            out.append(w)
+            lastX1 = w.x1
+        }
+        return out
+    }
+
+    /// The horizontal span a value below a label may occupy: from the label's left edge (a bit
+    /// before) to the next label on its line, or `maxDx` of the page.
+    func columnSpan(of hit: LabelHit, maxDx: Double) -> (Double, Double) {
+        let h = lines[hit.lineIndex].height
+        let x0 = Double(hit.box.x0) - 1.0 * h
+        var x1 = Double(hit.box.x0) + maxDx * W
+        if let next = hits(onLine: hit.lineIndex).first(where: { $0.first > hit.last && $0.owners.isDisjoint(with: hit.owners) }) {
+            x1 = min(x1, Double(next.box.x0) - 0.3 * h)
+        }
+        return (x0, max(x1, Double(hit.box.x1)))
+    }
+
+    /// Lines below a label, each cut to the label's column span, up to `maxLines` lines with
+    /// words, within `maxDy` of the page; stops at a line whose first word there is a label.
+    func linesBelow(_ hit: LabelHit, maxDx: Double, maxDy: Double, maxLines: Int) -> [[Word]] {
+        let (x0, x1) = columnSpan(of: hit, maxDx: maxDx)
+        var out: [[Word]] = []
+        for li in (hit.lineIndex + 1)..<lines.count {
+            let line = lines[li]
+            if Double(line.box.y0) - Double(hit.box.y1) > maxDy * H { break }
+            if line.box.midY <= Double(hit.box.y1) { continue }
+            var ws: [Word] = []
+            var startsWithLabel = false
+            var onlySubLabels = true
+            for (wi, w) in line.words.enumerated() where w.box.midX >= x0 && w.box.midX <= x1 && !inTable(li, w.box) {
+                if let h = hits.first(where: { $0.lineIndex == li && ($0.first...$0.last).contains(wi) }) {
+                    if ws.isEmpty && h.owners != ["#stop"] { startsWithLabel = true; onlySubLabels = false; break }
+                    if !ws.isEmpty { break }
+                    continue
+                }
+                onlySubLabels = false
+                ws.append(w)
+            }
+            if startsWithLabel { break }
+            if ws.isEmpty && onlySubLabels { continue } // sub-labels such as MM DD YY under a box label
+            if ws.isEmpty { continue }
+            out.append(ws)
+            if out.count >= maxLines { break }
+        }
+        return out
+    }
+
+    // MARK: finders
+
+    func find(_ f: Template.FieldRule, _ finder: Template.Finder, rule: String, rows: [[ExtractedValue]]) -> ExtractedValue? {
+        switch finder {
+        case .anchor(let a):
+            var fallback: ExtractedValue?
+            // Exact readings and labels ending in a colon first; then reading order.
+            let mine = hits.filter { $0.owners.contains(f.name) && !inTable($0.lineIndex, $0.box) }
+                .enumerated().sorted { a, b in
+                    let ra = (a.element.exact ? 2 : 0) + (a.element.colon ? 1 : 0), rb = (b.element.exact ? 2 : 0) + (b.element.colon ? 1 : 0)
+                    return ra != rb ? ra > rb : a.offset < b.offset
+                }.map(\.element)
+            for hit in mine {
+                for d in a.directions {
+                    let candidates: [[Word]]
+                    switch d {
+                    case .right:
+                        var ws = wordsRight(of: hit, maxDx: a.maxDx, list: f.type == .icd10List)
+                        if let inline = hit.inlineValue, !inline.isEmpty {
+                            var w = lines[hit.lineIndex].words[hit.last]
+                            w.text = inline
+                            ws.insert(w, at: 0)
+                        }
+                        candidates = ws.isEmpty ? [] : [ws]
+                    case .below:
+                        let below = linesBelow(hit, maxDx: a.maxDx, maxDy: a.maxDy, maxLines: max(a.maxLines, f.type == .icd10List ? a.maxLines : 3))
+                        if f.type == .icd10List { candidates = below.isEmpty ? [] : [below.flatMap { $0 }] } else { candidates = below }
+                    }
+                    for ws in candidates {
+                        var wsAll = ws
+                        if f.type == .icd10List, d == .right {
+                            // A list may go on below the label line.
+                            wsAll += linesBelow(hit, maxDx: a.maxDx, maxDy: a.maxDy, maxLines: a.maxLines).flatMap { $0 }
+                        }
+                        guard let v = value(f, wsAll, rule: rule + (d == .right ? ":right" : ":below")) else { continue }
+                        if v.status != .needsReview { return v }
+                        // Only the nearest line below counts for text types; typed values may skip sub-labels.
+                        if fallback == nil { fallback = v }
+                        if f.type == .name || f.type == .text { break }
+                    }
+                    if let fb = fallback, fb.type == .name || fb.type == .text { return fb }
+                }
+            }
+            return fallback
+        case .region(let x0, let y0, let x1, let y1):
+            let rx0: Double = x0 * W, rx1: Double = x1 * W, ry0: Double = y0 * H, ry1: Double = y1 * H
+            var inside: [Word] = []
+            for (li, line) in lines.enumerated() {
+                for (wi, w) in line.words.enumerated() where !isLabelWord(li, wi) {
+                    let mx = w.box.midX, my = w.box.midY
+                    if mx >= rx0 && mx <= rx1 && my >= ry0 && my <= ry1 { inside.append(w) }
+                }
+            }
+            // Reading order within the region (its own lines: a page line may lean across it).
+            let ws = PageGeometry.lines(inside).flatMap(\.words)
+            return ws.isEmpty ? nil : value(f, ws, rule: rule + ":region")
+        case .pattern(let p):
+            guard let re = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else { return nil }
+            for line in lines {
+                // Text with each word's character range so a match maps back to words.
+                var text = ""
+                var ranges: [(Range<Int>, Word)] = []
+                for w in line.words {
+                    if !text.isEmpty { text += " " }
+                    let start = text.utf16.count
+                    text += w.text
+                    ranges.append((start..<text.utf16.count, w))
+                }
+                guard let m = re.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count)) else { continue }
+                let r = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
+                let sub = (text as NSString).substring(with: r)
+                let ws = ranges.filter { $0.0.overlaps(r.location..<(r.location + r.length)) }.map { $0.1 }
+                guard !ws.isEmpty else { continue }
+                var first = ws
+                first[0].text = sub // the matched text is the raw value; the words give box and confidence
+                if ws.count > 1 { first = [Word(pageId: ws[0].pageId, text: sub, box: ws.dropFirst().reduce(ws[0].box) { $0.union($1.box) },
+                                                confidence: ws.map(\.confidence).min() ?? 0, block: 0, line: 0, wordIndex: 0)] }
+                if let v = value(f, first, rule: rule + ":pattern"), v.status != .needsReview { return v }
+            }
+            return nil
+        case .fromLines(let col):
+            for row in rows {
+                if let c = row.first(where: { $0.name == col }), c.value != nil {
+                    var v = c
+                    v.name = f.name; v.type = f.type
+                    v.rule = rule + ":line"
+                    v.fromColumn = col
+                    v.cellBox = nil
+                    return v
+                }
+            }
+            return nil
+        }
+    }
+
+    // MARK: words → value
+
+    func value(_ f: Template.FieldRule, _ ws: [Word], rule: String) -> ExtractedValue? {
+        guard !ws.isEmpty else { return nil }
+        return ValueReader.read(name: f.name, type: f.type, words: ws, formats: f.formats, birth: f.birth, splitCents: f.splitCents,
+                                page: page.number, rule: rule, reviewConfidence: template.reviewConfidence, today: today)
+    }
+}
+
+/// Turns the words found for a field into a value, consuming only as many words as the type needs.
+public enum ValueReader {
+    static let noise = CharacterSet(charactersIn: "[]{}()|'\"‘’“”*_~`«»°")
+
+    /// A word without the marks OCR adds around values (rulings, quotes, a trailing period).
+    public static func cleanToken(_ t: String) -> String {
+        var s = t.trimmingCharacters(in: noise)
+        while let l = s.last, l == "." || l == "," || l == ";" || l == ":" { s.removeLast() }
+        return s.trimmingCharacters(in: noise)
+    }
+
+    /// A word that reads as a procedure code, as it is or after one look-alike repair.
+    static func codeCandidate(_ text: String) -> Bool {
+        var t = cleanToken(text)
+        if let dash = t.firstIndex(of: "-") { t = String(t[..<dash]) }
+        guard t.count == 5 else { return false }
+        return FieldValues.evaluate(t, type: .code).value != nil
+    }
+
+    static func box(_ ws: ArraySlice<Word>) -> Box? {
+        guard let f = ws.first else { return nil }
+        return ws.dropFirst().reduce(f.box) { $0.union($1.box) }
+    }
+
+    static func join(_ ws: ArraySlice<Word>) -> String { ws.map(\.text).joined(separator: " ") }
+
+    public static func read(name: String, type: FieldType, words ws: [Word], formats: [String] = [], birth: Bool = false,
+                            splitCents: Bool = false,
+                            page: Int, rule: String, reviewConfidence: Double, today: CalendarDate) -> ExtractedValue? {
+        var ws = ws.filter { !["|", ":", "$"].contains($0.text) || type == .money && $0.text == "$" }
+        if type != .name && type != .text {
+            // OCR punctuation around typed values: rulings read as | [ ], quotes, stray marks.
+            ws = ws.compactMap { w in
+                var w = w
+                w.text = cleanToken(w.text)
+                return w.text.isEmpty ? nil : w
+            }
+        }
+        while let f = ws.first, f.text == ":" || f.text == "#" || f.text == "-" { ws.removeFirst() }
+        guard !ws.isEmpty else { return nil }
+        func make(_ slice: ArraySlice<Word>, _ outcome: ParseOutcome, raw: String? = nil) -> ExtractedValue {
+            let conf = slice.map(\.confidence).min() ?? 0
+            var status = outcome.status
+            var problem = outcome.problem
+            if status == .ok && conf < reviewConfidence {
+                status = .needsReview
+                problem = "low OCR confidence (\(String(format: "%.2f", conf)))"
+            }
+            return ExtractedValue(name: name, type: type, value: outcome.value, raw: raw ?? join(slice), box: box(slice),
+                                  page: page, confidence: conf, status: status, problem: problem, rule: rule)
+        }
+        switch type {
+        case .name, .text:
+            while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
+            while let f = ws.first, !f.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeFirst() }
+            guard !ws.isEmpty else { return nil }
+            let raw = join(ws[...])
+            var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))
+            // A trailing colon or comma is label punctuation, not part of a name.
+            while let l = v.last, l == ":" || l == "," || l == ";" { v.removeLast() }
+            if name.contains("account") || name.hasSuffix("_number") {
+                // Identifiers: as printed, no spaces; only the first run of words close together.
+                var run: [Word] = [ws[0]]
+                for w in ws.dropFirst() {
+                    if Double(w.x0 - run.last!.x1) < 0.6 * Double(max(1, w.box.height)) { run.append(w) } else { break }
+                }
+                var id = FieldValues.stripLead(run.map(\.text).joined()).filter { !$0.isWhitespace }
+                while let l = id.last, ".,;:_|".contains(l) { id.removeLast() }
+                return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
+                                                 : ParseOutcome(value: .string(id), status: .ok))
+            }
+            return make(ws[...], v.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
+                                           : ParseOutcome(value: .string(v), status: .ok))
+        case .icd10List:
+            return readICDList(name: name, ws, page: page, rule: rule, reviewConfidence: reviewConfidence)
+        case .modifierList:
+            return readModifierList(name: name, ws, page: page, rule: rule, reviewConfidence: reviewConfidence)
+        case .date:
+            // Up to 6 words (`MM DD YY` and a `To` date after it); the longest prefix that parses.
+            for n in stride(from: min(ws.count, 5), through: 1, by: -1) {
+                let slice = ws[0..<n]
+                if let (d, consumed) = FieldValues.parseDate(join(slice), formats: formats, birth: birth, today: today),
+                   consumed >= join(slice).count - 1 {
+                    return make(slice, ParseOutcome(value: .string(d.iso), status: .ok))
+                }
+            }
+            // Prefix parse (a date followed by other text in one word group).
+            let all = join(ws[...])
+            if let (d, _) = FieldValues.parseDate(all, formats: formats, birth: birth, today: today) {
+                let n = min(ws.count, 3)
+                return make(ws[0..<n], ParseOutcome(value: .string(d.iso), status: .ok))
+            }
+            for n in stride(from: min(ws.count, 3), through: 1, by: -1) {
+                let o = FieldValues.evaluate(join(ws[0..<n]), type: .date, formats: formats, birth: birth, today: today)
+                if o.status == .repaired { return make(ws[0..<n], o) }
+            }
+            return make(ws[0..<min(ws.count, 3)], FieldValues.evaluate(join(ws[0..<min(ws.count, 3)]), type: .date, formats: formats, birth: birth, today: today))
+        case .money:
+            if splitCents {
+                // One word of digits where dollars and cents columns ran together.
+                let digits = ws.map(\.text).joined().filter { $0 != "$" && $0 != "," }
+                if ws.count <= 2, digits.count >= 3, digits.allSatisfy(\.isASCIIDigit), let m = Money(parsing: String(digits.dropLast(2)) + "." + String(digits.suffix(2))),
+                   !(ws.count == 2 && ws[1].text.count == 2) {
+                    return make(ws[...], ParseOutcome(value: .string(m.decimalString), status: .ok))
+                }
+            }
+            for n in stride(from: min(ws.count, 3), through: 1, by: -1) {
+                let slice = ws[0..<n]
+                if let m = FieldValues.parseMoney(join(slice)) { return make(slice, ParseOutcome(value: .string(m.decimalString), status: .ok)) }
+            }
+            for n in 1...min(ws.count, 2) {
+                let o = FieldValues.evaluate(join(ws[0..<n]), type: .money)
+                if o.status == .repaired { return make(ws[0..<n], o) }
+            }
+            return make(ws[0..<1], FieldValues.evaluate(ws[0].text, type: .money))
+        default:
+            // Single tokens; OCR may split one into two or three words.
+            for n in 1...min(ws.count, 3) {
+                let slice = ws[0..<n]
+                if n > 1, Double(slice.last!.x0 - ws[n - 2].x1) > 1.2 * Double(max(1, slice.last!.box.height)) { break }
+                let raw = slice.map(\.text).joined()
+                if let v = FieldValues.normalize(raw, type: type, formats: formats, birth: birth, today: today) {
+                    return make(slice, ParseOutcome(value: v, status: .ok), raw: raw)
+                }
+            }
+            let o = FieldValues.evaluate(ws[0].text, type: type, formats: formats, birth: birth, today: today)
+            return make(ws[0..<1], o, raw: ws[0].text)
+        }
+    }
+
+    /// Does a token look like an ICD-10 code someone or OCR garbled (not a description word)?
+    static func codeLike(_ s: String) -> Bool {
+        guard (3...8).contains(s.count), let f = s.first else { return false }
+        let digits = s.filter(\.isASCIIDigit).count
+        return digits >= 2 && (f.isLetter || "0125|€£".contains(f)) && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "€" || $0 == "£" }
+    }
+
+    static func splitTokens(_ ws: [Word]) -> [(String, Word)] {
+        var enumerators: [Character] = []
+        return splitTokens(ws, enumerators: &enumerators)
+    }
+
+    /// Tokens of a diagnosis list; `enumerators` collects the list letters seen (`A.`, `B.`…).
+    static func splitTokens(_ ws: [Word], enumerators: inout [Character]) -> [(String, Word)] {
+        var out: [(String, Word)] = []
+        var pending: Character?
+        for w in ws {
+            // `L89,152`: a comma read for the dot inside a code.
+            var t = w.text.replacingOccurrences(of: "^([A-Za-z0-9][0-9][A-Za-z0-9]),([A-Za-z0-9]{1,4})$", with: "$1.$2", options: .regularExpression)
+            t = t.replacingOccurrences(of: "(", with: " ").replacingOccurrences(of: ")", with: " ")
+            for sep in [",", ";", "|"] { t = t.replacingOccurrences(of: sep, with: " ") }
+            for p in t.split(separator: " ") {
+                var s = cleanToken(String(p))
+                // List enumerators: `A.`, `1.`, `A)` before the code, or glued to it (`A.I10`).
+                // `C.110`: a letter and a dot never start an ICD-10 code, so they are the enumerator.
+                if let r = s.range(of: "^[A-La-l][.)](?=.{3,})", options: .regularExpression) {
+                    enumerators.append(Character(s[s.startIndex].uppercased()))
+                    s = String(s[r.upperBound...])
+                } else if let r = s.range(of: "^[0-9]{1,2}[.)](?=[A-Za-z].{2,})", options: .regularExpression) {
+                    s = String(s[r.upperBound...])
+                }
+                if s.range(of: "^[A-La-l][.)]$", options: .regularExpression) != nil {
+                    enumerators.append(Character(s.prefix(1).uppercased())); pending = nil; continue
+                }
+                // A bare letter counts as a list letter only when a code follows it.
+                if s.range(of: "^[A-La-l]$", options: .regularExpression) != nil { pending = Character(s.uppercased()); continue }
+                if let p = pending, FieldValues.normalizeICD10(cleanToken(s)) != nil || codeLike(cleanToken(s)) { enumerators.append(p) }
+                pending = nil
+                if s.range(of: "^[0-9]{1,2}[.)]?$", options: .regularExpression) != nil { continue }
+                s = cleanToken(s)
+                while let l = s.last, l == "-" { s.removeLast() }
+                while let l = s.last, l == "." || l == ":" { s.removeLast() }
+                if !s.isEmpty { out.append((s, w)) }
+            }
+        }
+        return out
+    }
+
+    static func readICDList(name: String, _ ws: [Word], page: Int, rule: String, reviewConfidence: Double) -> ExtractedValue? {
+        var codes: [String] = []
+        var used: [Word] = []
+        var status = ParseOutcome.Status.ok
+        var problems: [String] = []
+        var raws: [String] = []
+        var enumerators: [Character] = []
+        let tokens = splitTokens(ws, enumerators: &enumerators).map { tok, w -> (String, Word) in
+            // `£E87.1`: a speck read as a currency sign before a code that is whole without it.
+            if let f = tok.first, "£€$§".contains(f), FieldValues.normalizeICD10(String(tok.dropFirst())) != nil {
+                return (String(tok.dropFirst()), w)
+            }
+            return (tok, w)
+        }
+        for (tok, w) in tokens {
+            if let c = FieldValues.normalizeICD10(tok) {
+                if !codes.contains(c) { codes.append(c) }
+                used.append(w); raws.append(tok)
+                if w.confidence < reviewConfidence { status = .needsReview; problems.append("low OCR confidence on \(tok)") }
+            } else if codeLike(tok) {
+                let o = FieldValues.evaluate(tok, type: .icd10)
+                used.append(w); raws.append(tok)
+                if let v = o.value, case .string(let c) = v {
+                    if !codes.contains(c) { codes.append(c) }
+                    if w.confidence < reviewConfidence { status = .needsReview } else if status == .ok { status = .repaired }
+                    problems.append(o.problem ?? "")
+                } else {
+                    status = .needsReview
+                    problems.append(o.problem ?? "'\(tok)' is not an ICD-10 code")
+                }
+            }
+        }
+        guard !used.isEmpty else { return nil }
+        // Letters A, B, D with C missing, or more letters than codes: an item was not read.
+        let letters = Set(enumerators)
+        if let maxL = letters.max(), let a = Character("A").asciiValue, let m = maxL.asciiValue {
+            let expected = Int(m - a) + 1
+            if letters.count < expected || codes.count < letters.count {
+                status = .needsReview
+                problems.append("list letters \(letters.sorted().map(String.init).joined()) but \(codes.count) codes read")
+            }
+        }
+        let b = used.dropFirst().reduce(used[0].box) { $0.union($1.box) }
+        return ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
+                              confidence: used.map(\.confidence).min() ?? 0, status: status,
+                              problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
+    }
+
+    static func readModifierList(name: String, _ ws: [Word], page: Int, rule: String, reviewConfidence: Double) -> ExtractedValue? {
+        var mods: [String] = []
+        var status = ParseOutcome.Status.ok
+        var problems: [String] = []
+        var raws: [String] = []
+        for w in ws {
+            var t = w.text
+            for sep in [",", ";", "|", "-", "/"] { t = t.replacingOccurrences(of: sep, with: " ") }
+            for p in t.split(separator: " ") {
+                var tok = String(p)
+                raws.append(tok)
+                // Four modifiers run together (`25 59` read as `2559`).
+                if tok.count == 4, tok.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                    let a = String(tok.prefix(2)), b = String(tok.suffix(2))
+                    if FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
+                        mods += [a.uppercased(), b.uppercased()]; continue
+                    }
+                }
+                if tok.contains("l") {
+                    // A lower-case l is OCR's 1 or I: only a single fitting reading is taken.
+                    let o = FieldValues.evaluate(tok, type: .modifier)
+                    if case .string(let m)? = o.value { mods.append(m); if status == .ok { status = .repaired } }
+                    else { status = .needsReview; problems.append(o.problem ?? "'\(tok)' is not a modifier") }
+                    continue
+                }
+                tok = tok.uppercased()
+                if FieldValues.isModifier(tok) {
+                    mods.append(tok)
+                    if w.confidence < reviewConfidence { status = .needsReview; problems.append("low OCR confidence on \(tok)") }
+                } else {
+                    status = .needsReview
+                    problems.append("'\(p)' is not a modifier")
+                }
+            }
+        }
+        let b = ws.dropFirst().reduce(ws[0].box) { $0.union($1.box) }
+        return ExtractedValue(name: name, type: .modifierList, value: .list(mods), raw: raws.joined(separator: " "), box: b, page: page,
+                              confidence: ws.map(\.confidence).min() ?? 0, status: status,
+                              problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
+    }
+}

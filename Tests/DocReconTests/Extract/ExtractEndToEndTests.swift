@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+@testable import DocRecon
+
+/// Committed samples through the real pipeline (intake, OCR or text layer, extraction with the
+/// second look): every field and every line value must equal the ground truth beside the sample.
+@Suite struct ExtractEndToEndTests {
+    @Test(arguments: ["clean-01-superbill.pdf", "born-digital-02-cms1500.pdf", "born-digital-01-encounter-form.pdf"])
+    func sampleMatchesItsGroundTruth(name: String) throws {
+        let path = TestSupport.repoRoot.appendingPathComponent("Samples/sheets/\(name)").path
+        let tessdata = try TessdataLocator.locate(explicit: nil)
+        let db = try AppDatabase.open(path: try TestSupport.tempDir("e2e").appendingPathComponent("t.sqlite").path)
+        let pipeline = IngestPipeline(db: db, options: IngestOptions(jobs: 1, read: ReadSettings(tessdata: tessdata)))
+        let summary = try pipeline.run(paths: [path])
+        let id = try #require(summary.documents.first?.id)
+        var extractor = Extractor(templates: try ExtractFixtures.templates())
+        extractor.rereader = try OCRRereader(db: db, tessdata: tessdata)
+        let s = try extractor.extract(documentId: id, in: db)
+        let truth = try GroundTruth.load(try #require(GroundTruth.path(for: path)))
+        #expect(s.records == truth.records.count)
+        #expect(s.docType == (name.contains("cms1500") ? "cms1500" : "charge_sheet"))
+        var report = EvalReport()
+        let (fs, ls) = try db.read { (try ExtractionStore.fields($0, documentId: id), try ExtractionStore.lines($0, documentId: id)) }
+        Evaluator.compare(&report, document: name, truth: truth, fields: fs, lines: ls)
+        // 10 record fields plus every line value of the truth.
+        #expect(report.overall.total >= 10 + truth.lines.flatMap { $0 }.count * 4)
+        #expect(report.misses.isEmpty, "\(report.misses.map { "\($0.field): expected \($0.expected ?? "-") got \($0.got ?? "-")" })")
+        #expect(report.wrongOk == 0)
+        // The paper charges carry the record's fields.
+        let charges = try db.read { try Charge.filter(sql: "document_id = ?", arguments: [id]).fetchAll($0) }
+        #expect(charges.count == truth.lines.flatMap { $0 }.count)
+        #expect(charges.allSatisfy { $0.patientName == truth.records[0]["patient_name"] && $0.source == .paper })
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+@testable import DocRecon
+
+/// Lays out synthetic words on a page the way OCR reports them: each text is split into words
+/// of 18 px per character, 12 px apart, 30 px high, at the given top-left position.
+struct PageBuilder {
+    var width = 2550
+    var height = 3300
+    var words: [Word] = []
+    var charWidth = 18
+    var wordHeight = 30
+
+    /// Places `text` starting at (x, y); returns the x just after it.
+    @discardableResult
+    mutating func put(_ text: String, _ x: Int, _ y: Int, confidence: Double = 0.95) -> Int {
+        var cx = x
+        for part in text.split(separator: " ") {
+            let w = part.count * charWidth
+            words.append(Word(pageId: 1, text: String(part), box: Box(cx, y, cx + w, y + wordHeight),
+                              confidence: confidence, block: 1, line: y, wordIndex: words.count))
+            cx += w + 12
+        }
+        return cx
+    }
+
+    var page: PageWords { PageWords(number: 1, width: width, height: height, words: words) }
+}
+
+enum ExtractFixtures {
+    static var rulesDir: String { TestSupport.repoRoot.appendingPathComponent("Rules").path }
+    static func templates() throws -> [Template] { try TemplateLoader.loadAll(rulesDirectory: rulesDir) }
+    static func template(_ name: String) throws -> Template { try templates().first { $0.name == name }! }
+    static let today = CalendarDate(year: 2026, month: 11, day: 23)!
+}
+
+extension ExtractedRecord {
+    func str(_ n: String) -> String? { field(n)?.value?.description }
+    func cell(_ line: Int, _ n: String) -> ExtractedValue? { lines[line].first { $0.name == n } }
+}
