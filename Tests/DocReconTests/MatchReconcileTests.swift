@@ -155,3 +155,18 @@ import Testing
         #expect(units == [3] && mods == ["25,LT"])
     }
 }
+
+@Suite struct MatchLedgerNotationTests {
+    @Test(arguments: [
+        ("99309", "", 1, [String](), "99309"),
+        ("99309", "25,LT", 2, ["units"], "99309-25-LT x2"),
+        ("99309", "", 1, ["units"], "99309 x1"),              // ICE has 2: the paper line still has a key of its own
+        ("99309", "", 1, ["modifiers"], "99309 (no modifier)"),
+        ("99309", "", 1, ["amount"], "99309 $118.05"),
+    ] as [(String, String, Int, [String], String)])
+    func notation(cpt: String, mods: String, units: Int, fields: [String], expected: String) {
+        let c = Charge(source: .paper, patientName: "A", patientDob: nil, dateOfService: nil, cpt: cpt, modifiers: mods,
+                       units: units, amount: Money(cents: 11_805))
+        #expect(PaperReconciliation.notation(c, differing: Set(fields)) == expected)
+    }
+}

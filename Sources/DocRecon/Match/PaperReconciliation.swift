@@ -40,14 +40,15 @@ public enum PaperReconciliation {
         settings.reasons[key] ?? fallback
     }
 
-    /// `99309-25 x2`: the code as billing writes it, with modifiers and units (and the amount when
-    /// that is what differs), so a paper line that ICE has otherwise gets a ledger key of its own.
-    static func notation(_ c: Charge, withAmount: Bool) -> String {
+    /// `99309-25 x2`: the code as billing writes it, with modifiers and units, spelling out every
+    /// field that differs from ICE (`x1`, `(no modifier)`, the amount), so a paper line that ICE
+    /// has otherwise never shares the key of ICE's own line.
+    static func notation(_ c: Charge, differing fields: Set<String>) -> String {
         var s = MatchText.codes(c.cpt).joined(separator: ",")
         let mods = MatchText.codes(c.modifiers)
-        if !mods.isEmpty { s += "-" + mods.joined(separator: "-") }
-        if c.units != 1 { s += " x\(c.units)" }
-        if withAmount, let a = c.amount { s += " $\(a.decimalString)" }
+        if !mods.isEmpty { s += "-" + mods.joined(separator: "-") } else if fields.contains("modifiers") { s += " (no modifier)" }
+        if c.units != 1 || fields.contains("units") { s += " x\(c.units)" }
+        if fields.contains("amount"), let a = c.amount { s += " $\(a.decimalString)" }
         return s
     }
 
@@ -106,7 +107,7 @@ public enum PaperReconciliation {
                     summary.mismatch += 1
                     let ice = diffs.compactMap { $0.iceId }.first.flatMap { charges[$0] }
                     let who = ice ?? p
-                    let code = notation(p, withAmount: diffs.contains { $0.field == "amount" })
+                    let code = notation(p, differing: Set(diffs.map(\.field)))
                     let fields = EncounterFields(patientName: who.patientName, patientDob: who.patientDob, dateOfService: who.dateOfService,
                                                  facility: who.facility, cpt: code, typeOfCare: who.typeOfCare,
                                                  typeOfVisit: who.typeOfVisit, servicingProvider: who.servicingProvider)
