@@ -348,17 +348,32 @@ public struct MatchEngine: Sendable {
             }
         }
 
-        var groups: [Int: [Int]] = [:]
-        for i in 0..<n { groups[uf.find(i), default: []].append(i) }
+        // Group by root with flat arrays (counting sort on the root index): no per-set dictionary
+        // entries, and a record that nothing linked becomes its set without any work.
+        var root = [Int](repeating: 0, count: n)
+        var size = [Int32](repeating: 0, count: n)
+        for i in 0..<n { let r = uf.find(i); root[i] = r; size[r] += 1 }
         var edgesByRoot: [Int: [Edge]] = [:]
-        for e in edges { edgesByRoot[uf.find(e.i), default: []].append(e) }
+        for e in edges { edgesByRoot[root[e.i], default: []].append(e) }
+        var start = [Int](repeating: 0, count: n + 1)
+        for i in 0..<n { start[i + 1] = start[i] + Int(size[i]) }
+        var fill = start
+        var order = [Int](repeating: 0, count: n)
+        for i in 0..<n { let r = root[i]; order[fill[r]] = i; fill[r] += 1 }
 
         var out: [MatchedSet] = []
-        out.reserveCapacity(groups.count)
-        for (root, idx) in groups {
-            out.append(makeSet(recs: recs, idx: idx, edges: edgesByRoot[root] ?? [], used: used))
+        out.reserveCapacity(n)
+        for r in 0..<n where size[r] > 0 {
+            if size[r] == 1 {
+                let rec = recs[r]
+                out.append(MatchedSet(id: rec.id, status: rec.kind == .paperCharge ? .paperOnly : .iceOnly,
+                                      members: [MatchMember(kind: rec.kind, id: rec.id)], links: [], differences: [], conflicts: []))
+            } else {
+                out.append(makeSet(recs: recs, idx: Array(order[start[r]..<start[r + 1]]), edges: edgesByRoot[r] ?? [], used: used))
+            }
         }
-        out.sort { $0.id < $1.id }
+        // Roots are the smallest index of their set and records are sorted by id, so sets come
+        // out in id order already.
         return out
     }
 

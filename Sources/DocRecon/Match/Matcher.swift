@@ -65,6 +65,7 @@ public struct Matcher: Sendable {
 
     // MARK: inside a transaction (callers that write charges call these in the same one)
 
+    @discardableResult
     public func recomputeAll(in db: Database) throws -> MatchSummary {
         for t in ["match_links", "match_sets", "match_set_members", "match_keys"] {
             try db.execute(sql: "DELETE FROM \(t)")
@@ -80,6 +81,7 @@ public struct Matcher: Sendable {
         return MatchSummary(chargesMatched: charges.count, setsWritten: sets.count, full: true)
     }
 
+    @discardableResult
     public func update(in db: Database, affecting scopes: [MatchScope]) throws -> MatchSummary {
         guard try storedFingerprint(db) == rules.fingerprint else { return try recomputeAll(in: db) }
         var seeds = Set<Int64>()
@@ -141,6 +143,7 @@ public struct Matcher: Sendable {
         return MatchSummary(chargesMatched: charges.count, setsWritten: sets.count, full: false)
     }
 
+    @discardableResult
     public func refresh(in db: Database) throws -> MatchSummary {
         guard try storedFingerprint(db) == rules.fingerprint else { return try recomputeAll(in: db) }
         var known: [Int64: Int64] = [:]
