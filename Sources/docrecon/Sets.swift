@@ -37,7 +37,7 @@ struct Sets: AsyncParsableCommand {
         let sets = try MatchQueries.sets(db, status: wanted)
         if json { print(try JSON.string(sets)); return }
         if sets.isEmpty { print(wanted == nil ? "no sets (no charges yet)" : "no \(wanted!.rawValue) sets"); return }
-        let charges = try db.read { try Charge.fetchAll($0) }
+        let charges = try db.read { try Matcher.loadCharges($0) }
         print(SetsText.list(sets, charges: charges))
     }
 

@@ -137,11 +137,13 @@ public enum PaperVsIce {
     /// The rows of `Exceptions`: every member of every conflicting set.
     public static func exceptions(_ db: Database) throws -> [ExceptionRow] {
         var out: [ExceptionRow] = []
-        for s in try MatchQueries.sets(in: db, status: .conflict) {
+        let conflicts = try MatchQueries.sets(in: db, status: .conflict)
+        if conflicts.isEmpty { return out }
+        let docNames = Dictionary(try Row.fetchAll(db, sql: "SELECT id, original_name FROM documents").map { ($0[0] as Int64, $0[1] as String) },
+                                  uniquingKeysWith: { a, _ in a })
+        for s in conflicts {
             let text = s.conflicts.map { "\($0.field): \($0.values.joined(separator: " / "))" }.joined(separator: "; ")
             let cs = try Matcher.loadCharges(db, where: "id IN (\(s.members.map { String($0.id) }.joined(separator: ",")))")
-            let docNames = Dictionary(try Row.fetchAll(db, sql: "SELECT id, original_name FROM documents").map { ($0[0] as Int64, $0[1] as String) },
-                                      uniquingKeysWith: { a, _ in a })
             for c in cs.sorted(by: { $0.id! < $1.id! }) {
                 let source = c.source == .paper
                     ? "\(c.documentId.map { docNames[$0] ?? "document \($0)" } ?? "") sheet \((c.recordIndex ?? 0) + 1) line \((c.lineIndex ?? 0) + 1)"
