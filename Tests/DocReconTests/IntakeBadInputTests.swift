@@ -204,6 +204,17 @@ enum BadInputs {
         #expect(r.stderr.contains("eng.traineddata") && r.stderr.contains("nowhere") && r.stderr.contains("make deps"), "\(r.stderr)")
     }
 
+    @Test func twoCopiesOfNewBytesInOneBatchAreReadOnce() throws {
+        let dir = try TestSupport.tempDir("twins")
+        let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)
+        let png = try IntakeOCRTests.scannedCopy(in: dir)
+        let twin = dir.appendingPathComponent("twin.png")
+        try FileManager.default.copyItem(at: png, to: twin)
+        let s = try pipeline(db, jobs: 2).run(paths: [png.path, twin.path])
+        #expect(s.added == 1 && s.alreadyPresent == 1 && s.pages == 1 && s.rejected.isEmpty)
+        #expect(try db.read { try Page.fetchCount($0) } == 1)
+    }
+
     @Test func sameBytesTwiceIsANoOp() throws {
         let dir = try TestSupport.tempDir("dedupe")
         let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)

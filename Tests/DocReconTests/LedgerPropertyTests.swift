@@ -151,3 +151,44 @@ struct LedgerPropertyTests {
         #expect(e.status == .resolved && e.resolvedOn == d1.adding(days: 3) && fold.openEntries.isEmpty)
     }
 }
+
+@Suite("Ledger with paper charges")
+struct LedgerPaperTests {
+    @Test("paper charges go through the same evaluation and ledger; an encounter in both sources is 'both'")
+    func paperAndIce() throws {
+        let rules = try ReconRules.load(dir: TestSupport.repoRoot.appendingPathComponent("Rules").path)
+        let db = try AppDatabase.inMemory()
+        _ = try IceImporter.importFile(TestSupport.fixture("recon/ice-small.csv").path, into: db, rules: rules)
+        // The same encounter as the fixture's LEE, OMAR row (Missing DX there), captured on paper,
+        // plus a paper-only line without a diagnosis.
+        try db.write { db in
+            let batch = try ReconIntake.registerBatch(db, kind: .paper, name: "scan-01.pdf", sha256: "paper-batch-1")
+            #expect(!batch.existed)
+            var lee = Charge(source: .paper, importId: batch.id, rowNumber: 1, patientName: "Lee,  Omar", patientDob: ReconTest.date(1950, 7, 4),
+                             dateOfService: ReconTest.date(2026, 11, 18), facility: "MAPLE GROVE CARE CENTER", typeOfCare: "LTC",
+                             typeOfVisit: "Initial", servicingProvider: "Avery Quinlan MD", cpt: "99304", diagnosisCodes: "")
+            try lee.insert(db)
+            var other = Charge(source: .paper, importId: batch.id, rowNumber: 2, patientName: "WEST, NOOR", patientDob: ReconTest.date(1939, 3, 3),
+                               dateOfService: ReconTest.date(2026, 11, 19), facility: "Harbor View Health", typeOfCare: "Acute",
+                               typeOfVisit: "Follow-up", servicingProvider: "", cpt: "99232", diagnosisCodes: "I10")
+            try other.insert(db)
+            #expect(try ReconIntake.registerBatch(db, kind: .paper, name: "scan-01.pdf", sha256: "paper-batch-1").existed)
+        }
+        let out = try TestSupport.tempDir("paper")
+        let r = try Reconciler.run(db: db, rules: rules, options: ReconcileOptions(date: ReconTest.date(2026, 11, 20), outDir: out.path))
+        #expect(r.charges == 11 && r.encounters == 9)
+        let entries = try db.read { db in try LedgerStore.loadEntries(db) }
+        #expect(entries.first { $0.fields.patientName == "LEE, OMAR" }?.sources.label == "both")
+        #expect(entries.first { $0.fields.patientName == "WEST, NOOR" }.map { ($0.sources.label, $0.reason) } ?? ("", nil) == ("paper", "Provider validation failed"))
+        // Paper rows appear in Data under the export's columns, after the ICE rows.
+        let data = try ReconTest.rows(try XlsxReader(path: r.generalWorkbook, sheet: "Data"))
+        let west = try #require(data.last?.1)
+        #expect(west[0] == .text("WEST, NOOR") && west[1] == .date(ReconTest.date(1939, 3, 3)) && west[2] == .date(ReconTest.date(2026, 11, 19)))
+        #expect(west.suffix(2) == [.text("No"), .text("Provider validation failed")])
+        // The original columns of an ICE row, header by header.
+        let novak = try db.read { db in try Charge.filter(Column("row_number") == 8).filter(Column("source") == "ice").fetchOne(db) }
+        let cols = try db.read { db in try ReconIntake.originalColumns(db, charge: try #require(novak)) }
+        #expect(cols.map(\.header).prefix(3) == ["PATIENT NAME", "DOB", "date of service"])
+        #expect(cols[7].value == .text("F03.90; R26.81"))
+    }
+}

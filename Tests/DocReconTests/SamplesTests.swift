@@ -87,7 +87,7 @@ import Testing
         let dir = try TestSupport.tempDir("samples")
         let url = dir.appendingPathComponent("bd.pdf")
         let truth = try SampleGenerator.writePDF([.random(seed: 11, layout: layout)], variant: .bornDigital, to: url)
-        let texts = try PDFTextCheck.pageTexts(path: url.path)
+        let texts = try PDFDocument(path: url.path).pageTexts()
         #expect(texts.count == 1)
         let name = try #require(truth.records.first?.fields.patientName)
         let folded = texts[0].split(whereSeparator: \.isWhitespace).joined(separator: " ")
@@ -105,7 +105,7 @@ import Testing
         let url = dir.appendingPathComponent("scan.pdf")
         let truth = try SampleGenerator.writePDF([.random(seed: 5, layout: .superbill), .random(seed: 6, layout: .cms1500)],
                                                  variant: variant, to: url)
-        let texts = try PDFTextCheck.pageTexts(path: url.path)
+        let texts = try PDFDocument(path: url.path).pageTexts()
         #expect(texts.count == 2)
         #expect(texts.allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty })
         #expect(truth.records.map(\.pages) == [[1], [2]])
@@ -203,7 +203,7 @@ import Testing
             #expect(image.darkest([w.box[0], w.box[1] - 4, w.box[2], w.box[1] - 2]) > 200, "\(w.text) top")
             #expect(image.darkest([w.box[0], w.box[3] + 2, w.box[2], w.box[3] + 4]) > 200, "\(w.text) bottom")
         }
-        let layer = try PDFTextCheck.pageTexts(path: TestSupport.fixture("ocr/textlayer.pdf").path)
+        let layer = try PDFDocument(path: TestSupport.fixture("ocr/textlayer.pdf").path).pageTexts()
         let ltruth = try SampleTruth.decode(Data(contentsOf: TestSupport.fixture("ocr/textlayer.json")))
         #expect(layer.count == 1 && layer[0].contains(ltruth.records[0].fields.accountNumber!))
     }

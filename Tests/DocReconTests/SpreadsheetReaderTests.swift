@@ -112,6 +112,14 @@ struct SpreadsheetReaderTests {
         limits.maxPartBytes = 100
         #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: many.path, limits: limits)) })?.message
                 .contains("more than the limit of 100") == true)
+        // Shared strings are held in memory: their own, lower limit.
+        limits = SpreadsheetLimits()
+        limits.maxSharedStringsBytes = 200
+        let strings = dir.appendingPathComponent("strings.xlsx")
+        try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c t=\"s\"><v>0</v></c></row>")],
+                           shared: (0..<20).map { "<si><t>string number \($0)</t></si>" }, to: strings)
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try Spreadsheet.open(path: strings.path, limits: limits) })?.message
+                .hasPrefix("strings.xlsx: xl/sharedStrings.xml is ") == true)
         // A shared string index out of range.
         let badIndex = dir.appendingPathComponent("badindex.xlsx")
         try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c t=\"s\"><v>9</v></c></row>")], to: badIndex)

@@ -20,10 +20,11 @@ BIN="$(swift build -c release --show-bin-path)/docrecon"
 DATE=2026-11-20
 
 now() { date +%s.%N; }
-# peak RSS in MB from a /usr/bin/time -v log
+# peak RSS in MB, and CPU seconds (user + system), from a /usr/bin/time -v log
 rss() { awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
+cpu() { awk -F: '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1"; }
 
-printf "%-9s %10s %10s %10s %9s %10s %9s\n" rows import_s recon_s ours_s peak_MB peer_s ratio
+printf "%-9s %9s %9s %9s %9s %8s %9s %9s %8s %8s\n" rows import_s recon_s ours_s ours_cpu peak_MB peer_s peer_cpu ratio cpu_ratio
 for n in $SIZES; do
   ice="$WORK/Export PRM 11-20-2026 Completed-$n.xlsx"
   [ -s "$ice" ] || "$BIN" generate-ice "$ice" --rows "$n" --seed 7 --export-date $DATE
@@ -36,15 +37,20 @@ for n in $SIZES; do
   t2=$(now)
   imp=$(echo "$t1 - $t0" | bc -l); rec=$(echo "$t2 - $t1" | bc -l); ours=$(echo "$t2 - $t0" | bc -l)
   peak=$(( $(rss "$WORK/ours-$n/import.time") > $(rss "$WORK/ours-$n/recon.time") ? $(rss "$WORK/ours-$n/import.time") : $(rss "$WORK/ours-$n/recon.time") ))
+  ourcpu=$(echo "$(cpu "$WORK/ours-$n/import.time") + $(cpu "$WORK/ours-$n/recon.time")" | bc -l)
   if [ "$n" -le "$PEER_MAX" ]; then
+    mkdir -p "$WORK/peer-$n"
     t3=$(now)
-    $PY bench/recon/peer.py "$ice" --date $DATE --out "$WORK/peer-$n" 2>/dev/null
+    /usr/bin/time -v -o "$WORK/peer-$n/peer.time" $PY bench/recon/peer.py "$ice" --date $DATE --out "$WORK/peer-$n" 2>/dev/null
     t4=$(now)
     peer=$(echo "$t4 - $t3" | bc -l); ratio=$(echo "$peer / $ours" | bc -l)
-    printf "%-9s %10.2f %10.2f %10.2f %9s %10.2f %8.1fx\n" "$n" "$imp" "$rec" "$ours" "$peak" "$peer" "$ratio"
+    peercpu=$(cpu "$WORK/peer-$n/peer.time"); cratio=$(echo "$peercpu / $ourcpu" | bc -l)
+    printf "%-9s %9.2f %9.2f %9.2f %9.2f %8s %9.2f %9.2f %7.1fx %7.1fx\n" "$n" "$imp" "$rec" "$ours" "$ourcpu" "$peak" "$peer" "$peercpu" "$ratio" "$cratio"
   else
-    printf "%-9s %10.2f %10.2f %10.2f %9s %10s %9s\n" "$n" "$imp" "$rec" "$ours" "$peak" "(skipped)" "-"
+    printf "%-9s %9.2f %9.2f %9.2f %9.2f %8s %9s %9s %8s %8s\n" "$n" "$imp" "$rec" "$ours" "$ourcpu" "$peak" "-" "-" "-" "-"
   fi
 done
-echo "ours = import-ice + reconcile (release build, fresh database); peak_MB = max RSS of the two processes"
+echo "ours = import-ice + reconcile (release build, fresh database), wall seconds; *_cpu = user + system CPU seconds"
+echo "peak_MB = max RSS of our two processes; ratio = peer wall / ours wall; cpu_ratio = peer CPU / ours CPU"
+echo "load average while running: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (the wall ratio suffers on a busy machine)"
 echo "peer = bench/recon/peer.py (Python $($PY -c 'import sys; print(sys.version.split()[0])'), openpyxl $($PY -c 'import openpyxl; print(openpyxl.__version__)'))"

@@ -44,7 +44,9 @@ public struct Charge: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     public var amount: Money?
     /// ICD-10-CM codes, comma separated, canonical (with the dot).
     public var diagnosisCodes: String
-    /// For ICE rows: every original column, header → cell text, in input order (JSON array of pairs).
+    /// For ICE rows: every original cell's text, in input order (a JSON array). The headers are
+    /// stored once per import (`recon_imports.headers_json`); `ReconIntake.originalColumns`
+    /// pairs them up. Pairs on every row would cost ~230 MB more at a million rows.
     public var columnsJson: String?
     public var createdAt: Date
 

@@ -1,4 +1,3 @@
-import CTesseract
 import Foundation
 
 /// What reading one page produced: the page row (without ids) and its words, or why it failed.
@@ -39,10 +38,8 @@ public final class PageReader {
     public init(settings: ReadSettings) throws {
         self.settings = settings
         ocr = try Tesseract(dataPath: settings.tessdata, language: "eng")
-        PageReader.quietLeptonica
+        Pix.quietDiagnostics
     }
-
-    static let quietLeptonica: Void = { _ = setMsgSeverity(Int32(L_SEVERITY_NONE)) }()
 
     /// Reads page `number` of `document` (stored original at `path`).
     public func read(documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> PageOutcome {

@@ -148,6 +148,8 @@ public final class IngestPipeline {
 
     /// Documents whose row this run inserted (the others were resumed after a crash).
     private var addedThisRun = Set<Int64>()
+    /// Every document this run has taken in, new or resumed.
+    private var admittedThisRun = Set<Int64>()
 
     private func reject(_ r: Rejection, into summary: inout IngestSummary) {
         summary.rejected.append(r)
@@ -171,8 +173,11 @@ public final class IngestPipeline {
         case .rejected(let why): return .rejected(Rejection(file: shown, reason: why))
         case .kind(let k): kind = k
         }
-        let sha = SHA256.hex(data)
+        let sha = SHA256.hexDigest(of: data)
         if let existing = try db.read({ try Document.filter(Column("sha256") == sha).fetchOne($0) }) {
+            // The same bytes twice in one batch: the first copy's pages are already queued.
+            if admittedThisRun.contains(existing.id!) { return .present(existing) }
+            admittedThisRun.insert(existing.id!)
             switch existing.status {
             case .stored:
                 let done = try db.read { db in
@@ -216,6 +221,7 @@ public final class IngestPipeline {
                            status: .stored)
         let inserted = try db.write { db in try doc.inserted(db) }
         addedThisRun.insert(inserted.id!)
+        admittedThisRun.insert(inserted.id!)
         return .added(inserted, pending: Array(1...pageCount))
     }
 

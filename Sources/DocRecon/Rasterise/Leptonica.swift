@@ -139,6 +139,41 @@ public final class Pix: @unchecked Sendable {
         return Data(bytes: o, count: size)
     }
 
+    /// Leptonica prints its own diagnostics on stderr; our callers report failures in one line.
+    public static let quietDiagnostics: Void = { _ = setMsgSeverity(Int32(L_SEVERITY_NONE)) }()
+
+    /// Reads an image file (PNG, JPEG, TIFF…); `page` selects a TIFF page (0-based).
+    public static func read(path: String, page: Int = 0) -> Pix? {
+        let p = page == 0 ? pixRead(path) : pixReadTiff(path, Int32(page))
+        return p.map(Pix.init(owning:))
+    }
+
+    /// The pixels of an 8-bit image, row-major, one byte each (nil for other depths).
+    public func grayBytes() -> [UInt8]? {
+        guard depth == 8 else { return nil }
+        let w = width, h = height, wpl = Int(pixGetWpl(raw))
+        let data = UnsafeMutableRawPointer(pixGetData(raw)!).assumingMemoryBound(to: UInt8.self)
+        var out = [UInt8](repeating: 255, count: w * h)
+        out.withUnsafeMutableBufferPointer { o in
+            for y in 0..<h {
+                let row = data + y * wpl * 4
+                for x in 0..<w { o[y * w + x] = row[x ^ 3] }
+            }
+        }
+        return out
+    }
+
+    public enum FileFormat: Sendable { case png, jpeg, tiff }
+
+    /// Writes the image to `path`; a TIFF may be appended to as its next page.
+    public func write(path: String, format: FileFormat, appendPage: Bool = false) -> Bool {
+        switch format {
+        case .png: return pixWrite(path, raw, Int32(IFF_PNG)) == 0
+        case .jpeg: return pixWriteJpeg(path, raw, 75, 0) == 0
+        case .tiff: return pixWriteTiff(path, raw, Int32(IFF_TIFF_ZIP), appendPage ? "a" : "w") == 0
+        }
+    }
+
     /// Writes the image as a TIFF page: a new file, or appended as the next page (`append`).
     public func writeTIFF(path: String, append: Bool) -> Bool {
         pixWriteTiff(path, raw, Int32(depth == 1 ? IFF_TIFF_G4 : IFF_TIFF_LZW), append ? "a" : "w") == 0

@@ -66,6 +66,20 @@ public final class PDFDocument: @unchecked Sendable {
         }
     }
 
+    /// The page's text as poppler extracts it (empty when the page has no text layer).
+    public func pageText(_ number: Int) throws -> String {
+        try withPage(number) { p in
+            guard let t = poppler_page_get_text(p) else { return "" }
+            defer { g_free(t) }
+            return String(cString: t)
+        }
+    }
+
+    /// Every page's text, in order.
+    public func pageTexts() throws -> [String] {
+        try (0..<pageCount).map { try pageText($0 + 1) }
+    }
+
     /// The page's text layer as words with boxes in pixels at `dpi`. Empty when there is none.
     public func textLayerWords(_ number: Int, dpi: Int) throws -> [RecognizedWord] {
         try withPage(number) { p in

@@ -9,7 +9,7 @@ public struct EbsExport: Sendable {
 
     public static func load(path: String, rules: ReconRules, limits: SpreadsheetLimits = .init()) throws -> EbsExport {
         let name = (path as NSString).lastPathComponent
-        let sha = try ReconSHA256.hexOfFile(path)
+        let sha = try SHA256.hexOfFile(path)
         let source = try Spreadsheet.open(path: path, limits: limits)
         let map = rules.ebs
         let rejectedStatuses = Set(map.rejectedStatuses.map(Normalize.name))

@@ -105,7 +105,7 @@ public struct EncounterKey: Hashable, Sendable, Comparable, CustomStringConverti
         for w in 0..<4 { for b in 0..<8 { out[w * 8 + b] = UInt8(truncatingIfNeeded: words[w] >> (56 - 8 * UInt64(b))) } }
         return out
     }
-    public var hex: String { ReconSHA256.hex(digest) }
+    public var hex: String { SHA256.hex(digest) }
     public var description: String { hex }
 
     public static func == (a: EncounterKey, b: EncounterKey) -> Bool { a.bytes == b.bytes }
@@ -131,7 +131,7 @@ public struct EncounterKey: Hashable, Sendable, Comparable, CustomStringConverti
         buf.append(0x1F)
         Normalize.append(facility, to: &buf); buf.append(0x1F)
         Normalize.appendCPTList(cpt, to: &buf)
-        return EncounterKey(words: buf.withUnsafeBytes { ReconSHA256.digestWords($0) })
+        return EncounterKey(words: buf.withUnsafeBytes { SHA256.digestWords($0) })
     }
 
     public static func of(_ c: Charge) -> EncounterKey {

@@ -30,7 +30,7 @@ public enum IceImporter {
                                   limits: SpreadsheetLimits = .init()) throws -> ImportResult {
         let started = Date()
         let name = (path as NSString).lastPathComponent
-        let sha = try ReconSHA256.hexOfFile(path)
+        let sha = try SHA256.hexOfFile(path)
         let existing = try db.writer.read { db -> (Int64, String?, Int)? in
             guard let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
                                            arguments: [sha]) else { return nil }
@@ -233,5 +233,16 @@ public enum ReconIntake {
             VALUES (?, ?, NULL, ?, ?, 0, 0, ?)
             """, arguments: [kind.rawValue, name, sha256, RowValues.encode(headers.map { CellValue.text($0) }), Date()])
         return (db.lastInsertedRowID, false)
+    }
+
+    /// The original columns of an imported row, header → cell, in input order (the headers are
+    /// stored once per import; `charges.columns_json` holds the row's values).
+    public static func originalColumns(_ db: Database, charge: Charge) throws -> [(header: String, value: CellValue)] {
+        guard let importId = charge.importId, let json = charge.columnsJson,
+              let headersJSON = try String.fetchOne(db, sql: "SELECT headers_json FROM recon_imports WHERE id = ?", arguments: [importId])
+        else { return [] }
+        let headers = RowValues.decode(headersJSON).map(\.text)
+        let values = RowValues.decode(json)
+        return headers.enumerated().map { i, h in (h, i < values.count ? values[i] : .empty) }
     }
 }

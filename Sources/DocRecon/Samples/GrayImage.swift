@@ -1,8 +1,7 @@
-import CTesseract
 import Foundation
 
 /// An 8-bit gray raster (0 black, 255 white), row-major, plus the scan effects the degraded
-/// samples need. Writing to PNG/JPEG/TIFF goes through Leptonica; no pointer leaves this file.
+/// samples need. Writing to PNG/JPEG/TIFF goes through Leptonica's owner, `Pix`.
 public struct GrayImage: Sendable {
     public var width: Int
     public var height: Int
@@ -65,7 +64,7 @@ public struct GrayImage: Sendable {
         for i in pixels.indices { pixels[i] = lut[Int(pixels[i])] }
     }
 
-    public enum FileFormat { case png, jpeg, tiff }
+    public typealias FileFormat = Pix.FileFormat
 
     /// Writes one image (or, for TIFF, several pages) with `dpi` recorded in the file.
     public static func write(_ images: [GrayImage], to path: String, format: FileFormat, dpi: Int) throws {
@@ -73,38 +72,24 @@ public struct GrayImage: Sendable {
         if format != .tiff && images.count != 1 { throw SampleError.render("only TIFF holds several pages") }
         try? FileManager.default.removeItem(atPath: path)
         for (i, image) in images.enumerated() {
-            guard let made = image.makePix(dpi: dpi) else {
+            guard let pix = image.pixels.withUnsafeBufferPointer({ Pix(gray: $0, width: image.width, height: image.height, dpi: dpi) }) else {
                 throw SampleError.render("leptonica: cannot allocate a \(image.width)x\(image.height) image")
             }
-            var pix: UnsafeMutablePointer<PIX>? = made
-            defer { pixDestroy(&pix) }
-            let rc: Int32
-            switch format {
-            case .png: rc = pixWrite(path, pix, Int32(IFF_PNG))
-            case .jpeg: rc = pixWriteJpeg(path, pix, 75, 0)
-            case .tiff: rc = pixWriteTiff(path, pix, Int32(IFF_TIFF_ZIP), i == 0 ? "w" : "a")
+            guard pix.write(path: path, format: format, appendPage: i > 0) else {
+                throw SampleError.render("leptonica could not write \(path)")
             }
-            guard rc == 0 else { throw SampleError.render("leptonica could not write \(path)") }
         }
     }
 
     /// Reads an image file (any format Leptonica reads; `page` selects a TIFF page) as 8-bit gray.
     public static func read(path: String, page: Int = 0) throws -> GrayImage {
-        let raw: UnsafeMutablePointer<PIX>? = page == 0 ? pixRead(path) : pixReadTiff(path, Int32(page))
-        guard raw != nil else { throw SampleError.render("leptonica cannot read \(path) page \(page + 1)") }
-        var src = raw
-        defer { pixDestroy(&src) }
-        var gray: UnsafeMutablePointer<PIX>? = pixConvertTo8(src, 0)
-        guard let g = gray else { throw SampleError.render("\(path): cannot convert to 8-bit gray") }
-        defer { pixDestroy(&gray) }
-        let w = Int(pixGetWidth(g)), h = Int(pixGetHeight(g)), wpl = Int(pixGetWpl(g))
-        let words = pixGetData(g)!
-        var out = [UInt8](repeating: 255, count: w * h)
-        for y in 0..<h {
-            let row = UnsafeMutableRawPointer(words + y * wpl).assumingMemoryBound(to: UInt8.self)
-            for x in 0..<w { out[y * w + x] = row[x ^ 3] }
+        guard let pix = Pix.read(path: path, page: page) else {
+            throw SampleError.render("leptonica cannot read \(path) page \(page + 1)")
         }
-        return GrayImage(width: w, height: h, pixels: out)
+        guard let gray = pix.gray8(), let bytes = gray.grayBytes() else {
+            throw SampleError.render("\(path): cannot convert to 8-bit gray")
+        }
+        return GrayImage(width: gray.width, height: gray.height, pixels: bytes)
     }
 
     /// The darkest pixel value inside `[x0, y0, x1, y1)` (clipped to the image); 255 when empty.
@@ -114,23 +99,5 @@ public struct GrayImage: Sendable {
         guard x0 < x1, y0 < y1 else { return 255 }
         for y in y0..<y1 { for x in x0..<x1 { m = min(m, pixels[y * width + x]) } }
         return m
-    }
-
-    /// A new 8-bpp PIX holding these pixels (caller destroys it).
-    private func makePix(dpi: Int) -> UnsafeMutablePointer<PIX>? {
-        guard let pix = pixCreate(Int32(width), Int32(height), 8) else { return nil }
-        pixSetResolution(pix, Int32(dpi), Int32(dpi))
-        let wpl = Int(pixGetWpl(pix))
-        let words = pixGetData(pix)!
-        pixels.withUnsafeBufferPointer { src in
-            for y in 0..<height {
-                let row = UnsafeMutableRawPointer(words + y * wpl).assumingMemoryBound(to: UInt8.self)
-                for x in 0..<width {
-                    // Leptonica packs pixels big-endian inside 32-bit words: byte x sits at x ^ 3.
-                    row[x ^ 3] = src[y * width + x]
-                }
-            }
-        }
-        return pix
     }
 }

@@ -80,6 +80,8 @@ public struct SpreadsheetLimits: Sendable {
     public var ratioFloorBytes: Int64 = 8 << 20
     public var maxRows = 2_000_000
     public var maxColumns = 2_048
+    /// The shared strings are held in memory: their part may not inflate past this.
+    public var maxSharedStringsBytes: Int64 = 1 << 30
     /// styles.xml, workbook.xml and the relationship parts are read whole: they must be small.
     public var maxSmallPartBytes: Int64 = 32 << 20
 

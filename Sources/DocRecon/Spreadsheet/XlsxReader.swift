@@ -165,12 +165,12 @@ public final class XlsxReader: RowSource {
     /// Streams a part and hands `parse` buffers that end right after the last complete `closing`
     /// tag; `parse` returns how many bytes it consumed. The rest is carried to the next chunk.
     static func streamElements(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
-                               closing: StaticString,
+                               maxBytes: Int64? = nil, closing: StaticString,
                                _ parse: (UnsafeBufferPointer<UInt8>, Int, Bool) throws -> Int) throws {
         var pending = [UInt8]()
         pending.reserveCapacity(1 << 20)
         let maxPending = 64 << 20
-        try streamPart(archive, part, file: file, limits: limits, maxBytes: limits.maxPartBytes) { data in
+        try streamPart(archive, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes) { data in
             pending.append(contentsOf: data)
             let consumed = try pending.withUnsafeBufferPointer { buf -> Int in
                 guard let last = XmlBytes.findLast(closing, in: buf, to: buf.count) else { return 0 }
@@ -212,7 +212,7 @@ public final class XlsxReader: RowSource {
 
     static func readSharedStrings(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [String] {
         var strings: [String] = []
-        try streamElements(archive, part, file: file, limits: limits, closing: "</si>") { buf, end, _ in
+        try streamElements(archive, part, file: file, limits: limits, maxBytes: limits.maxSharedStringsBytes, closing: "</si>") { buf, end, _ in
             var i = 0
             var consumed = 0
             while let lt = XmlBytes.find("<si", in: buf, from: i, to: end) {

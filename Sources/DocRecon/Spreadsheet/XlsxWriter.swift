@@ -23,7 +23,7 @@ public final class XlsxWorkbook {
         tempPath = (dir.isEmpty ? "." : dir) + "/.tmp-\(getpid())-\(base)"
         var opts = lxw_workbook_options()
         opts.constant_memory = constantMemory ? 1 : 0
-        opts.use_zip64 = 1
+        opts.use_zip64 = 0  // a sheet stays well under 4 GB at the reader's 2M-row limit; ZIP64 upsets some readers
         let tmp = strdup(NSTemporaryDirectory())
         defer { free(tmp) }
         opts.tmpdir = tmp
