@@ -47,6 +47,9 @@ struct Demo: AsyncParsableCommand {
         // 3. ICE exports: imported as charges, reconciled (with the EBS export when there is one)
         //    into the General Reconciliation and Master Missing workbooks.
         try Demo.reconcileIce(db: db, dbPath: dbPath, samplesDir: samplesDir, out: out)
+
+        // 4. Matching: the sheets' paper charges against the ICE rows, sets by status.
+        try Demo.matchPaper(db: db, dbPath: dbPath)
     }
 
     static func reconcileIce(db: AppDatabase, dbPath: String, samplesDir: String, out: String) throws {
@@ -68,6 +71,10 @@ struct Demo: AsyncParsableCommand {
         for rej in r.ebsRejected { printError("\(r.ebsFile ?? "EBS") row \(rej.row): \(rej.reason)") }
         print("Reconciled \(date.iso)\(ebs.map { " against \(($0 as NSString).lastPathComponent)" } ?? ""): \(r.charges) charges, "
               + "\(r.billed) billed, \(r.notBilled) not billed; Master Missing: \(r.openAfter) open")
+        if let p = r.paper {
+            print("Paper: \(p.charges) charges — \(p.complete) in ICE as written, \(p.paperOnly) not in ICE, \(p.mismatch) differing, "
+                  + "\(p.conflict) in conflicts (sheets Paper vs ICE and Exceptions)")
+        }
         print("  \(r.generalWorkbook)")
         print("  \(r.masterWorkbook)")
         print("see the ledger with: docrecon --db \(dbPath) ledger --as-of \(date.iso)")

@@ -200,6 +200,8 @@ public struct Extractor: Sendable {
         let charges = try db.write { db -> Int in
             try ExtractionStore.replace(db, documentId: documentId, template: templateName, records: records)
             let n = try ExtractionStore.writeCharges(db, documentId: documentId)
+            // The matched sets follow the document's new paper charges (issue 5), same transaction.
+            try MatchHooks.chargesChanged(db, [.documents([documentId])])
             // A partial document (some pages unreadable) stays partial: that is what a clerk must see.
             try db.execute(sql: "UPDATE documents SET doc_type = ?, status = CASE WHEN status = ? THEN status ELSE ? END, updated_at = ? WHERE id = ?",
                            arguments: [docType, DocumentStatus.partial.rawValue, DocumentStatus.extracted.rawValue, Date(), documentId])
