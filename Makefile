@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_TESSDATA := $(firstword $(wildcard /usr/share/tesseract-ocr/5/tessdata /usr/share/tesseract-ocr/4.00/tessdata /usr/share/tessdata))
 BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/docrecon
 
-.PHONY: deps tessdata build release demo test eval bench-ocr bench-recon clean
+.PHONY: deps tessdata build release demo test eval bench-ocr bench-recon bench-match clean
 
 # Installs the Debian packages only when one is missing (dpkg-query is cheap; apt-get is not).
 deps:
@@ -52,6 +52,9 @@ test: deps
 
 bench-ocr: deps
 	bench/ocr/run.sh
+
+bench-match: deps
+	bench/match/run.sh
 
 bench-recon: deps
 	bench/recon/run.sh

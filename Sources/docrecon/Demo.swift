@@ -48,6 +48,9 @@ struct Demo: AsyncParsableCommand {
         //    into the General Reconciliation and Master Missing workbooks.
         try Demo.reconcileIce(db: db, dbPath: dbPath, samplesDir: samplesDir, out: out)
 
+        // 4. Matching: the sheets' paper charges against the ICE rows, sets by status.
+        try Demo.matchPaper(db: db, dbPath: dbPath)
+
         // Last: the HTML report over everything above.
         print("\n== Report: pages with their field boxes, fields by status, corrections, batches")
         let report = try ReportBuilder(db: db, out: "\(out)/report").write()
@@ -74,6 +77,10 @@ struct Demo: AsyncParsableCommand {
         for rej in r.ebsRejected { printError("\(r.ebsFile ?? "EBS") row \(rej.row): \(rej.reason)") }
         print("Reconciled \(date.iso)\(ebs.map { " against \(($0 as NSString).lastPathComponent)" } ?? ""): \(r.charges) charges, "
               + "\(r.billed) billed, \(r.notBilled) not billed; Master Missing: \(r.openAfter) open")
+        if let p = r.paper {
+            print("Paper: \(p.charges) charges — \(p.complete) in ICE as written, \(p.paperOnly) not in ICE, \(p.mismatch) differing, "
+                  + "\(p.conflict) in conflicts (sheets Paper vs ICE and Exceptions)")
+        }
         print("  \(r.generalWorkbook)")
         print("  \(r.masterWorkbook)")
         print("see the ledger with: docrecon --db \(dbPath) ledger --as-of \(date.iso)")

@@ -10,6 +10,7 @@ struct DocReconCommand: AsyncParsableCommand {
         subcommands: [
             Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, ImportIce.self, Reconcile.self,
             Ledger.self, Demo.self, RenderPages.self, GenerateSamples.self, GenerateIce.self,
+            Sets.self, BenchMatch.self, GenerateIceSample.self,
             Review.self, Correct.self, Audit.self, Report.self,
         ])
 

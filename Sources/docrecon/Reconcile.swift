@@ -57,6 +57,10 @@ struct Reconcile: AsyncParsableCommand {
             print("Reconciled \(result.date.iso)\(result.rerun ? " (re-run)" : ""): \(result.charges) charges, \(result.billed) billed, "
                   + "\(result.notBilled) not billed; ledger +\(result.added) new, \(result.updated) updated, "
                   + "\(result.resolved) resolved, \(result.openAfter) open")
+            if let p = result.paper {
+                print("Paper: \(p.charges) charges — \(p.complete) in ICE as written, \(p.paperOnly) not in ICE, \(p.mismatch) differing, "
+                      + "\(p.conflict) in conflicts")
+            }
             print("  \(result.generalWorkbook)")
             print("  \(result.masterWorkbook)")
         }

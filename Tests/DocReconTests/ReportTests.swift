@@ -92,7 +92,7 @@ import FoundationXML
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me")
         #expect(try FileManager.default.attributesOfItem(atPath: out + "/index.html")[.type] as? FileAttributeType == .typeRegular)
         // Named from ids only, whatever the document is called; no image (no original), boxes still drawn.
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["index.html", "doc-\(id).html", "ledger.html"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["index.html", "doc-\(id).html", "ledger.html", "sets.html"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["site", "victim.txt"])
         #expect(s.pageImages == 0 && s.missingImages.count == 1 && s.boxes > 10)
         let page = try Self.parse(out + "/doc-\(id).html")
@@ -104,14 +104,8 @@ import FoundationXML
 
     @Test func overviewChartsLedgerAgingAndMatchedSetsWhenThoseTablesExist() throws {
         let (db, a, _) = try ReviewCorrectionTests.extracted()
-        // The ledger table comes with the reconciliation migration; the matching stage's tables as its migration creates them.
+        // Ledger entries as the reconciliation stores them.
         try db.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS match_sets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, member_count INTEGER NOT NULL,
-                  differences_json TEXT NOT NULL, conflicts_json TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS match_set_members (charge_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL, kind TEXT NOT NULL,
-                  document_id INTEGER, import_id INTEGER, fingerprint INTEGER NOT NULL);
-                """)
             // Days outstanding from the date of service (the ledger's default `aging_from`) as of 2026-11-23.
             for (i, dos) in ["2026-11-20", "2026-11-01", "2026-10-20", "2026-09-01", "2026-06-01"].enumerated() {
                 try db.execute(sql: """
@@ -125,10 +119,11 @@ import FoundationXML
                   servicing_provider, source, status, reason, first_seen, last_attempt, attempts, resolved_on)
                 VALUES (?, 'ROE, R', NULL, '2026-01-01', 'X', '99213', '', '', '', 'ice', 'resolved', NULL, '2026-01-01', '2026-01-01', 1, '2026-02-01')
                 """, arguments: [String(repeating: "0", count: 63) + "9"])
-            let charge = try Int64.fetchOne(db, sql: "SELECT min(id) FROM charges WHERE document_id = ?", arguments: [a])!
-            try db.execute(sql: "INSERT INTO match_sets VALUES (?, 'mismatch', 1, '[]', '[]')", arguments: [charge])
-            try db.execute(sql: "INSERT INTO match_set_members VALUES (?, ?, 'paper_charge', ?, NULL, 0)", arguments: [charge, charge, a])
         }
+        // The matcher's sets: paper charges with no ICE rows are paper-only sets.
+        _ = try Matcher.shipped(rulesDir: ExtractFixtures.rulesDir).recomputeAll(db)
+        let paperOnly = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM match_sets WHERE status = 'paper-only'") ?? 0 }
+        #expect(paperOnly > 0)
         let out = try TestSupport.tempDir("report-ledger").path
         var builder = ReportBuilder(db: db, out: out, today: CalendarDate(year: 2026, month: 11, day: 23)!)
         builder.images = false
@@ -143,7 +138,7 @@ import FoundationXML
         let ledger = try Self.parse(out + "/ledger.html")
         #expect(ledger.text.contains("Open entries (5)") && !ledger.text.contains("ROE, R"))
         let doc = try Self.parse(out + "/doc-\(a).html")
-        #expect(doc.text.contains("Matched sets") && doc.text.contains("mismatch") && doc.text.contains("paper_charge #"))
-        #expect(try Self.parse(out + "/sets.html").text.contains("mismatch: 1"))
+        #expect(doc.text.contains("Matched sets") && doc.text.contains("paper-only") && doc.text.contains("paper_charge #"))
+        #expect(try Self.parse(out + "/sets.html").text.contains("paper-only: \(paperOnly)"))
     }
 }

@@ -214,6 +214,33 @@ import Testing
         #expect(try db.read { try Charge.filter(Column("document_id") == 1).order(Column("line_index")).fetchAll($0) }.first?.units == 2)
     }
 
+    @Test func matchedSetsFollowACorrectionInItsTransaction() throws {
+        let (path, db) = try ReviewFixture.database("sets")
+        // Matching has run once (sets are kept from now on).
+        let first = try TestSupport.run(["--db", path, "sets", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        func members() throws -> (charges: Set<Int64>, members: Set<Int64>, codeOfLine1: String?) {
+            try db.read { db in
+                (Set(try Int64.fetchAll(db, sql: "SELECT id FROM charges WHERE document_id = 1")),
+                 Set(try Int64.fetchAll(db, sql: "SELECT charge_id FROM match_set_members WHERE document_id = 1")),
+                 try String.fetchOne(db, sql: "SELECT cpt FROM charges WHERE document_id = 1 AND line_index = 0"))
+            }
+        }
+        let before = try members()
+        #expect(before.charges.count == 3 && before.members == before.charges)
+        let r = try TestSupport.run(["--db", path, "correct", "1", "code", "99214", "--line", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // The paper charges were written again (new ids) and the sets know the new ones, not the old.
+        let after = try members()
+        #expect(after.codeOfLine1 == "99214")
+        #expect(after.charges.isDisjoint(with: before.charges))
+        #expect(after.members == after.charges)
+        // The same sets a full recomputation gives.
+        let incremental = try MatchQueries.sets(db)
+        _ = try Matcher.shipped(rulesDir: ExtractFixtures.rulesDir).recomputeAll(db)
+        #expect(try MatchQueries.sets(db) == incremental)
+    }
+
     @Test func cropsAreOwnerOnlyAndInlineOnlyWhenAnnounced() throws {
         let (_, db) = try ReviewFixture.database("crop")
         final class Script: ReviewTerminal {

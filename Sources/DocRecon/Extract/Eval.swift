@@ -143,7 +143,8 @@ public struct EvalReport: Encodable, Sendable {
         }
         out.append(String(format: "wrong values with status ok: %d of %d ok values (%.2f%%)", wrongOk, okValues, wrongOkRate * 100))
         out.append("needs review: \(needsReview), repaired: \(repaired)")
-        out.append("second look: asked \(secondLook.attempted), changed \(secondLook.changed), resolved \(secondLook.resolved)")
+        out.append("second look: asked \(secondLook.attempted), changed \(secondLook.changed), resolved \(secondLook.resolved); "
+                   + "confirmed \(secondLook.verified) confident values, \(secondLook.disagreed) sent to review")
         if !misses.isEmpty {
             out.append("misses (\(misses.count)\(misses.count > showMisses ? ", first \(showMisses)" : "")):")
             let rows = misses.prefix(showMisses).map { m in

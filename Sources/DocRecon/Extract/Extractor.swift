@@ -15,10 +15,15 @@ public struct SecondLookStats: Codable, Sendable, Equatable {
     public var changed = 0
     /// Re-read values that needed review (or failed a check) and no longer do after every check.
     public var resolved = 0
+    /// Values read with confidence that were read again to confirm them (verification)…
+    public var verified = 0
+    /// …and those the second reading disagreed with, sent to review.
+    public var disagreed = 0
     public init() {}
     public static func + (a: SecondLookStats, b: SecondLookStats) -> SecondLookStats {
         var s = SecondLookStats()
         s.attempted = a.attempted + b.attempted; s.changed = a.changed + b.changed; s.resolved = a.resolved + b.resolved
+        s.verified = a.verified + b.verified; s.disagreed = a.disagreed + b.disagreed
         return s
     }
 }
@@ -41,6 +46,9 @@ public struct Extractor: Sendable {
     public let templates: [Template]
     public var rereader: (any FieldRereader)?
     public var today: CalendarDate
+    /// With a rereader: also read every confident value a second time, and send a value the two
+    /// readings disagree on to review (a wrong value must rather be in review than `ok`).
+    public var verify = true
 
     public init(rulesDirectory: String, rereader: (any FieldRereader)? = nil, today: CalendarDate = .today()) throws {
         self.init(templates: try TemplateLoader.loadAll(rulesDirectory: rulesDirectory), rereader: rereader, today: today)
@@ -101,8 +109,17 @@ public struct Extractor: Sendable {
             let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
             let words = text.split(separator: " ").isEmpty ? [w] : [w]
             guard let n = ValueReader.read(name: v.name, type: v.type, words: words, page: v.page, rule: v.rule,
-                                           reviewConfidence: template.reviewConfidence, today: today),
-                  n.status != .needsReview else { return }
+                                           reviewConfidence: template.reviewConfidence, today: today) else { return }
+            if n.status == .needsReview {
+                // Nothing could be read before and the crop gives a value, if a doubtful one: take
+                // the value and keep it in review (a reviewer then confirms instead of typing).
+                guard v.value == nil, let nv = n.value else { return }
+                stats.changed += 1
+                v.value = nv; v.raw = n.raw; v.confidence = n.confidence; v.box = box
+                v.problem = "second look, to confirm: \(n.problem ?? "low confidence")"
+                v.rule += "+reread"
+                return
+            }
             let wasReview = v.status == .needsReview || flagged
             // A value only the checks doubted is replaced only by a different reading.
             if v.status != .needsReview && n.value == v.value { return }
@@ -113,9 +130,55 @@ public struct Extractor: Sendable {
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
             v.rule += "+reread"
         }
-        for i in r.fields.indices { look(&r.fields[i], flagged: probe.fields[i].status == .needsReview) }
+        /// A list is re-read row by row across its whole span (items OCR missed sit there too).
+        func lookList(_ v: inout ExtractedValue, flagged: Bool) {
+            guard v.type == .icd10List, flagged || v.status == .needsReview, let span = v.listSpan, !v.listRows.isEmpty,
+                  case .list(let before)? = v.value else { return }
+            stats.attempted += 1
+            var words: [Word] = []
+            for row in v.listRows {
+                let pad = max(4, row.height / 4)
+                let box = Box(span.x0, max(0, row.y0 - pad), span.x1, row.y1 + pad)
+                guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: .icd10List) else { continue }
+                words.append(Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: words.count))
+            }
+            guard !words.isEmpty,
+                  let n = ValueReader.read(name: v.name, type: .icd10List, words: words, page: v.page, rule: v.rule,
+                                           reviewConfidence: template.reviewConfidence, today: today),
+                  n.status != .needsReview, case .list(let after)? = n.value, after.count >= before.count, after != before else { return }
+            stats.changed += 1
+            v.secondLook = words.map(\.text).joined(separator: " | ")
+            v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
+            v.box = words.dropFirst().reduce(words[0].box) { $0.union($1.box) }
+            v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
+            v.rule += "+reread"
+        }
+        /// A confident value read again from its own words' crop: a different reading sends it to review.
+        func confirm(_ v: inout ExtractedValue) {
+            guard verify, v.status == .ok, let box = v.box, !v.raw.isEmpty,
+                  v.type != .icd10List, v.type != .modifierList, v.type != .pointer else { return }
+            guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type) else { return }
+            stats.verified += 1
+            let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
+            guard let n = ValueReader.read(name: v.name, type: v.type, words: [w], page: v.page, rule: v.rule,
+                                           reviewConfidence: 0, today: today), let nv = n.value else { return }
+            func key(_ x: FieldValue?) -> String { (x?.description ?? "").uppercased().filter { $0.isLetter || $0.isNumber } }
+            guard key(nv) != key(v.value) else { return }
+            stats.disagreed += 1
+            v.status = .needsReview
+            v.secondLook = text
+            v.problem = "a second reading of the crop gave '\(text)'"
+        }
+        for i in r.fields.indices {
+            look(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
+            lookList(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
+            if probe.fields[i].status != .needsReview { confirm(&r.fields[i]) }
+        }
         for l in r.lines.indices {
-            for c in r.lines[l].indices { look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview) }
+            for c in r.lines[l].indices {
+                look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview)
+                if probe.lines[l][c].status != .needsReview { confirm(&r.lines[l][c]) }
+            }
         }
         return stats
     }
@@ -137,6 +200,8 @@ public struct Extractor: Sendable {
         let charges = try db.write { db -> Int in
             try ExtractionStore.replace(db, documentId: documentId, template: templateName, records: records)
             let n = try ExtractionStore.writeCharges(db, documentId: documentId)
+            // The matched sets follow the document's new paper charges (issue 5), same transaction.
+            try MatchHooks.chargesChanged(db, [.documents([documentId])])
             // A partial document (some pages unreadable) stays partial: that is what a clerk must see.
             try db.execute(sql: "UPDATE documents SET doc_type = ?, status = CASE WHEN status = ? THEN status ELSE ? END, updated_at = ? WHERE id = ?",
                            arguments: [docType, DocumentStatus.partial.rawValue, DocumentStatus.extracted.rawValue, Date(), documentId])

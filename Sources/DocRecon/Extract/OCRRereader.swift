@@ -9,7 +9,7 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
     let ocr: Tesseract
     let maxPixels: Int
     private var page: (doc: Int64, number: Int, pix: Pix, info: Page)?
-    private var pdf: (doc: Int64, file: PDFDocument)?
+    private let images: PageImages
     /// Time spent in re-reads, for the report.
     public private(set) var seconds = 0.0
 
@@ -17,6 +17,7 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         self.db = db
         self.ocr = try Tesseract(dataPath: tessdata)
         self.maxPixels = maxPixels
+        self.images = PageImages(maxPixels: maxPixels)
     }
 
     /// Characters a value of each type can hold (nil: any).
@@ -24,7 +25,8 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         switch type {
         case .npi, .integer, .pos: return "0123456789"
         case .code: return "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-        case .icd10, .icd10List: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ."
+        case .icd10: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ."
+        case .icd10List: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ., "
         case .money: return "0123456789.,$ "
         case .date: return "0123456789/-. "
         case .modifier, .modifierList: return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ "
@@ -53,19 +55,8 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
             return (d, p)
         }) else { return nil }
         guard info.source == .ocr else { return nil }
-        var pix: Pix
-        switch doc.kind {
-        case .pdf:
-            if pdf?.doc != docId { pdf = (docId, try PDFDocument(path: doc.storedPath)) }
-            pix = try pdf!.file.render(number, dpi: info.dpi, maxPixels: maxPixels)
-        case .png, .jpeg, .tiff:
-            let data = try Data(contentsOf: URL(fileURLWithPath: doc.storedPath))
-            guard let p = (doc.kind == .tiff ? Pix.decodeTIFF(data, page: number - 1) : Pix.decode(data))?.gray8() else { return nil }
-            pix = p
-        }
-        // The same turns the page got before OCR, so word boxes land on the same pixels.
-        if info.orientation != 0, let r = pix.rotatedClockwise(quads: info.orientation / 90) { pix = r }
-        if info.skewAngle != 0 { pix = pix.deskewed().0 }
+        // The same pixels the page was read from, so word boxes land on the same place.
+        let pix = try images.upright(doc, info)
         page = (docId, number, pix, info)
         return (pix, info)
     }

@@ -178,8 +178,8 @@ extension PageContext {
 
     func readRow(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
                  bounds: [String: (Double, Double)] = [:], rowBox: Box? = nil) -> [ExtractedValue]? {
-        // Dates and places of service are expected in every row of a table that has their column.
-        let present = Set(bounds.keys).intersection(["date_of_service", "place_of_service"])
+        // Dates, places of service and pointers are expected in every row of a table that has their column.
+        let present = Set(bounds.keys).intersection(["date_of_service", "place_of_service", "dx_pointer"])
         let row = readRowCells(t, cells: cells, required: required, present: present)
         guard var row, let rowBox else { return row }
         for i in row.indices {

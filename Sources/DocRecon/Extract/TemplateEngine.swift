@@ -19,6 +19,9 @@ public struct ExtractedValue: Sendable, Equatable {
     public var cellBox: Box?
     /// For record fields taken from a line column (`from_lines`): that column.
     public var fromColumn: String?
+    /// For lists: the rows the items sit on, and how far across the list may reach (second look).
+    public var listRows: [Box] = []
+    public var listSpan: Box?
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
@@ -259,7 +262,11 @@ struct PageContext {
                             // A list may go on below the label line.
                             wsAll += linesBelow(hit, maxDx: a.maxDx, maxDy: a.maxDy, maxLines: a.maxLines).flatMap { $0 }
                         }
-                        guard let v = value(f, wsAll, rule: rule + (d == .right ? ":right" : ":below")) else { continue }
+                        guard var v = value(f, wsAll, rule: rule + (d == .right ? ":right" : ":below")) else { continue }
+                        if f.type == .icd10List {
+                            let (sx0, sx1) = columnSpan(of: hit, maxDx: a.maxDx)
+                            v.listSpan = Box(Int(max(0, d == .right ? Double(hit.box.x1) : sx0)), 0, Int(min(W, sx1)), 0)
+                        }
                         if v.status != .needsReview { return v }
                         // Only the nearest line below counts for text types; typed values may skip sub-labels.
                         if fallback == nil { fallback = v }
@@ -280,7 +287,9 @@ struct PageContext {
             }
             // Reading order within the region (its own lines: a page line may lean across it).
             let ws = PageGeometry.lines(inside).flatMap(\.words)
-            return ws.isEmpty ? nil : value(f, ws, rule: rule + ":region")
+            guard !ws.isEmpty, var v = value(f, ws, rule: rule + ":region") else { return nil }
+            if f.type == .icd10List { v.listSpan = Box(Int(rx0), 0, Int(rx1), 0) }
+            return v
         case .pattern(let p):
             guard let re = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else { return nil }
             for line in lines {
@@ -387,6 +396,8 @@ public enum ValueReader {
             guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
             var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))
+            // `DOROTHY,.B`: a speck beside a comma.
+            v = v.replacingOccurrences(of: "\\s*(,\\s*\\.|\\.\\s*,)\\s*", with: ", ", options: .regularExpression)
             // A trailing colon or comma is label punctuation, not part of a name.
             while let l = v.last, l == ":" || l == "," || l == ";" { v.removeLast() }
             if name.contains("account") || name.hasSuffix("_number") {
@@ -550,9 +561,11 @@ public enum ValueReader {
             }
         }
         let b = used.dropFirst().reduce(used[0].box) { $0.union($1.box) }
-        return ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
-                              confidence: used.map(\.confidence).min() ?? 0, status: status,
-                              problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
+        var v = ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
+                               confidence: used.map(\.confidence).min() ?? 0, status: status,
+                               problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
+        v.listRows = PageGeometry.lines(ws).map(\.box)
+        return v
     }
 
     static func readModifierList(name: String, _ ws: [Word], page: Int, rule: String, reviewConfidence: Double) -> ExtractedValue? {
@@ -569,12 +582,26 @@ public enum ValueReader {
                 // Four modifiers run together (`25 59` read as `2559`).
                 if tok.count == 4, tok.allSatisfy({ $0.isLetter || $0.isNumber }) {
                     let a = String(tok.prefix(2)), b = String(tok.suffix(2))
-                    if FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
-                        mods += [a.uppercased(), b.uppercased()]; continue
+                    if !tok.contains("l"), FieldValues.isModifier(a.uppercased()), FieldValues.isModifier(b.uppercased()) {
+                        mods += [a.uppercased(), b.uppercased()]
+                        if w.confidence < reviewConfidence { status = .needsReview; problems.append("low OCR confidence on \(tok)") }
+                        continue
                     }
                 }
                 if tok.contains("l") {
-                    // A lower-case l is OCR's 1 or I: only a single fitting reading is taken.
+                    // A lower-case l is OCR's 1 or I. In a sans-serif face I and l are one glyph
+                    // while 1 has its flag, so an l beside a letter is an I (`Al` is AI) and one
+                    // beside a digit a 1; otherwise only a single fitting reading is taken.
+                    let cs = Array(tok)
+                    if cs.count == 2, let i = cs.firstIndex(of: "l") {
+                        let other = cs[1 - i]
+                        if other.isLetter, other != "l" {
+                            var t = cs; t[i] = "I"
+                            mods.append(String(t).uppercased()); if status == .ok { status = .repaired }
+                            problems.append("'\(tok)': l beside a letter read as I")
+                            continue
+                        }
+                    }
                     let o = FieldValues.evaluate(tok, type: .modifier)
                     if case .string(let m)? = o.value { mods.append(m); if status == .ok { status = .repaired } }
                     else { status = .needsReview; problems.append(o.problem ?? "'\(tok)' is not a modifier") }

@@ -26,18 +26,18 @@ public struct ReadSettings: Sendable {
 }
 
 /// One worker's page context: its own Tesseract handles (created once, reused for every page) and
-/// the PDF it last opened. Used by one thread only.
+/// the file it last opened. Used by one thread only.
 public final class PageReader {
     public let settings: ReadSettings
     private let ocr: Tesseract
     private var osd: Tesseract?
     private var osdTried = false
-    private var openPDF: (id: Int64, doc: PDFDocument)?
-    private var openImage: (id: Int64, data: Data)?
+    private let images: PageImages
 
     public init(settings: ReadSettings) throws {
         self.settings = settings
         ocr = try Tesseract(dataPath: settings.tessdata, language: "eng")
+        images = PageImages(dpi: settings.dpi, maxPixels: settings.maxPixels)
         Pix.quietDiagnostics
     }
 
@@ -49,16 +49,8 @@ public final class PageReader {
         }
     }
 
-    private func pdf(_ id: Int64, _ path: String) throws -> PDFDocument {
-        if let o = openPDF, o.id == id { return o.doc }
-        openPDF = nil
-        let d = try PDFDocument(path: path)
-        openPDF = (id, d)
-        return d
-    }
-
     private func readPDF(documentId: Int64, path: String, number: Int) throws -> PageOutcome {
-        let doc = try pdf(documentId, path)
+        let doc = try images.pdf(documentId, path)
         let dpi = settings.dpi
         let t0 = DispatchTime.now()
         let layer = try doc.textLayerWords(number, dpi: dpi)
@@ -70,32 +62,14 @@ public final class PageReader {
                             dpi: dpi, source: .textLayer, ocrSeconds: seconds(since: t0))
             return PageOutcome(documentId: documentId, number: number, page: page, words: layer)
         }
-        let pix = try doc.render(number, dpi: dpi, maxPixels: settings.maxPixels)
-        return recognise(pix, documentId: documentId, number: number, dpi: dpi, started: t0)
-    }
-
-    private func imageData(_ id: Int64, _ path: String) throws -> Data {
-        if let o = openImage, o.id == id { return o.data }
-        openImage = nil
-        let d = try Data(contentsOf: URL(fileURLWithPath: path))
-        openImage = (id, d)
-        return d
+        return recognise(try images.pdfPage(doc, number), documentId: documentId, number: number, dpi: dpi, started: t0)
     }
 
     private func readImage(documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> PageOutcome {
-        let data = try imageData(documentId, path)
         let t0 = DispatchTime.now()
-        let size = kind == .tiff ? Pix.tiffPageSize(data, page: number - 1) : Pix.header(of: data)
-        guard let size else { throw PDFError.pageFailed(number, "the image header is damaged") }
-        guard size.width > 0, size.height > 0 else { throw PDFError.pageFailed(number, "the image has no pixels") }
-        guard size.width * size.height <= settings.maxPixels else {
-            throw PDFError.pageFailed(number, "the image claims \(size.width) × \(size.height) pixels, above the limit of \(settings.maxPixels)")
-        }
-        let decoded = kind == .tiff ? Pix.decodeTIFF(data, page: number - 1) : Pix.decode(data)
-        guard let pix = decoded?.gray8() else { throw PDFError.pageFailed(number, "the image data is damaged") }
+        let pix = try images.imagePage(documentId, kind: kind, path: path, number: number)
         let res = pix.resolution
-        let dpi = (70...1200).contains(res) ? res : 300
-        return recognise(pix, documentId: documentId, number: number, dpi: dpi, started: t0)
+        return recognise(pix, documentId: documentId, number: number, dpi: (70...1200).contains(res) ? res : 300, started: t0)
     }
 
     /// Grayscale → deskew → OCR, with orientation detection (OSD) only when the upright reading
@@ -160,25 +134,6 @@ public final class PageReader {
     static func isRealTextLayer(_ words: [RecognizedWord]) -> Bool {
         let alnum = words.reduce(0) { $0 + $1.text.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.count }
         return words.count >= 3 && alnum >= 10
-    }
-
-    /// Re-reads a region of a page as one line (second look for a doubtful field).
-    public func rereadLine(documentId: Int64, kind: DocumentKind, path: String, page: Page, box: Box,
-                           whitelist: String?) throws -> (text: String, confidence: Double)? {
-        let pix: Pix
-        switch kind {
-        case .pdf:
-            pix = try pdf(documentId, path).render(page.number, dpi: page.dpi, maxPixels: settings.maxPixels)
-        case .png, .jpeg, .tiff:
-            let data = try imageData(documentId, path)
-            guard let p = (kind == .tiff ? Pix.decodeTIFF(data, page: page.number - 1) : Pix.decode(data))?.gray8() else { return nil }
-            pix = p
-        }
-        var upright = pix.rotatedClockwise(quads: page.orientation / 90) ?? pix
-        if page.skewAngle != 0 { upright = upright.deskewed().0 }
-        guard let crop = upright.cropped(box, padding: 6) else { return nil }
-        let (text, conf) = ocr.readLine(crop, dpi: page.dpi, whitelist: whitelist)
-        return (text, conf / 100)
     }
 }
 

@@ -114,8 +114,11 @@ public final class Pix: @unchecked Sendable {
         return Pix(owning: p)
     }
 
-    public func scaled(_ factor: Double) -> Pix? {
+    /// Scaled by `factor` (Leptonica picks the filter: linear interpolation up, area-mapping down);
+    /// `dpi`, when given, is recorded as the new resolution.
+    public func scaled(_ factor: Double, dpi: Int? = nil) -> Pix? {
         guard let p = pixScale(raw, Float(factor), Float(factor)) else { return nil }
+        if let dpi { pixSetResolution(p, Int32(dpi), Int32(dpi)) }
         return Pix(owning: p)
     }
 

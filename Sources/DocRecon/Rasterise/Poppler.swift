@@ -128,6 +128,22 @@ public final class PDFDocument: @unchecked Sendable {
         }
     }
 
+    /// Cairo RGB24/ARGB32 on little-endian is B,G,R,X in memory; luma with integer weights.
+    static func grayPix(data: UnsafeMutablePointer<UInt8>, stride: Int, width w: Int, height h: Int, dpi: Int) -> Pix? {
+        var gray = [UInt8](repeating: 255, count: w * h)
+        gray.withUnsafeMutableBufferPointer { g in
+            for y in 0..<h {
+                let row = data + y * stride
+                let out = g.baseAddress! + y * w
+                for x in 0..<w {
+                    let px = row + x * 4
+                    out[x] = UInt8(truncatingIfNeeded: (Int(px[2]) * 77 + Int(px[1]) * 150 + Int(px[0]) * 29) >> 8)
+                }
+            }
+        }
+        return gray.withUnsafeBufferPointer { Pix(gray: $0, width: w, height: h, dpi: dpi) }
+    }
+
     /// Renders the page to an 8-bit gray image at `dpi` (white background, as on paper).
     public func render(_ number: Int, dpi: Int, maxPixels: Int) throws -> Pix {
         try withPage(number) { p in
@@ -158,20 +174,7 @@ public final class PDFDocument: @unchecked Sendable {
             cairo_surface_flush(surface)
             let stride = Int(cairo_image_surface_get_stride(surface))
             guard let data = cairo_image_surface_get_data(surface) else { throw PDFError.pageFailed(number, "no pixels") }
-            // Cairo RGB24 on little-endian is B,G,R,X in memory; luma with integer weights.
-            var gray = [UInt8](repeating: 255, count: w * h)
-            gray.withUnsafeMutableBufferPointer { g in
-                for y in 0..<h {
-                    let row = data + y * stride
-                    let out = g.baseAddress! + y * w
-                    for x in 0..<w {
-                        let px = row + x * 4
-                        let v = (Int(px[2]) * 77 + Int(px[1]) * 150 + Int(px[0]) * 29) >> 8
-                        out[x] = UInt8(truncatingIfNeeded: v)
-                    }
-                }
-            }
-            guard let pix = gray.withUnsafeBufferPointer({ Pix(gray: $0, width: w, height: h, dpi: dpi) }) else {
+            guard let pix = PDFDocument.grayPix(data: data, stride: stride, width: w, height: h, dpi: dpi) else {
                 throw PDFError.pageFailed(number, "cannot allocate the page image")
             }
             return pix

@@ -61,7 +61,7 @@ public enum IceImporter {
             var insert = try BulkStatement(db, sql: """
                 INSERT INTO charges (source, import_id, row_number, patient_name, patient_dob, date_of_service, facility,
                   type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
-                  columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 1, ?, ?, ?)
+                  columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             func handle(_ rowNumber: Int, _ cells: ArraySlice<CellValue>) throws {
                 if !sawHeader {
@@ -110,6 +110,13 @@ public enum IceImporter {
                 }
                 let patient = text("patient_name")
                 if bad == nil && patient.isEmpty { bad = "\(headers[pos["patient_name"]!]) is empty" }
+                // Optional Units (default 1) and Modifier columns.
+                var units = 1
+                if bad == nil, let ui = pos["units"], !values[ui].isEmpty {
+                    let u = text("units")
+                    if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
+                    else { bad = "\(headers[ui]) '\(u)' is not a whole number of units" }
+                }
                 if let bad {
                     rejected.append(RowRejection(row: rowNumber, reason: bad))
                     return
@@ -124,6 +131,8 @@ public enum IceImporter {
                 insert.bind(date("patient_dob")); insert.bind(date("date_of_service")); insert.bind(text("facility"))
                 insert.bind(text("type_of_care")); insert.bind(text("type_of_visit")); insert.bind(text("servicing_provider"))
                 insert.bind(npi.isEmpty ? nil : npi); insert.bind(text("cpt"))
+                insert.bind(pos["modifiers"] == nil ? "" : IceImporter.modifierList(text("modifiers")))
+                insert.bind(units)
                 insert.bind(IceImporter.diagnosisList(text("assessment")))
                 json.withUnsafeBufferPointer { insert.bind(bytes: $0) }
                 insert.bind(createdAt)
@@ -158,12 +167,24 @@ public enum IceImporter {
             _ = mapping
             try db.execute(sql: "UPDATE recon_imports SET row_count = ?, rejected_count = ? WHERE id = ?",
                            arguments: [rows, rejected.count, importId])
+            // With paper charges in the store, the new rows are matched against them now, in this
+            // transaction (only the blocks they touch); without paper there is nothing to match.
+            if let matching = rules.matching, try PaperVsIce.hasPaperCharges(db) {
+                try Matcher(rules: matching).update(in: db, affecting: [.imports([importId])])
+            }
             return ImportResult(file: name, sheet: sheetName, sha256: sha, importId: importId, alreadyImported: false,
                                 rows: rows, rejected: rejected, seconds: 0)
         }
         var r = result
         r.seconds = Date().timeIntervalSince(started)
         return r
+    }
+
+    /// "25, lt" or "25-LT" → "25,LT" (the canonical form of `charges.modifiers`).
+    static func modifierList(_ s: String) -> String {
+        if s.isEmpty { return s }
+        return s.uppercased().split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " || $0 == "-" || $0 == "/" })
+            .map(String.init).filter { !$0.isEmpty }.joined(separator: ",")
     }
 
     /// "I10,E11.9 ;  Z79.4" → "I10, E11.9, Z79.4".

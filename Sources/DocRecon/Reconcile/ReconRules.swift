@@ -172,6 +172,8 @@ public struct ReconRules: Sendable {
     /// Rosters resolved from the billing checks (folded names), nil when not configured.
     public var facilityRoster: Set<String>?
     public var providerRoster: Set<String>?
+    /// Rules/matching.yaml (paper charges against ICE rows), nil when the folder has none.
+    public var matching: MatchRules?
 
     /// Loads Rules/ from `dir` (default: the checkout's Rules/).
     public static func load(dir explicit: String? = nil) throws -> ReconRules {
@@ -191,6 +193,9 @@ public struct ReconRules: Sendable {
                                ebs: try decode(SourceMap.self, "sources/ebs.yaml"),
                                billing: try decode(BillingRules.self, "billing.yaml"),
                                settings: try decode(ReconciliationSettings.self, "reconciliation.yaml"))
+        if FileManager.default.fileExists(atPath: "\(dir)/matching.yaml") {
+            rules.matching = try MatchRules.load(path: "\(dir)/matching.yaml")
+        }
         for check in rules.billing.checks where check.check == .facility || check.check == .provider {
             var names = check.roster
             if let csv = check.rosterCsv {

@@ -31,6 +31,8 @@ public struct ReconcileResult: Codable, Sendable {
     public var ebsFile: String?
     public var ebsRejected: [RowRejection]
     public var seconds: Double
+    /// What the paper charges added (absent when there are none).
+    public var paper: PaperSummary?
 }
 
 /// A run the rules refuse (e.g. dated before the latest run without --force).
@@ -104,6 +106,8 @@ public enum Reconciler {
             }
             let run = runId!
             try db.execute(sql: "UPDATE recon_imports SET run_id = ? WHERE run_id IS NULL", arguments: [run])
+            // Paper charges (issue 5): matched against the ICE rows; nil when there are none.
+            let paper = try PaperReconciliation.prepare(db, rules: rules, evaluator: evaluator)
 
             // The Data layout: the union of the intake's headers in first-seen order.
             var headers: [String] = []
@@ -240,6 +244,15 @@ public enum Reconciler {
                     }
                 }
             }
+            // A paper line that ICE has as written makes that encounter's source `both`; the paper
+            // lines ICE lacks or has otherwise are events of their own (unless ICE has that very key).
+            var paperEvents: [LedgerEvent] = []
+            if let paper {
+                for k in paper.confirmedIceKeys { if let i = keyIndex[k] { keySources[Int(i)].formUnion(.paper) } }
+                for e in paper.unbilled {
+                    if let i = keyIndex[e.key] { keySources[Int(i)].formUnion(.paper) } else { paperEvents.append(e) }
+                }
+            }
             keyIndex = [:]
 
             if !batch.isEmpty { try pipe.push(batch) }
@@ -272,6 +285,11 @@ public enum Reconciler {
                 }
             }
             let encounterCount = keys.count
+            events += paperEvents
+            if let paper {
+                let billedKeys = Set(billed.map(\.0))
+                for k in paper.resolve where !billedKeys.contains(k) { billed.append((k, .paper)) }
+            }
             keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
             billed.sort { $0.0 < $1.0 }
 
@@ -340,6 +358,7 @@ public enum Reconciler {
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
                                  otherLatest.map { $0 > date } ?? false, now, run])
+            if let paper { try PaperReconciliation.writeSheets(general, paper) }
             try general.close()
             try master.close()
             return ReconcileResult(date: date, runId: run, generalWorkbook: generalPath, masterWorkbook: masterPath, rerun: rerun,
@@ -347,7 +366,7 @@ public enum Reconciler {
                                    charges: charges, billed: billedRows, notBilled: charges - billedRows, encounters: encounterCount,
                                    added: changes.added, updated: changes.updated, resolved: changes.resolved, openAfter: atDate.count,
                                    ebsFile: ebs?.file, ebsRejected: ebs?.rejectedRows ?? [],
-                                   seconds: Date().timeIntervalSince(started))
+                                   seconds: Date().timeIntervalSince(started), paper: paper?.summary)
         }
     }
 }

@@ -67,7 +67,8 @@ enum HTML {
     static let statusColors: [String: String] = [
         "ok": "#2e7d32", "repaired": "#1565c0", "needs_review": "#c62828", "corrected": "#7b1fa2",
         "extracted": "#2e7d32", "ocred": "#1565c0", "partial": "#ef6c00", "stored": "#757575", "failed": "#c62828",
-        "matched": "#2e7d32", "mismatch": "#ef6c00", "unmatched": "#c62828", "open": "#c62828", "resolved": "#2e7d32",
+        "complete": "#2e7d32", "paper-only": "#ef6c00", "ice-only": "#f9a825", "mismatch": "#d84315", "conflict": "#c62828",
+        "open": "#c62828", "resolved": "#2e7d32",
     ]
     static func color(_ status: String) -> String { statusColors[status] ?? "#546e7a" }
 

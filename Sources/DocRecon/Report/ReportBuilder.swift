@@ -49,7 +49,7 @@ public struct ReportBuilder {
             }
         }
         var summary = ReportSummary(index: out + "/index.html", documents: docs.count, pages: 0, pageImages: 0, boxes: 0, files: 0, missingImages: [])
-        let renderer = PageImages()
+        let renderer = PagePictures()
         let hasSets = try db.read { try $0.tableExists("match_sets") && $0.tableExists("match_set_members") }
         let hasLedger = try db.read { try $0.tableExists("ledger_entries") }
         for info in docs {

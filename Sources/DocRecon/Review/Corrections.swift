@@ -280,14 +280,11 @@ public enum RecordChecks {
 
 /// What follows a change of a document's paper charges, inside the same transaction.
 public enum Downstream {
-    /// THE hook for the matched sets: called after a correction rewrote a document's paper
-    /// charges. The matcher (branch `match`, `Matcher.update(in:affecting:)`) is not merged into
-    /// this branch yet; once it is, this body becomes
-    /// `try Matcher.shipped().update(in: db, affecting: [.documents([documentId])])`.
-    /// Until then the sets of the document's old charges are left for the matcher's `refresh`.
-    /// Reconciliation reads the `charges` table, so the next run sees the corrected values.
+    /// Called after a correction rewrote a document's paper charges: the matched sets follow
+    /// at once through the matcher's incremental update (`MatchHooks`, issue 5), in the same
+    /// transaction. Reconciliation reads the `charges` table (paper charges are matched before
+    /// each run), so the next run sees the corrected values.
     public static func chargesChanged(_ db: Database, documentId: Int64) throws {
-        _ = db
-        _ = documentId
+        try MatchHooks.chargesChanged(db, [.documents([documentId])])
     }
 }

@@ -64,7 +64,7 @@ public final class ReviewSession {
     let filter: ReviewFilter
     let reviewer: String
     let terminal: ReviewTerminal
-    let images = PageImages()
+    let images = PagePictures()
     let inline: InlineImageProtocol?
     let today: CalendarDate
     /// Private folder for the crops (0700; files 0600).

@@ -184,6 +184,60 @@ extension AppDatabase {
             try db.create(index: "fields_key", on: "fields", columns: ["document_id", "record_index", "name"], unique: true)
             try db.create(index: "lines_key", on: "lines", columns: ["document_id", "record_index", "line_index", "name"], unique: true)
         }
+        m.registerMigration("v5-matching") { db in
+            // Matched sets (issue 5). A set's id is its smallest member charge id, so an
+            // incremental update and a full recomputation give the same ids.
+            try db.create(table: "match_sets") { t in
+                t.primaryKey("id", .integer)
+                t.column("status", .text).notNull()
+                t.column("member_count", .integer).notNull()
+                t.column("differences_json", .text).notNull()
+                t.column("conflicts_json", .text).notNull()
+            }
+            try db.create(index: "match_sets_on_status", on: "match_sets", columns: ["status"])
+            // Every charge the matcher has seen is in exactly one set (alone when nothing links it).
+            // document_id/import_id are kept so deleted charges can still be found by their source;
+            // fingerprint says which field values the set was computed from.
+            try db.create(table: "match_set_members") { t in
+                t.primaryKey("charge_id", .integer)
+                t.column("set_id", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("document_id", .integer)
+                t.column("import_id", .integer)
+                t.column("fingerprint", .integer).notNull()
+            }
+            try db.create(index: "match_set_members_on_set", on: "match_set_members", columns: ["set_id"])
+            try db.create(index: "match_set_members_on_document", on: "match_set_members", columns: ["document_id"])
+            try db.create(index: "match_set_members_on_import", on: "match_set_members", columns: ["import_id"])
+            try db.create(table: "match_links") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("set_id", .integer).notNull()
+                t.column("rule", .text).notNull()
+                t.column("a_kind", .text).notNull()
+                t.column("a_id", .integer).notNull()
+                t.column("b_kind", .text).notNull()
+                t.column("b_id", .integer).notNull()
+                t.column("a_code", .text)
+                t.column("b_code", .text)
+                t.column("score", .double).notNull()
+                t.column("parent_rule", .text)
+                t.column("parent_score", .double)
+            }
+            try db.create(index: "match_links_on_set", on: "match_links", columns: ["set_id"])
+            // Hashed blocking keys of the encounter rules: an update finds the blocks a changed
+            // charge was in (old keys) and is now in (new keys) without comparing all rows.
+            try db.create(table: "match_keys") { t in
+                t.column("charge_id", .integer).notNull()
+                t.column("key", .integer).notNull()
+                t.primaryKey(["charge_id", "key"])
+            }
+            try db.create(index: "match_keys_on_key", on: "match_keys", columns: ["key"])
+            try db.create(table: "match_state") { t in
+                t.primaryKey("id", .integer)
+                t.column("rules_fingerprint", .text).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+        }
         m.registerMigration("v6-review") { db in
             // Reviewer corrections and acceptances (issue 6): an append-only audit trail (the
             // triggers refuse UPDATE and DELETE; no foreign key, so deleting a document cannot

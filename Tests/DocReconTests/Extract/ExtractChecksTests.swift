@@ -68,6 +68,22 @@ import Testing
         #expect(r.cell(1, "code")?.value == .string("G0439") && r.cell(1, "units")?.value == .int(2))
     }
 
+    @Test(arguments: [
+        ("Al", ["AI"], ParseOutcome.Status.repaired),    // l beside a letter: the I of a sans-serif face
+        ("95 Al", ["95", "AI"], .repaired),
+        ("1l", ["1"], .needsReview),                     // l beside a digit: 11 or 1I, refused
+        ("25 XS", ["25", "XS"], .ok),
+    ])
+    func modifiersWithALowerCaseL(text: String, want: [String], status: ParseOutcome.Status) {
+        let ws = text.split(separator: " ").enumerated().map { i, t in
+            Word(pageId: 1, text: String(t), box: Box(100 + i * 100, 0, 160 + i * 100, 30), confidence: 0.9, block: 0, line: 0, wordIndex: i)
+        }
+        let v = ValueReader.read(name: "modifiers", type: .modifierList, words: ws, page: 1, rule: "t",
+                                 reviewConfidence: 0.5, today: ExtractFixtures.today)
+        #expect(v?.status == status)
+        if status != .needsReview { #expect(v?.value == .list(want)) }
+    }
+
     @Test func specksBetweenLabelAndValueAreIgnored() throws {
         var p = PageBuilder()
         p.put("Superbill", 100, 100); p.put("Patient: DOE, JO", 100, 200); p.put("Date of Service: 01/02/2026", 100, 260)
@@ -86,6 +102,45 @@ import Testing
         #expect(r.str("facility") == "Harbor Point Location")
         #expect(r.str("place_of_service") == "31")
         #expect(r.str("rendering_provider") == "Dr. Ann Site")
+    }
+
+    struct ListRereader: FieldRereader {
+        func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+            type == .icd10List ? ("I10, E11.9, Z79.4", 0.9) : nil
+        }
+    }
+
+    @Test func secondLookRereadsAListAcrossItsSpan() throws {
+        var p = ExtractLayoutTests.superbill()
+        // OCR lost E11.9; line 1 points at C, so the list is doubted and read again.
+        p.words.removeAll { $0.text == "E11.9," }
+        p.put("Dx Ptr", 1900, 600); p.put("ABC", 1900, 660); p.put("A", 1900, 720); p.put("A", 1900, 780)
+        let templates = try ExtractFixtures.templates()
+        let before = Extractor(templates: templates, today: ExtractFixtures.today).extract(documentId: 1, pages: [p.page]).records[0]
+        #expect(before.field("diagnosis_codes")?.value == .list(["I10", "Z79.4"]))
+        #expect(before.field("diagnosis_codes")?.status == .needsReview)
+        let after = Extractor(templates: templates, rereader: ListRereader(), today: ExtractFixtures.today)
+            .extract(documentId: 1, pages: [p.page]).records[0]
+        #expect(after.field("diagnosis_codes")?.value == .list(["I10", "E11.9", "Z79.4"]))
+        #expect(after.field("diagnosis_codes")?.status == .ok)
+    }
+
+    struct NameRereader: FieldRereader {
+        let text: String
+        func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+            type == .name && box.y0 == 200 ? (text, 0.9) : nil
+        }
+    }
+
+    @Test(arguments: [("RIVERA, ANA", ParseOutcome.Status.ok), ("RIVERA , ANA", .ok), ("RIVERO, ANA", .needsReview)])
+    func aSecondReadingThatDisagreesSendsAConfidentValueToReview(reread: String, status: ParseOutcome.Status) throws {
+        let ex = Extractor(templates: try ExtractFixtures.templates(), rereader: NameRereader(text: reread), today: ExtractFixtures.today)
+        let out = ex.extract(documentId: 1, pages: [ExtractLayoutTests.superbill().page])
+        let name = try #require(out.records[0].field("patient_name"))
+        #expect(name.value == .string("RIVERA, ANA"))
+        #expect(name.status == status)
+        #expect(out.secondLook.verified >= 1)
+        #expect(out.secondLook.disagreed == (status == .ok ? 0 : 1))
     }
 
     /// Re-reads only the cell whose box covers `y`, as `text`.

@@ -1,51 +1,28 @@
 import Foundation
 
-/// Page images in the frame the words and field boxes live in: the stored original rendered
-/// at the page's dpi, turned by its stored orientation and deskewed the way intake did it
-/// (the same steps as `PageReader.rereadLine`).
-public final class PageImages {
-    private var openPDF: (id: Int64, doc: PDFDocument)?
-    private var openImage: (id: Int64, data: Data)?
+/// Pictures of stored pages for people (review crops, report pages), made by `PageImages`
+/// (the one place that turns a stored original into the pixels OCR read, so stored boxes land
+/// on the same pixels). Keeps the last page: a review session crops one page many times.
+public final class PagePictures {
+    private let images = PageImages()
     private var last: (documentId: Int64, number: Int, pix: Pix)?
-    public var maxPixels = ReadSettings.defaultMaxPixels
 
-    public init() { PageImages.quietLeptonica }
-
-    static let quietLeptonica: Void = { _ = PageReader.quietLeptonica }()
+    public init() { _ = Pix.quietDiagnostics }
 
     public enum Failure: Error, CustomStringConvertible {
         case unavailable(String)
         public var description: String { switch self { case .unavailable(let s): return s } }
     }
 
-    /// The upright, deskewed page (the last one is kept: a review session crops one page many times).
+    /// The upright, deskewed page.
     public func upright(document d: Document, page: Page) throws -> Pix {
         if let l = last, l.documentId == d.id, l.number == page.number { return l.pix }
         guard FileManager.default.fileExists(atPath: d.storedPath) else {
             throw Failure.unavailable("the original of \(d.originalName) is not in the store")
         }
-        let pix: Pix
-        switch d.kind {
-        case .pdf:
-            let doc: PDFDocument
-            if let o = openPDF, o.id == d.id { doc = o.doc } else {
-                doc = try PDFDocument(path: d.storedPath); openPDF = (d.id ?? 0, doc)
-            }
-            pix = try doc.render(page.number, dpi: page.dpi, maxPixels: maxPixels)
-        case .png, .jpeg, .tiff:
-            let data: Data
-            if let o = openImage, o.id == d.id { data = o.data } else {
-                data = try Data(contentsOf: URL(fileURLWithPath: d.storedPath)); openImage = (d.id ?? 0, data)
-            }
-            guard let p = (d.kind == .tiff ? Pix.decodeTIFF(data, page: page.number - 1) : Pix.decode(data))?.gray8() else {
-                throw Failure.unavailable("page \(page.number) of \(d.originalName) cannot be decoded")
-            }
-            pix = p
-        }
-        var upright = pix.rotatedClockwise(quads: page.orientation / 90) ?? pix
-        if page.skewAngle != 0 { upright = upright.deskewed().0 }
-        last = (d.id ?? 0, page.number, upright)
-        return upright
+        let pix = try images.upright(d, page)
+        last = (d.id ?? 0, page.number, pix)
+        return pix
     }
 
     /// PNG of the page, scaled down so it is at most `maxWidth` pixels wide (boxes stay in page
