@@ -13,6 +13,7 @@ struct Ingest: AsyncParsableCommand {
     @Option(name: .long, help: "Rules folder (default: the checkout's Rules/).") var rules: String?
     @Flag(name: .long, help: "Skip orientation detection.") var noOsd = false
     @Flag(name: .long, help: "Skip deskewing.") var noDeskew = false
+    @Flag(name: .long, help: "Only store and read the pages; extract fields later with `docrecon extract`.") var noExtract = false
     @Flag(name: .long, help: "Print one JSON document on stdout.") var json = false
 
     func validate() throws {
@@ -23,7 +24,7 @@ struct Ingest: AsyncParsableCommand {
     func run() async throws {
         let db = try global.open()
         let summary = try IngestRunner.run(db: db, paths: paths, jobs: jobs, dpi: dpi, tessdata: tessdata,
-                                           rules: rules, osd: !noOsd, deskew: !noDeskew, progress: !json)
+                                           rules: rules, osd: !noOsd, deskew: !noDeskew, extract: !noExtract, progress: !json)
         if json {
             print(try JSON.string(summary))
         } else {
@@ -36,7 +37,7 @@ struct Ingest: AsyncParsableCommand {
 /// Shared by `ingest` and `demo`.
 enum IngestRunner {
     static func run(db: AppDatabase, paths: [String], jobs: Int?, dpi: Int, tessdata: String?, rules: String?,
-                    osd: Bool, deskew: Bool, progress: Bool) throws -> IngestSummary {
+                    osd: Bool, deskew: Bool, extract: Bool = true, progress: Bool) throws -> IngestSummary {
         let dataPath: String
         do { dataPath = try TessdataLocator.locate(explicit: tessdata) } catch {
             throw CLIError.failure("\(error)")
@@ -52,7 +53,7 @@ enum IngestRunner {
         // Extraction runs as each document's pages are committed (not on a failed document).
         // The second look re-reads doubtful values from their crops (runs on the writer thread).
         let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
-        pipeline.afterDocument = { id in
+        if extract { pipeline.afterDocument = { id in
             let status = try db.read { try Document.fetchOne($0, key: id)?.status }
             guard status == .ocred || status == .partial else { return }
             // A document that cannot be extracted keeps its words; the batch goes on.
@@ -60,7 +61,7 @@ enum IngestRunner {
                 let doc = try? db.read { try Document.fetchOne($0, key: id) }
                 printError("\(doc?.originalName ?? "document \(id)"): fields could not be extracted: \(error)")
             }
-        }
+        } }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)
         }
