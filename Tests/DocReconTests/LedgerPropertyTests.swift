@@ -18,17 +18,7 @@ struct LedgerPropertyTests {
         var status: LedgerStatus, reason: String, firstSeen: CalendarDate, lastAttempt: CalendarDate, attempts: Int, resolvedOn: CalendarDate?
     }
 
-    struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    typealias RNG = SplitMix64
 
     static let rules = try! ReconRules.load(dir: TestSupport.repoRoot.appendingPathComponent("Rules").path)
 

@@ -3,17 +3,11 @@ import Foundation
 /// Synthetic data and timings for `bench/match` (no real patient data: names are built from
 /// syllables, dates and codes are drawn from a seeded generator).
 public enum MatchBench {
-    /// SplitMix64: small, fast, reproducible across platforms.
+    /// SplitMix64 seeded with the seed itself (the bench's sequences stay as they were).
     public struct Random: RandomNumberGenerator, Sendable {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
+        var g: SplitMix64
+        public init(seed: UInt64) { g = SplitMix64(state: seed) }
+        public mutating func next() -> UInt64 { g.next() }
     }
 
     static let syllables = ["RA", "MO", "TI", "KE", "LA", "DO", "VIN", "SAR", "BEL", "NOR", "QUI", "ZAN", "PER", "LOW", "HAR", "MES", "TOV", "GRE", "WIL", "FEN"]

@@ -19,19 +19,7 @@ public struct IceGenerator {
                                  "Supervising Provider", "Time", "Code Status", "Observation", "Encounter Status",
                                  "Status Aux", "Export Date"]
 
-    struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E3779B97F4A7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ a: [T]) -> T { a[int(a.count)] }
-        mutating func chance(_ percent: Double) -> Bool { Double(next() % 1_000_000) < percent * 10_000 }
-    }
+    typealias RNG = SplitMix64
 
     static let first = ["ALDA", "BRENNA", "CASPER", "DORIAN", "ELSPETH", "FENWICK", "GISELLE", "HOLLIS", "IVORY", "JASPER",
                         "KESTREL", "LUCAN", "MIRABEL", "NOLAN", "ORLA", "PERRIN", "QUILLA", "ROWAN", "SABLE", "TAMSIN",

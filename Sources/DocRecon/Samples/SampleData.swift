@@ -3,15 +3,9 @@ import Foundation
 /// A small deterministic random generator (SplitMix64): the same seed gives the same sequence on
 /// every platform and Swift version, which `SystemRandomNumberGenerator` cannot promise.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var g: SplitMix64
+    public init(seed: UInt64) { g = SplitMix64(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
+    public mutating func next() -> UInt64 { g.next() }
     /// Uniform in `range` (inclusive), without the platform-dependent paths of `Int.random(in:using:)`.
     public mutating func int(_ range: ClosedRange<Int>) -> Int {
         let span = UInt64(range.upperBound - range.lowerBound + 1)
