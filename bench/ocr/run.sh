@@ -11,7 +11,7 @@
 # Usage: bench/ocr/run.sh [ROUNDS]   (ROUNDS copies of the sample set, default 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROUNDS=${1:-2}
+ROUNDS=${1:-4}
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 for p in tesseract-ocr ocrmypdf; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || {

@@ -89,6 +89,14 @@ public final class IngestPipeline {
             try finish(documentId: id, summary: &summary)
         }
 
+        // Heaviest pages first (bytes per page stand in for OCR cost: dense forms are bigger), so
+        // the batch does not end with one worker busy on a slow page while the others idle.
+        let weight = Dictionary(uniqueKeysWithValues: docsById.map { ($0.key, $0.value.byteSize / Int64(max(1, $0.value.pageCount))) })
+        tasks = tasks.enumerated().sorted { a, b in
+            let wa = weight[a.element.documentId] ?? 0, wb = weight[b.element.documentId] ?? 0
+            return wa != wb ? wa > wb : a.offset < b.offset
+        }.map(\.element)
+
         // 2. Pages: `jobs` readers, one writer (this thread), at most `jobs` results in flight.
         let progress = ProgressReporter(enabled: options.showProgress, totalFiles: files.count, totalPages: tasks.count)
         if !tasks.isEmpty {
