@@ -190,12 +190,24 @@ extension PageContext {
         return row
     }
 
+    /// Does the row's money column read as an amount?
+    func rowHasCharge(_ t: Template.LineTable, cells: [String: [Word]]) -> Bool {
+        for c in t.columns where c.type == .money {
+            let ws = (cells[c.name] ?? []).filter { $0.text.contains(where: \.isNumber) }
+            guard !ws.isEmpty, let v = ValueReader.read(name: c.name, type: .money, words: ws, splitCents: c.splitCents, page: page.number,
+                                                       rule: "", reviewConfidence: 0, today: today), v.value != nil else { continue }
+            return true
+        }
+        return false
+    }
+
     func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
                       present: Set<String> = []) -> [ExtractedValue]? {
         var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
             var w = w
             w.text = ValueReader.cleanToken(w.text)
-            return w.text.isEmpty ? nil : w
+            // A ruling or speck read as `-|` or `—` is no code (and must not hide the code beside it).
+            return w.text.contains(where: { $0.isLetter || $0.isNumber }) ? w : nil
         }
         var extraMods: [Word] = []
         // `99213-25` or `99213 25` in the code cell: the rest are modifiers.
@@ -212,7 +224,9 @@ extension PageContext {
         let codeOK = FieldValues.normalizeCode(tokenText) != nil
         let digits = tokenText.filter(\.isNumber).count
         let codeLike = (4...6).contains(tokenText.count) && digits >= 3
-        guard codeOK || codeLike else { return nil }
+        // A code OCR garbled beyond repair in a row that has a charge: still a service line (its
+        // code to review), so the lines after it keep their places and nothing is silently lost.
+        guard codeOK || codeLike || (!codeWords.isEmpty && rowHasCharge(t, cells: cells)) else { return nil }
         if codeWords.count > 1 {
             extraMods += codeWords.dropFirst().filter { FieldValues.isModifier($0.text.uppercased()) }
             codeWords = [codeWords[0]]
@@ -266,7 +280,20 @@ public enum Checks {
         }
         if let dob = date("patient_dob"), let i = idx("patient_dob") {
             if dob > today { flag(i, "date of birth is in the future") }
-            else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
+            else if let dos = date("date_of_service"), let si = idx("date_of_service"), dob >= dos {
+                // One of the two was read from the other's place (or misread): neither can be trusted.
+                let why = dob == dos ? "date of birth and date of service are the same date" : "date of birth is not before the date of service"
+                flag(i, why); flag(si, why)
+            }
+        }
+        // A service line dated on the birth date took the wrong date.
+        if let dob = date("patient_dob") {
+            for li in r.lines.indices {
+                guard let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
+                      case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s), d <= dob else { continue }
+                r.lines[li][ci].status = .needsReview
+                r.lines[li][ci].problem = [r.lines[li][ci].problem, "line date is not after the date of birth"].compactMap { $0 }.joined(separator: "; ")
+            }
         }
         // A pointer led by a stroke letter (I, J, L: a ruling read as a letter) that points past
         // the diagnoses read: the stroke is the ruling, the rest is the pointer.

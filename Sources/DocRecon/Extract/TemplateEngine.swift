@@ -386,6 +386,13 @@ public enum ValueReader {
                 status = .needsReview
                 problem = "low OCR confidence (\(String(format: "%.2f", conf)))"
             }
+            if type == .date, status != .needsReview, case .string(let iso)? = outcome.value, let d = CalendarDate(iso: iso),
+               let why = Plausibility.date(d, birth: birth, today: today) {
+                // A date that cannot be this field's (a birth date beside a misread `DOS` label):
+                // to review, so a finder goes on to the next label.
+                status = .needsReview
+                problem = [problem, why].compactMap { $0 }.joined(separator: "; ")
+            }
             return ExtractedValue(name: name, type: type, value: outcome.value, raw: raw ?? join(slice), box: box(slice),
                                   page: page, confidence: conf, status: status, problem: problem, rule: rule)
         }
