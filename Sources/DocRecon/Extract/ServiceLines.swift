@@ -240,13 +240,18 @@ extension PageContext {
             if c.type != .text && c.type != .name { ws = ws.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) } }
             if ws.isEmpty {
                 let conf = codeWords.map(\.confidence).min() ?? 0
+                // An empty cell is believed only in a row that was read well: in a row whose code
+                // OCR could hardly read, the cell's value may just as well have been lost.
+                let doubtful = conf < template.reviewConfidence
+                let status: ParseOutcome.Status = doubtful ? .needsReview : .ok
+                let why: String? = doubtful ? "empty cell in a row read with low confidence" : nil
                 if let d = c.defaultValue {
                     let v: FieldValue? = c.type == .modifierList ? .list([]) : FieldValues.normalize(d, type: c.type)
                     row.append(ExtractedValue(name: c.name, type: c.type, value: v, raw: "", box: nil, page: page.number,
-                                              confidence: conf, status: .ok, problem: nil, rule: rule(c) + ":default"))
+                                              confidence: conf, status: status, problem: why, rule: rule(c) + ":default"))
                 } else if c.type == .modifierList {
                     row.append(ExtractedValue(name: c.name, type: c.type, value: .list([]), raw: "", box: nil, page: page.number,
-                                              confidence: conf, status: .ok, rule: rule(c) + ":empty"))
+                                              confidence: conf, status: status, problem: why, rule: rule(c) + ":empty"))
                 } else if c.type == .money || c.required || present.contains(c.name) {
                     // A column the table has, empty in this row: to review (and to the second look).
                     row.append(ExtractedValue(name: c.name, type: c.type, value: nil, raw: "", box: nil, page: page.number,

@@ -22,6 +22,9 @@ public struct ExtractedValue: Sendable, Equatable {
     /// For lists: the rows the items sit on, and how far across the list may reach (second look).
     public var listRows: [Box] = []
     public var listSpan: Box?
+    /// In review for where or how it was found (a fallback rule, a value that cannot be this
+    /// field's), not for how it was read: a second reading of the same crop does not clear it.
+    public var sticky = false
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
@@ -117,6 +120,7 @@ public enum TemplateEngine {
                 if f.reviewSteps.contains(fi), v.status != .needsReview {
                     v.status = .needsReview
                     v.problem = "found by a fallback rule; check it"
+                    v.sticky = true
                 }
                 if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
                 if got!.status != .needsReview { break }
@@ -315,18 +319,30 @@ struct PageContext {
             }
             return nil
         case .fromLines(let col):
-            for row in rows {
-                if let c = row.first(where: { $0.name == col }), c.value != nil {
-                    var v = c
-                    v.name = f.name; v.type = f.type
-                    v.rule = rule + ":line"
-                    v.fromColumn = col
-                    v.cellBox = nil
-                    return v
-                }
-            }
-            return nil
+            guard var v = PageContext.fromLines(rows, column: col) else { return nil }
+            v.name = f.name; v.type = f.type
+            v.rule = rule + ":line"
+            v.fromColumn = col
+            v.cellBox = nil
+            return v
         }
+    }
+
+    /// A record value from a line column: the first line's. When the first line has none, the
+    /// next line that has one, and to review unless every line that has one agrees (the record's
+    /// date of service is the first line's, and a later line may have another).
+    static func fromLines(_ rows: [[ExtractedValue]], column col: String) -> ExtractedValue? {
+        let cells = rows.compactMap { $0.first { $0.name == col } }
+        guard var v = cells.first(where: { $0.value != nil }) else { return nil }
+        if rows.first?.first(where: { $0.name == col })?.value == nil {
+            let distinct = Set(cells.compactMap { $0.value?.description })
+            if distinct.count > 1, v.status != .needsReview {
+                v.status = .needsReview
+                v.sticky = true
+                v.problem = [v.problem, "the first service line's \(col) was not read and the other lines differ"].compactMap { $0 }.joined(separator: "; ")
+            }
+        }
+        return v
     }
 
     // MARK: words → value
@@ -417,6 +433,11 @@ public enum ValueReader {
                 while let l = id.last, ".,;:_|".contains(l) { id.removeLast() }
                 return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                                  : ParseOutcome(value: .string(id), status: .ok))
+            }
+            if type == .name, v.contains(";") {
+                // `KEMP; IRENE`: no name has a semicolon; OCR read the comma's tail as one.
+                let fixed = v.replacingOccurrences(of: "\\s*;\\s*", with: ", ", options: .regularExpression)
+                return make(ws[...], ParseOutcome(value: .string(fixed), status: .repaired, problem: "';' in a name read as ','"))
             }
             return make(ws[...], v.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                            : ParseOutcome(value: .string(v), status: .ok))
