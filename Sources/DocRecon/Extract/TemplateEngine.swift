@@ -117,9 +117,10 @@ public enum TemplateEngine {
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
                 guard var v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
-                if f.reviewSteps.contains(fi), v.status != .needsReview {
+                if f.reviewSteps.contains(fi) {
+                    // In review for where it was found, however well it is (or will be) read.
+                    if v.status != .needsReview { v.problem = "found by a fallback rule; check it" }
                     v.status = .needsReview
-                    v.problem = "found by a fallback rule; check it"
                     v.sticky = true
                 }
                 if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
