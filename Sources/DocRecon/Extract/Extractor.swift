@@ -51,6 +51,8 @@ public struct Extractor: Sendable {
     public var verify = true
     /// A value only the second look could read is `ok` only at this confidence or above.
     public static let newValueConfidence = 0.85
+    /// What a second look reads in a cell that looked empty counts from this confidence on.
+    public static let emptyCellConfidence = 0.6
 
     public init(rulesDirectory: String, rereader: (any FieldRereader)? = nil, today: CalendarDate = .today()) throws {
         self.init(templates: try TemplateLoader.loadAll(rulesDirectory: rulesDirectory), rereader: rereader, today: today)
@@ -184,6 +186,26 @@ public struct Extractor: Sendable {
             v.secondLook = text
             v.problem = "a second reading of the crop gave '\(text)'"
         }
+        /// An empty cell believed empty (no modifier, units by default) is read from its own crop:
+        /// OCR may have lost a faint value there. What the crop reads goes to review.
+        func lookEmpty(_ v: inout ExtractedValue) {
+            guard v.status == .ok, v.raw.isEmpty, let box = v.cellBox,
+                  v.type == .modifierList || v.rule.hasSuffix(":default") else { return }
+            // A confident value (an empty cell) read again to confirm it: a verification.
+            stats.verified += 1
+            guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type),
+                  conf >= Extractor.emptyCellConfidence else { return }
+            let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
+            guard let n = ValueReader.read(name: v.name, type: v.type, words: [w], page: v.page, rule: v.rule,
+                                           reviewConfidence: 0, today: today), n.status != .needsReview,
+                  let nv = n.value, nv != v.value, nv != .list([]) else { return }
+            stats.disagreed += 1
+            v.secondLook = text
+            v.value = nv; v.raw = n.raw; v.confidence = conf; v.box = box
+            v.status = .needsReview
+            v.problem = "the cell looked empty; a second look reads '\(text)'"
+            v.rule += "+reread"
+        }
         for i in r.fields.indices {
             look(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
             lookList(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
@@ -192,6 +214,7 @@ public struct Extractor: Sendable {
         for l in r.lines.indices {
             for c in r.lines[l].indices {
                 look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview)
+                lookEmpty(&r.lines[l][c])
                 if probe.lines[l][c].status != .needsReview { confirm(&r.lines[l][c]) }
             }
         }

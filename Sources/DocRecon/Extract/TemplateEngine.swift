@@ -403,6 +403,12 @@ public enum ValueReader {
                 status = .needsReview
                 problem = "low OCR confidence (\(String(format: "%.2f", conf)))"
             }
+            if type == .code, status == .ok, conf < Plausibility.sureCodeConfidence, case .string(let code)? = outcome.value,
+               let other = Plausibility.lookAlikeCode(code) {
+                // `33420` or `J3420`: both are codes; a reading that is not sure does not choose.
+                status = .needsReview
+                problem = "'\(code)' could be '\(other)' (confidence \(String(format: "%.2f", conf)))"
+            }
             if type == .date, status != .needsReview, case .string(let iso)? = outcome.value, let d = CalendarDate(iso: iso),
                let why = Plausibility.date(d, birth: birth, today: today) {
                 // A date that cannot be this field's (a birth date beside a misread `DOS` label):

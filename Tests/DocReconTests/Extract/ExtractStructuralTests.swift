@@ -224,3 +224,52 @@ import Testing
         if withRereader { #expect(v.secondLook == "1234567893") }
     }
 }
+
+@Suite struct ExtractAmbiguityTests {
+    @Test(arguments: [
+        // (code, its look-alike that is a code too)
+        ("33420", Optional("J3420")), ("J3420", "33420"), ("60438", "G0438"), ("G0438", "60438"),
+        ("99213", nil), ("A0425", nil), ("E0431", nil),
+    ])
+    func codesWithALookAlikeReading(code: String, other: String?) {
+        #expect(Plausibility.lookAlikeCode(code) == other)
+    }
+
+    @Test(arguments: [
+        // (code as read, confidence, status)
+        ("33420", 0.64, ParseOutcome.Status.needsReview), // `J3420`?
+        ("33420", 0.93, .ok),
+        ("99213", 0.64, .ok), // no other reading is a code
+    ])
+    func anUnsureCodeWithALookAlikeGoesToReview(code: String, confidence: Double, status: ParseOutcome.Status) throws {
+        var p = PageBuilder()
+        p.put(code, 100, 100, confidence: confidence)
+        let v = try #require(ValueReader.read(name: "code", type: .code, words: p.words, page: 1, rule: "t",
+                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        #expect(v.value == .string(code))
+        #expect(v.status == status)
+    }
+
+    /// Reads the modifier cell of the row at y 780 as `text`.
+    struct EmptyCellRereader: FieldRereader {
+        let text: String
+        let confidence: Double
+        func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+            type == .modifierList && box.y0 <= 790 && box.y1 >= 780 ? (text, confidence) : nil
+        }
+    }
+
+    @Test(arguments: [
+        // (second reading of the empty cell, confidence, value, status)
+        ("XS", 0.9, ["XS"], ParseOutcome.Status.needsReview), // OCR lost a modifier: read, to review
+        ("XS", 0.3, [], .ok), // too unsure to doubt the empty cell
+        ("Q!", 0.9, [], .ok), // a ruling read as marks is no modifier
+    ])
+    func anEmptyModifierCellIsReadAgain(text: String, confidence: Double, value: [String], status: ParseOutcome.Status) throws {
+        let ex = Extractor(templates: try ExtractFixtures.templates(), rereader: EmptyCellRereader(text: text, confidence: confidence),
+                           today: ExtractFixtures.today)
+        let r = ex.extract(documentId: 1, pages: [ExtractLayoutTests.superbill().page]).records[0]
+        #expect(r.cell(2, "modifiers")?.value == .list(value))
+        #expect(r.cell(2, "modifiers")?.status == status)
+    }
+}
