@@ -273,3 +273,21 @@ import Testing
         #expect(r.cell(2, "modifiers")?.status == status)
     }
 }
+
+@Suite struct ExtractDollarSTests {
+    @Test(arguments: [
+        // (list as OCR read it, codes, status)
+        ("1. N39.0 2. R53.81 3. E11.65 4. $72.001A", ["N39.0", "R53.81", "E11.65", "S72.001A"], ParseOutcome.Status.repaired),
+        ("N39.0, $72.001A", ["N39.0", "S72.001A"], .repaired),
+        ("1. N39.0 2. R53.81 3. E11.65", ["N39.0", "R53.81", "E11.65"], .ok),
+        ("N39.0 $7", ["N39.0"], .ok), // too short to be a code
+    ])
+    func aDollarSignBeforeADiagnosisIsAnS(text: String, codes: [String], status: ParseOutcome.Status) throws {
+        var p = PageBuilder()
+        p.put(text, 100, 100)
+        let v = try #require(ValueReader.read(name: "diagnosis_codes", type: .icd10List, words: p.words, page: 1, rule: "t",
+                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        #expect(v.value == .list(codes))
+        #expect(v.status == status)
+    }
+}
