@@ -423,6 +423,11 @@ public enum ValueReader {
         case .name, .text:
             while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
             while let f = ws.first, !f.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeFirst() }
+            if type == .name, let cut = ws.indices.dropFirst().first(where: { ws[$0].text.filter(\.isNumber).count >= 3 }) {
+                // A name has no run of digits: `BAPTISTE, DESMOND 1870282054` runs into the next value (an NPI).
+                ws = Array(ws[..<cut])
+                while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
+            }
             guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
             var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))

@@ -291,3 +291,24 @@ import Testing
         #expect(v.status == status)
     }
 }
+
+@Suite struct ExtractNameAndPointerTests {
+    @Test(arguments: [
+        ("BAPTISTE, DESMOND _1870282054", "BAPTISTE, DESMOND"),
+        ("Dr. Jonah Osei 1405572656", "Dr. Jonah Osei"),
+        ("Elena Okonkwo, PA-C", "Elena Okonkwo, PA-C"),
+        ("Pat Lee III", "Pat Lee III"),
+    ])
+    func aNameStopsAtARunOfDigits(raw: String, value: String) throws {
+        var p = PageBuilder()
+        p.put(raw, 100, 100)
+        let v = try #require(ValueReader.read(name: "rendering_provider", type: .name, words: p.words, page: 1, rule: "t",
+                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        #expect(v.value == .string(value))
+    }
+
+    @Test(arguments: [("AB", Optional("AB")), ("CC", nil), ("ABA", nil), ("1", "1"), ("11", nil), ("ABCD", "ABCD")])
+    func aPointerNamesEachDiagnosisOnce(raw: String, value: String?) {
+        #expect(FieldValues.normalizePointer(raw) == value)
+    }
+}
