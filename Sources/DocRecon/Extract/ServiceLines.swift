@@ -64,7 +64,18 @@ extension PageContext {
                 guard let (i, _) = best else { continue }
                 bounds[i].0 = required.name
             }
-            return rows(t, header: header.range, bounds: bounds, required: required)
+            // A column label twice in the header (`Dx` over the diagnosis list and over the
+            // pointers): the column taken, and the one under the other occurrence, are in doubt.
+            var doubtful = Set<String>()
+            let bandHits = hits.filter { header.range.contains($0.lineIndex) }
+            for c in t.columns {
+                guard let chosen = header.cols[c.name] else { continue }
+                for h in bandHits where colOwners(h).contains(c.name) && chosen.union(h.box) != chosen {
+                    doubtful.insert(c.name)
+                    if let other = bounds.first(where: { h.box.midX >= $0.1 && h.box.midX < $0.2 })?.0 { doubtful.insert(other) }
+                }
+            }
+            return rows(t, header: header.range, bounds: bounds, required: required, doubtful: doubtful)
         }
         return nil
     }
@@ -106,7 +117,7 @@ extension PageContext {
     }
 
     func rows(_ t: Template.LineTable, header: ClosedRange<Int>, bounds: [(String?, Double, Double)],
-              required: Template.Column) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
+              required: Template.Column, doubtful: Set<String> = []) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
         func columnOf(_ w: Word) -> String? {
             bounds.first { w.box.midX >= $0.1 && w.box.midX < $0.2 }?.0
         }
@@ -131,7 +142,14 @@ extension PageContext {
             guard !codeWords.isEmpty else { continue }
             var colBounds: [String: (Double, Double)] = [:]
             for b in bounds { if let n = b.0 { colBounds[n] = (max(0, b.1), min(W, b.2)) } }
-            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+            if var row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+                for i in row.indices where doubtful.contains(row[i].name) && row[i].name != required.name {
+                    if row[i].status != .needsReview {
+                        row[i].status = .needsReview
+                        row[i].problem = "its column's header label appears twice; check the column"
+                    }
+                    row[i].sticky = true
+                }
                 rows.append(row)
                 lastY = Double(line.box.y1)
                 if rows.count >= t.maxRows { break }

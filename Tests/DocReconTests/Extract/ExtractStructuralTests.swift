@@ -312,3 +312,21 @@ import Testing
         #expect(FieldValues.normalizePointer(raw) == value)
     }
 }
+
+@Suite struct ExtractDoubtfulColumnTests {
+    @Test(arguments: [(true, ParseOutcome.Status.needsReview), (false, .ok)])
+    func aColumnLabelTwiceInTheHeaderPutsItsCellsInReview(listColumn: Bool, status: ParseOutcome.Status) throws {
+        var p = PageBuilder()
+        p.put("CHARGE TICKET", 100, 100)
+        p.put("Patient:", 100, 200); p.put("ADEYEMI, OSCAR", 500, 200)
+        p.put("Provider:", 100, 260); p.put("Dr. Lee Park", 500, 260); p.put("NPI:", 1300, 260); p.put("1234567893", 1700, 260)
+        if listColumn { p.put("Dx", 100, 600); p.put("A", 100, 660); p.put("I10", 150, 660) }
+        p.put("CPT", 400, 600); p.put("Mod", 800, 600); p.put("Dx", 1100, 600); p.put("Units", 1300, 600); p.put("Charge", 1600, 600)
+        p.put("99213", 400, 660); p.put("A", 1100, 660); p.put("1", 1320, 660); p.put("150.00", 1600, 660)
+        p.put("Total:", 1300, 900); p.put("150.00", 1600, 900)
+        let r = try ExtractStructuralTests.run(p)
+        #expect(r.lines.count == 1)
+        #expect(r.cell(0, "code")?.value == .string("99213"))
+        #expect(r.cell(0, "dx_pointer")?.status == status)
+    }
+}
