@@ -49,6 +49,10 @@ public struct Extractor: Sendable {
     /// With a rereader: also read every confident value a second time, and send a value the two
     /// readings disagree on to review (a wrong value must rather be in review than `ok`).
     public var verify = true
+    /// A value only the second look could read is `ok` only at this confidence or above.
+    public static let newValueConfidence = 0.85
+    /// What a second look reads in a cell that looked empty counts from this confidence on.
+    public static let emptyCellConfidence = 0.6
 
     public init(rulesDirectory: String, rereader: (any FieldRereader)? = nil, today: CalendarDate = .today()) throws {
         self.init(templates: try TemplateLoader.loadAll(rulesDirectory: rulesDirectory), rereader: rereader, today: today)
@@ -78,7 +82,7 @@ public struct Extractor: Sendable {
                     let fromLines = fieldRule?.finders.compactMap { f -> String? in if case .fromLines(let c) = f { return c }; return nil }.first
                     // Taken from a column, or not found where a column could give it now.
                     guard let col = r.fields[i].fromColumn ?? (r.fields[i].value == nil ? fromLines : nil),
-                          let cell = r.lines.lazy.compactMap({ $0.first { $0.name == col && $0.value != nil } }).first else { continue }
+                          let cell = PageContext.fromLines(r.lines, column: col) else { continue }
                     let name = r.fields[i].name, type = r.fields[i].type, rule = r.fields[i].rule
                     r.fields[i] = cell
                     r.fields[i].name = name; r.fields[i].type = type; r.fields[i].rule = rule; r.fields[i].fromColumn = col
@@ -100,6 +104,7 @@ public struct Extractor: Sendable {
     func secondLook(_ r: inout ExtractedRecord, flagged probe: ExtractedRecord, documentId: Int64, template: Template,
                     rereader: any FieldRereader) -> SecondLookStats {
         var stats = SecondLookStats()
+        func isBirth(_ name: String) -> Bool { template.fields.first { $0.name == name }?.birth ?? false }
         func look(_ v: inout ExtractedValue, flagged: Bool) {
             guard flagged || v.status == .needsReview || v.confidence < template.reviewConfidence, let box = v.cellBox ?? v.box,
                   v.type != .icd10List, v.type != .modifierList, v.type != .name, v.type != .text else { return }
@@ -108,8 +113,15 @@ public struct Extractor: Sendable {
             v.secondLook = text
             let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
             let words = text.split(separator: " ").isEmpty ? [w] : [w]
-            guard let n = ValueReader.read(name: v.name, type: v.type, words: words, page: v.page, rule: v.rule,
-                                           reviewConfidence: template.reviewConfidence, today: today) else { return }
+            guard let first = ValueReader.read(name: v.name, type: v.type, words: words, birth: isBirth(v.name), page: v.page, rule: v.rule,
+                                               reviewConfidence: template.reviewConfidence, today: today) else { return }
+            // A value the first reading could not give at all is believed from the crop alone only
+            // when the crop reads it confidently; otherwise it is offered for a person to confirm.
+            var n = first
+            if v.value == nil, n.status != .needsReview, n.confidence < Extractor.newValueConfidence {
+                n.status = .needsReview
+                n.problem = "read only by the second look (confidence \(String(format: "%.2f", n.confidence)))"
+            }
             if n.status == .needsReview {
                 // Nothing could be read before and the crop gives a value, if a doubtful one: take
                 // the value and keep it in review (a reviewer then confirms instead of typing).
@@ -128,6 +140,11 @@ public struct Extractor: Sendable {
             v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
             v.box = box // what was read again: the value's crop, or the whole cell
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
+            if v.sticky {
+                // Review for where the value was found: a better reading does not change that.
+                v.status = .needsReview
+                v.problem = (v.problem ?? "") + "; found where it is not certain to be this field's"
+            }
             v.rule += "+reread"
         }
         /// A list is re-read row by row across its whole span (items OCR missed sit there too).
@@ -160,7 +177,7 @@ public struct Extractor: Sendable {
             guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type) else { return }
             stats.verified += 1
             let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
-            guard let n = ValueReader.read(name: v.name, type: v.type, words: [w], page: v.page, rule: v.rule,
+            guard let n = ValueReader.read(name: v.name, type: v.type, words: [w], birth: isBirth(v.name), page: v.page, rule: v.rule,
                                            reviewConfidence: 0, today: today), let nv = n.value else { return }
             func key(_ x: FieldValue?) -> String { (x?.description ?? "").uppercased().filter { $0.isLetter || $0.isNumber } }
             guard key(nv) != key(v.value) else { return }
@@ -168,6 +185,26 @@ public struct Extractor: Sendable {
             v.status = .needsReview
             v.secondLook = text
             v.problem = "a second reading of the crop gave '\(text)'"
+        }
+        /// An empty cell believed empty (no modifier, units by default) is read from its own crop:
+        /// OCR may have lost a faint value there. What the crop reads goes to review.
+        func lookEmpty(_ v: inout ExtractedValue) {
+            guard v.status == .ok, v.raw.isEmpty, let box = v.cellBox,
+                  v.type == .modifierList || v.rule.hasSuffix(":default") else { return }
+            // A confident value (an empty cell) read again to confirm it: a verification.
+            stats.verified += 1
+            guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type),
+                  conf >= Extractor.emptyCellConfidence else { return }
+            let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
+            guard let n = ValueReader.read(name: v.name, type: v.type, words: [w], page: v.page, rule: v.rule,
+                                           reviewConfidence: 0, today: today), n.status != .needsReview,
+                  let nv = n.value, nv != v.value, nv != .list([]) else { return }
+            stats.disagreed += 1
+            v.secondLook = text
+            v.value = nv; v.raw = n.raw; v.confidence = conf; v.box = box
+            v.status = .needsReview
+            v.problem = "the cell looked empty; a second look reads '\(text)'"
+            v.rule += "+reread"
         }
         for i in r.fields.indices {
             look(&r.fields[i], flagged: probe.fields[i].status == .needsReview)
@@ -177,6 +214,7 @@ public struct Extractor: Sendable {
         for l in r.lines.indices {
             for c in r.lines[l].indices {
                 look(&r.lines[l][c], flagged: probe.lines[l][c].status == .needsReview)
+                lookEmpty(&r.lines[l][c])
                 if probe.lines[l][c].status != .needsReview { confirm(&r.lines[l][c]) }
             }
         }

@@ -279,6 +279,8 @@ public enum FieldValues {
         let s = compact(raw).uppercased().filter { $0 != "," && $0 != ";" && $0 != "-" }
         guard !s.isEmpty, s.count <= 4,
               s.allSatisfy({ ("A"..."L").contains($0) }) || s.allSatisfy({ ("1"..."9").contains($0) }) else { return nil }
+        // A line points at different diagnoses: `CC` is a misreading.
+        guard Set(s).count == s.count else { return nil }
         return s
     }
 

@@ -134,10 +134,21 @@ public struct LabelIndex: Sendable {
 
     public init() {}
 
+    /// Labels with digits (`M1`, `Mod 2`) by their look-alike folded key: OCR reads `M1` as `Ml`.
+    var digitKeys: [String: Set<String>] = [:]
+
+    /// A label key with the letters OCR confuses with digits folded to the digits.
+    static func foldDigits(_ k: String) -> String {
+        String(k.map { c -> Character in
+            switch c { case "l", "i", "|": return "1"; case "o": return "0"; case "z": return "2"; case "s": return "5"; default: return c }
+        })
+    }
+
     public mutating func add(_ label: String, owner: String) {
         let k = PageGeometry.labelKey(label)
         guard !k.isEmpty else { return }
         keys[k, default: []].insert(owner)
+        if k.contains(where: \.isNumber) { digitKeys[LabelIndex.foldDigits(k), default: []].insert(owner) }
         maxWords = max(maxWords, label.split(whereSeparator: { $0 == " " || $0 == "/" }).count + 1)
     }
 
@@ -207,6 +218,8 @@ public struct LabelIndex: Sendable {
     /// Owners, exact?, rank (label length less 4 per slip) of the best label for these words.
     func match(_ key: String) -> (Set<String>, Bool, Int)? {
         if let o = keys[key] { return (o, true, key.count) }
+        // `Ml` for `M1`: one look-alike away from a label with digits, where edit distance allows no slip.
+        if key.contains(where: \.isNumber) || key.count <= 4, let o = digitKeys[LabelIndex.foldDigits(key)] { return (o, false, key.count - 1) }
         var best: (Set<String>, Int)? = nil
         for (k, o) in keys where abs(k.count - key.count) <= 2 {
             let t = PageGeometry.tolerance(k.count)

@@ -64,7 +64,18 @@ extension PageContext {
                 guard let (i, _) = best else { continue }
                 bounds[i].0 = required.name
             }
-            return rows(t, header: header.range, bounds: bounds, required: required)
+            // A column label twice in the header (`Dx` over the diagnosis list and over the
+            // pointers): the column taken, and the one under the other occurrence, are in doubt.
+            var doubtful = Set<String>()
+            let bandHits = hits.filter { header.range.contains($0.lineIndex) }
+            for c in t.columns {
+                guard let chosen = header.cols[c.name] else { continue }
+                for h in bandHits where colOwners(h).contains(c.name) && chosen.union(h.box) != chosen {
+                    doubtful.insert(c.name)
+                    if let other = bounds.first(where: { h.box.midX >= $0.1 && h.box.midX < $0.2 })?.0 { doubtful.insert(other) }
+                }
+            }
+            return rows(t, header: header.range, bounds: bounds, required: required, doubtful: doubtful)
         }
         return nil
     }
@@ -106,7 +117,7 @@ extension PageContext {
     }
 
     func rows(_ t: Template.LineTable, header: ClosedRange<Int>, bounds: [(String?, Double, Double)],
-              required: Template.Column) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
+              required: Template.Column, doubtful: Set<String> = []) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
         func columnOf(_ w: Word) -> String? {
             bounds.first { w.box.midX >= $0.1 && w.box.midX < $0.2 }?.0
         }
@@ -131,7 +142,14 @@ extension PageContext {
             guard !codeWords.isEmpty else { continue }
             var colBounds: [String: (Double, Double)] = [:]
             for b in bounds { if let n = b.0 { colBounds[n] = (max(0, b.1), min(W, b.2)) } }
-            if let row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+            if var row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+                for i in row.indices where doubtful.contains(row[i].name) && row[i].name != required.name {
+                    if row[i].status != .needsReview {
+                        row[i].status = .needsReview
+                        row[i].problem = "its column's header label appears twice; check the column"
+                    }
+                    row[i].sticky = true
+                }
                 rows.append(row)
                 lastY = Double(line.box.y1)
                 if rows.count >= t.maxRows { break }
@@ -190,12 +208,24 @@ extension PageContext {
         return row
     }
 
+    /// Does the row's money column read as an amount?
+    func rowHasCharge(_ t: Template.LineTable, cells: [String: [Word]]) -> Bool {
+        for c in t.columns where c.type == .money {
+            let ws = (cells[c.name] ?? []).filter { $0.text.contains(where: \.isNumber) }
+            guard !ws.isEmpty, let v = ValueReader.read(name: c.name, type: .money, words: ws, splitCents: c.splitCents, page: page.number,
+                                                       rule: "", reviewConfidence: 0, today: today), v.value != nil else { continue }
+            return true
+        }
+        return false
+    }
+
     func readRowCells(_ t: Template.LineTable, cells: [String: [Word]], required: Template.Column,
                       present: Set<String> = []) -> [ExtractedValue]? {
         var codeWords = (cells[required.name] ?? []).compactMap { w -> Word? in
             var w = w
             w.text = ValueReader.cleanToken(w.text)
-            return w.text.isEmpty ? nil : w
+            // A ruling or speck read as `-|` or `—` is no code (and must not hide the code beside it).
+            return w.text.contains(where: { $0.isLetter || $0.isNumber }) ? w : nil
         }
         var extraMods: [Word] = []
         // `99213-25` or `99213 25` in the code cell: the rest are modifiers.
@@ -212,7 +242,9 @@ extension PageContext {
         let codeOK = FieldValues.normalizeCode(tokenText) != nil
         let digits = tokenText.filter(\.isNumber).count
         let codeLike = (4...6).contains(tokenText.count) && digits >= 3
-        guard codeOK || codeLike else { return nil }
+        // A code OCR garbled beyond repair in a row that has a charge: still a service line (its
+        // code to review), so the lines after it keep their places and nothing is silently lost.
+        guard codeOK || codeLike || (!codeWords.isEmpty && rowHasCharge(t, cells: cells)) else { return nil }
         if codeWords.count > 1 {
             extraMods += codeWords.dropFirst().filter { FieldValues.isModifier($0.text.uppercased()) }
             codeWords = [codeWords[0]]
@@ -226,13 +258,18 @@ extension PageContext {
             if c.type != .text && c.type != .name { ws = ws.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) } }
             if ws.isEmpty {
                 let conf = codeWords.map(\.confidence).min() ?? 0
+                // An empty cell is believed only in a row that was read well: in a row whose code
+                // OCR could hardly read, the cell's value may just as well have been lost.
+                let doubtful = conf < template.reviewConfidence
+                let status: ParseOutcome.Status = doubtful ? .needsReview : .ok
+                let why: String? = doubtful ? "empty cell in a row read with low confidence" : nil
                 if let d = c.defaultValue {
                     let v: FieldValue? = c.type == .modifierList ? .list([]) : FieldValues.normalize(d, type: c.type)
                     row.append(ExtractedValue(name: c.name, type: c.type, value: v, raw: "", box: nil, page: page.number,
-                                              confidence: conf, status: .ok, problem: nil, rule: rule(c) + ":default"))
+                                              confidence: conf, status: status, problem: why, rule: rule(c) + ":default"))
                 } else if c.type == .modifierList {
                     row.append(ExtractedValue(name: c.name, type: c.type, value: .list([]), raw: "", box: nil, page: page.number,
-                                              confidence: conf, status: .ok, rule: rule(c) + ":empty"))
+                                              confidence: conf, status: status, problem: why, rule: rule(c) + ":empty"))
                 } else if c.type == .money || c.required || present.contains(c.name) {
                     // A column the table has, empty in this row: to review (and to the second look).
                     row.append(ExtractedValue(name: c.name, type: c.type, value: nil, raw: "", box: nil, page: page.number,
@@ -266,7 +303,20 @@ public enum Checks {
         }
         if let dob = date("patient_dob"), let i = idx("patient_dob") {
             if dob > today { flag(i, "date of birth is in the future") }
-            else if let dos = date("date_of_service"), dob >= dos { flag(i, "date of birth is not before the date of service") }
+            else if let dos = date("date_of_service"), let si = idx("date_of_service"), dob >= dos {
+                // One of the two was read from the other's place (or misread): neither can be trusted.
+                let why = dob == dos ? "date of birth and date of service are the same date" : "date of birth is not before the date of service"
+                flag(i, why); flag(si, why)
+            }
+        }
+        // A service line dated on the birth date took the wrong date.
+        if let dob = date("patient_dob") {
+            for li in r.lines.indices {
+                guard let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
+                      case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s), d <= dob else { continue }
+                r.lines[li][ci].status = .needsReview
+                r.lines[li][ci].problem = [r.lines[li][ci].problem, "line date is not after the date of birth"].compactMap { $0 }.joined(separator: "; ")
+            }
         }
         // A pointer led by a stroke letter (I, J, L: a ruling read as a letter) that points past
         // the diagnoses read: the stroke is the ruling, the rest is the pointer.

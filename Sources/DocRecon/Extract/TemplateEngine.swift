@@ -22,6 +22,9 @@ public struct ExtractedValue: Sendable, Equatable {
     /// For lists: the rows the items sit on, and how far across the list may reach (second look).
     public var listRows: [Box] = []
     public var listSpan: Box?
+    /// In review for where or how it was found (a fallback rule, a value that cannot be this
+    /// field's), not for how it was read: a second reading of the same crop does not clear it.
+    public var sticky = false
 
     public init(name: String, type: FieldType, value: FieldValue?, raw: String, box: Box?, page: Int,
                 confidence: Double, status: ParseOutcome.Status, problem: String? = nil, rule: String,
@@ -114,9 +117,11 @@ public enum TemplateEngine {
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
                 guard var v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
-                if f.reviewSteps.contains(fi), v.status != .needsReview {
+                if f.reviewSteps.contains(fi) {
+                    // In review for where it was found, however well it is (or will be) read.
+                    if v.status != .needsReview { v.problem = "found by a fallback rule; check it" }
                     v.status = .needsReview
-                    v.problem = "found by a fallback rule; check it"
+                    v.sticky = true
                 }
                 if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
                 if got!.status != .needsReview { break }
@@ -315,18 +320,30 @@ struct PageContext {
             }
             return nil
         case .fromLines(let col):
-            for row in rows {
-                if let c = row.first(where: { $0.name == col }), c.value != nil {
-                    var v = c
-                    v.name = f.name; v.type = f.type
-                    v.rule = rule + ":line"
-                    v.fromColumn = col
-                    v.cellBox = nil
-                    return v
-                }
-            }
-            return nil
+            guard var v = PageContext.fromLines(rows, column: col) else { return nil }
+            v.name = f.name; v.type = f.type
+            v.rule = rule + ":line"
+            v.fromColumn = col
+            v.cellBox = nil
+            return v
         }
+    }
+
+    /// A record value from a line column: the first line's. When the first line has none, the
+    /// next line that has one, and to review unless every line that has one agrees (the record's
+    /// date of service is the first line's, and a later line may have another).
+    static func fromLines(_ rows: [[ExtractedValue]], column col: String) -> ExtractedValue? {
+        let cells = rows.compactMap { $0.first { $0.name == col } }
+        guard var v = cells.first(where: { $0.value != nil }) else { return nil }
+        if rows.first?.first(where: { $0.name == col })?.value == nil {
+            let distinct = Set(cells.compactMap { $0.value?.description })
+            if distinct.count > 1, v.status != .needsReview {
+                v.status = .needsReview
+                v.sticky = true
+                v.problem = [v.problem, "the first service line's \(col) was not read and the other lines differ"].compactMap { $0 }.joined(separator: "; ")
+            }
+        }
+        return v
     }
 
     // MARK: words → value
@@ -386,6 +403,19 @@ public enum ValueReader {
                 status = .needsReview
                 problem = "low OCR confidence (\(String(format: "%.2f", conf)))"
             }
+            if type == .code, status == .ok, conf < Plausibility.sureCodeConfidence, case .string(let code)? = outcome.value,
+               let other = Plausibility.lookAlikeCode(code) {
+                // `33420` or `J3420`: both are codes; a reading that is not sure does not choose.
+                status = .needsReview
+                problem = "'\(code)' could be '\(other)' (confidence \(String(format: "%.2f", conf)))"
+            }
+            if type == .date, status != .needsReview, case .string(let iso)? = outcome.value, let d = CalendarDate(iso: iso),
+               let why = Plausibility.date(d, birth: birth, today: today) {
+                // A date that cannot be this field's (a birth date beside a misread `DOS` label):
+                // to review, so a finder goes on to the next label.
+                status = .needsReview
+                problem = [problem, why].compactMap { $0 }.joined(separator: "; ")
+            }
             return ExtractedValue(name: name, type: type, value: outcome.value, raw: raw ?? join(slice), box: box(slice),
                                   page: page, confidence: conf, status: status, problem: problem, rule: rule)
         }
@@ -393,6 +423,11 @@ public enum ValueReader {
         case .name, .text:
             while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
             while let f = ws.first, !f.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeFirst() }
+            if type == .name, let cut = ws.indices.dropFirst().first(where: { ws[$0].text.filter(\.isNumber).count >= 3 }) {
+                // A name has no run of digits: `BAPTISTE, DESMOND 1870282054` runs into the next value (an NPI).
+                ws = Array(ws[..<cut])
+                while let l = ws.last, !l.text.contains(where: { $0.isLetter || $0.isNumber }) { ws.removeLast() }
+            }
             guard !ws.isEmpty else { return nil }
             let raw = join(ws[...])
             var v = FieldValues.fold(FieldValues.stripLead(raw)).trimmingCharacters(in: CharacterSet(charactersIn: "\"“”‘’|_~*°«»"))
@@ -410,6 +445,11 @@ public enum ValueReader {
                 while let l = id.last, ".,;:_|".contains(l) { id.removeLast() }
                 return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                                  : ParseOutcome(value: .string(id), status: .ok))
+            }
+            if type == .name, v.contains(";") {
+                // `KEMP; IRENE`: no name has a semicolon; OCR read the comma's tail as one.
+                let fixed = v.replacingOccurrences(of: "\\s*;\\s*", with: ", ", options: .regularExpression)
+                return make(ws[...], ParseOutcome(value: .string(fixed), status: .repaired, problem: "';' in a name read as ','"))
             }
             return make(ws[...], v.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                            : ParseOutcome(value: .string(v), status: .ok))
@@ -530,9 +570,22 @@ public enum ValueReader {
             if let f = tok.first, "£€$§".contains(f), FieldValues.normalizeICD10(String(tok.dropFirst())) != nil {
                 return (String(tok.dropFirst()), w)
             }
+            // `$72.001A`: an S read as a dollar sign.
+            if tok.first == "$", tok.count > 3 { return ("$S" + tok.dropFirst(), w) }
             return (tok, w)
         }
-        for (tok, w) in tokens {
+        for (tok0, w) in tokens {
+            var tok = tok0
+            if tok.hasPrefix("$S") {
+                tok = String(tok.dropFirst())
+                if let c = FieldValues.normalizeICD10(tok) {
+                    if !codes.contains(c) { codes.append(c) }
+                    used.append(w); raws.append("$" + tok.dropFirst())
+                    if w.confidence < reviewConfidence { status = .needsReview } else if status == .ok { status = .repaired }
+                    problems.append("'$\(tok.dropFirst())': $ read as S")
+                    continue
+                }
+            }
             if let c = FieldValues.normalizeICD10(tok) {
                 if !codes.contains(c) { codes.append(c) }
                 used.append(w); raws.append(tok)
