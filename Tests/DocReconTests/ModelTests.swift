@@ -44,3 +44,16 @@ import Testing
         #expect(CalendarDate(iso: "2025-12-31")!.days(since: CalendarDate(iso: "2025-01-01")!) == 364)
     }
 }
+
+@Suite struct PinnedTodayTests {
+    /// `$DOCRECON_TODAY` pins "today" for the whole binary (the suite pins it so answers that
+    /// depend on today do not drift with the calendar).
+    @Test func reconcileWithoutADateUsesThePinnedToday() throws {
+        let dir = try TestSupport.tempDir("pin")
+        let r = try TestSupport.run(["--db", dir.appendingPathComponent("db.sqlite").path, "reconcile",
+                                     "--out", dir.appendingPathComponent("out").path],
+                                    env: ["DOCRECON_TODAY": "2031-01-02"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/General Reconciliation 01-02-2031.xlsx").path))
+    }
+}

@@ -64,8 +64,11 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     public func adding(days: Int) -> CalendarDate { CalendarDate(daysSinceEpoch: daysSinceEpoch + days) }
     public func days(since other: CalendarDate) -> Int { daysSinceEpoch - other.daysSinceEpoch }
 
-    /// Today in the local calendar of this machine.
+    /// Today in the local calendar of this machine, or `$DOCRECON_TODAY` (yyyy-MM-dd) when set:
+    /// the test suite pins it so checks relative to today (a date of service years back goes to
+    /// review, aging) give the same answers on the committed samples in any year.
     public static func today(_ now: Date = Date(), calendar: Calendar = .current) -> CalendarDate {
+        if let pinned = ProcessInfo.processInfo.environment["DOCRECON_TODAY"].flatMap(CalendarDate.init(iso:)) { return pinned }
         let c = calendar.dateComponents([.year, .month, .day], from: now)
         return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
     }
