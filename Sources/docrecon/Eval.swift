@@ -27,11 +27,12 @@ struct Eval: AsyncParsableCommand {
     }
 }
 
-/// Documents for the evaluation: ingests the files (OCR and extraction, as `ingest` does) and
-/// maps each path to its document id; a rejected file has none.
+/// Documents for the evaluation: ingests the files (stored and read as `ingest` does; the
+/// evaluator then extracts each once, with its own extractor) and maps each path to its
+/// document id; a rejected file has none.
 func ingestForEval(_ paths: [String], db: AppDatabase, rules: String?, jobs: Int?) throws -> [String: Int64] {
     let summary = try IngestRunner.run(db: db, paths: paths, jobs: jobs, dpi: 300, tessdata: nil, rules: rules,
-                                       osd: true, deskew: true, progress: false)
+                                       osd: true, deskew: true, extract: false, progress: false)
     let ids = Dictionary(summary.documents.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
     var out: [String: Int64] = [:]
     for p in paths { if let id = ids[(p as NSString).lastPathComponent] { out[p] = id } }

@@ -8,14 +8,6 @@ import Testing
     static func database() throws -> AppDatabase {
         let db = try MatchFixtures.database()
         try db.write { db in
-            // The extractor's table (v4-extraction) when this branch runs without it.
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS lines (id INTEGER PRIMARY KEY AUTOINCREMENT, document_id INTEGER NOT NULL,
-                  record_index INTEGER NOT NULL, line_index INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, value TEXT,
-                  raw TEXT NOT NULL, page INTEGER NOT NULL, x0 INTEGER, y0 INTEGER, x1 INTEGER, y1 INTEGER,
-                  confidence DOUBLE NOT NULL, status TEXT NOT NULL, problem TEXT, template TEXT NOT NULL, rule TEXT NOT NULL,
-                  second_look TEXT, extracted_value TEXT, updated_at DATETIME NOT NULL)
-                """)
             let cells: [(Int64, Int, String, String, Int, Double)] = [
                 (4, 0, "units", "2", 1, 0.62), (4, 0, "code", "99309", 1, 0.97),
                 (2, 0, "code", "99310", 1, 0.91), (9, 1, "code", "G0439", 2, 0.88),

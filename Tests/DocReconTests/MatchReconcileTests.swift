@@ -34,13 +34,6 @@ import Testing
         ]
         try MatchBench.insert(charges, into: db)
         try db.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS lines (id INTEGER PRIMARY KEY AUTOINCREMENT, document_id INTEGER NOT NULL,
-                  record_index INTEGER NOT NULL, line_index INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, value TEXT,
-                  raw TEXT NOT NULL, page INTEGER NOT NULL, x0 INTEGER, y0 INTEGER, x1 INTEGER, y1 INTEGER,
-                  confidence DOUBLE NOT NULL, status TEXT NOT NULL, problem TEXT, template TEXT NOT NULL, rule TEXT NOT NULL,
-                  second_look TEXT, extracted_value TEXT, updated_at DATETIME NOT NULL)
-                """)
             for (line, name, value, conf) in [(1, "code", "71046", 0.93), (2, "units", "2", 0.71)] {
                 try db.execute(sql: """
                     INSERT INTO lines (document_id, record_index, line_index, name, type, value, raw, page, confidence, status,

@@ -170,7 +170,7 @@ public enum Evaluator {
     }
 
     /// Ingests the samples of `dir` with `ingest` (path → document id, or nil when rejected),
-    /// re-extracts each with `extractor` (so the current rules count), and compares.
+    /// extracts each with `extractor` (so the current rules count), and compares.
     public static func run(dir: String, db: AppDatabase, extractor: Extractor,
                            ingest: ([String]) throws -> [String: Int64]) throws -> EvalReport {
         let files = samples(in: dir)
