@@ -44,8 +44,8 @@ enum BadInputs {
 
     /// A two-page TIFF whose second page's pixel data is overwritten with garbage.
     static func tiffWithBrokenSecondPage(from pix: Pix, at url: URL) throws {
-        #expect(pix.writeTIFF(path: url.path, append: false))
-        #expect(pix.writeTIFF(path: url.path, append: true))
+        #expect(pix.write(path: url.path, format: .tiff))
+        #expect(pix.write(path: url.path, format: .tiff, appendPage: true))
         var bytes = [UInt8](try Data(contentsOf: url))
         let little = bytes[0] == 0x49
         func u16(_ o: Int) -> Int { little ? Int(bytes[o]) | Int(bytes[o + 1]) << 8 : Int(bytes[o]) << 8 | Int(bytes[o + 1]) }

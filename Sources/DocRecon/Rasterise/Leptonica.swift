@@ -114,11 +114,9 @@ public final class Pix: @unchecked Sendable {
         return Pix(owning: p)
     }
 
-    /// Scaled by `factor` (Leptonica picks the filter: linear interpolation up, area-mapping down);
-    /// `dpi`, when given, is recorded as the new resolution.
-    public func scaled(_ factor: Double, dpi: Int? = nil) -> Pix? {
+    /// Scaled by `factor` (Leptonica picks the filter: linear interpolation up, area-mapping down).
+    public func scaled(_ factor: Double) -> Pix? {
         guard let p = pixScale(raw, Float(factor), Float(factor)) else { return nil }
-        if let dpi { pixSetResolution(p, Int32(dpi), Int32(dpi)) }
         return Pix(owning: p)
     }
 
@@ -177,17 +175,4 @@ public final class Pix: @unchecked Sendable {
         }
     }
 
-    /// Writes the image as a TIFF page: a new file, or appended as the next page (`append`).
-    public func writeTIFF(path: String, append: Bool) -> Bool {
-        pixWriteTiff(path, raw, Int32(depth == 1 ? IFF_TIFF_G4 : IFF_TIFF_LZW), append ? "a" : "w") == 0
-    }
-
-    /// Encodes to JPEG / TIFF (used by the sample generator and tests).
-    public func encoded(format: Int32) -> Data? {
-        var out: UnsafeMutablePointer<UInt8>? = nil
-        var size = 0
-        guard pixWriteMem(&out, &size, raw, format) == 0, let o = out else { return nil }
-        defer { free(o) }
-        return Data(bytes: o, count: size)
-    }
 }
