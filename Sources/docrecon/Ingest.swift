@@ -52,16 +52,20 @@ enum IngestRunner {
         pipeline.onRejection = { printError($0.line) }
         // Extraction runs as each document's pages are committed (not on a failed document).
         // The second look re-reads doubtful values from their crops (runs on the writer thread).
-        let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
-        if extract { pipeline.afterDocument = { id in
-            let status = try db.read { try Document.fetchOne($0, key: id)?.status }
-            guard status == .ocred || status == .partial else { return }
-            // A document that cannot be extracted keeps its words; the batch goes on.
-            do { _ = try extractor.extract(documentId: id, in: db) } catch {
-                let doc = try? db.read { try Document.fetchOne($0, key: id) }
-                printError("\(doc?.originalName ?? "document \(id)"): fields could not be extracted: \(error)")
+        // Only when extracting: loading the rules and the second look's Tesseract costs as much as
+        // reading a page, before the first worker starts.
+        if extract {
+            let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
+            pipeline.afterDocument = { id in
+                let status = try db.read { try Document.fetchOne($0, key: id)?.status }
+                guard status == .ocred || status == .partial else { return }
+                // A document that cannot be extracted keeps its words; the batch goes on.
+                do { _ = try extractor.extract(documentId: id, in: db) } catch {
+                    let doc = try? db.read { try Document.fetchOne($0, key: id) }
+                    printError("\(doc?.originalName ?? "document \(id)"): fields could not be extracted: \(error)")
+                }
             }
-        } }
+        }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)
         }

@@ -100,6 +100,7 @@ public final class IngestPipeline {
         // 2. Pages: `jobs` readers, one writer (this thread), at most `jobs` results in flight.
         let progress = ProgressReporter(enabled: options.showProgress, totalFiles: files.count, totalPages: tasks.count)
         if !tasks.isEmpty {
+            ProcessEnvironment.keepFreedPageMemory()
             let queue = TaskQueue(tasks)
             let workers = min(options.jobs, tasks.count)
             let channel = BoundedChannel<Result<PageOutcome, PageFailure>>(capacity: workers, producers: workers)
