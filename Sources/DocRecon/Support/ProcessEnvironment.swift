@@ -21,17 +21,17 @@ public enum ProcessEnvironment {
     /// glibc's defaults hand each one back to the kernel with munmap and fault fresh zeroed pages in
     /// for the next: 1.4 s of system time on 14 pages. Keeping freed memory in the process (no mmap
     /// below 256 MB, trim only above 512 MB) took that to 0.35 s and the batch from 4.6-5.1 s to
-    /// 3.9 s (bench/ocr corpus, `--jobs 2`). Resident memory stays flat: the same buffers are reused.
+    /// 3.9 s (bench/ocr corpus, `--jobs 2`). The price is peak RSS: 372 MB instead of 325 MB with
+    /// extraction (`/usr/bin/time -f %M`), flat over the batch because the same buffers are reused.
     public static func keepFreedPageMemory() {
         #if canImport(Glibc)
         // <malloc.h> is not part of Swift's Glibc module: look mallopt up (RTLD_DEFAULT is null).
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         guard let sym = dlsym(nil, "mallopt") else { return }
         let mallopt = unsafeBitCast(sym, to: Mallopt.self)
-        let (trimThreshold, topPad, mmapThreshold): (Int32, Int32, Int32) = (-1, -2, -3)  // M_* in malloc.h
+        let (trimThreshold, mmapThreshold): (Int32, Int32) = (-1, -3)  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
         _ = mallopt(mmapThreshold, 256 << 20)
         _ = mallopt(trimThreshold, 512 << 20)
-        _ = mallopt(topPad, 64 << 20)
         #endif
     }
 
