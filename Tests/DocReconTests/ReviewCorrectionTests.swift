@@ -178,7 +178,10 @@ import Testing
     @Test func correctionAndChargesAreOneTransaction() throws {
         let (db, a, _) = try Self.extracted()
         // Make writing the paper charges fail: the correction must leave nothing behind.
-        try db.write { try $0.execute(sql: "CREATE TRIGGER no_paper BEFORE INSERT ON charges BEGIN SELECT RAISE(ABORT, 'charges refused'); END") }
+        try db.write { db in
+            try db.execute(sql: "CREATE TRIGGER no_paper BEFORE INSERT ON charges BEGIN SELECT RAISE(ABORT, 'charges refused'); END")
+            try db.execute(sql: "CREATE TRIGGER no_paper_update BEFORE UPDATE ON charges BEGIN SELECT RAISE(ABORT, 'charges refused'); END")
+        }
         let key = FieldKey(documentId: a, recordIndex: 0, lineIndex: 0, name: "units")
         #expect(throws: DatabaseError.self) { try Corrections.correct(db, key, input: "5", reviewer: "ann", reason: nil, today: Self.today) }
         let units = try db.read { try ExtractionStore.lines($0, documentId: a) }.first { $0.name == "units" && $0.lineIndex == 0 }!
@@ -230,10 +233,11 @@ import Testing
         #expect(before.charges.count == 3 && before.members == before.charges)
         let r = try TestSupport.run(["--db", path, "correct", "1", "code", "99214", "--line", "1"])
         #expect(r.status == 0, "\(r.stderr)")
-        // The paper charges were written again (new ids) and the sets know the new ones, not the old.
+        // The corrected line's charge was updated in place (same ids, so the sets keep their ids)
+        // and the sets were matched again on the new code.
         let after = try members()
         #expect(after.codeOfLine1 == "99214")
-        #expect(after.charges.isDisjoint(with: before.charges))
+        #expect(after.charges == before.charges)
         #expect(after.members == after.charges)
         // The same sets a full recomputation gives.
         let incremental = try MatchQueries.sets(db)

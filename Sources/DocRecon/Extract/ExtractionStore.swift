@@ -80,10 +80,17 @@ public enum ExtractionStore {
             .map { StoredValue(row: $0, hasLine: true) }
     }
 
-    /// Replaces the document's paper charges: one per stored service line, with the record's
-    /// patient, DOB, account, DOS, facility, provider, NPI and diagnoses (corrected values win).
+    /// Brings the document's paper charges in line with its stored service lines: one per line,
+    /// with the record's patient, DOB, account, DOS, facility, provider, NPI and diagnoses
+    /// (corrected values win). A line that was there before keeps its charge (same id, same
+    /// creation time), so re-extraction and corrections leave charge ids and the matched sets
+    /// named after them (a set's id is its smallest member) where they were; lines that are gone
+    /// lose their charge.
     static func writeCharges(_ db: Database, documentId: Int64) throws -> Int {
-        try db.execute(sql: "DELETE FROM charges WHERE document_id = ? AND source = ?", arguments: [documentId, ChargeSource.paper.rawValue])
+        var previous: [[Int]: Charge] = [:]
+        for c in try Charge.filter(Column("document_id") == documentId && Column("source") == ChargeSource.paper.rawValue).fetchAll(db) {
+            previous[[c.recordIndex ?? 0, c.lineIndex ?? 0]] = c
+        }
         let fs = try fields(db, documentId: documentId)
         let ls = try lines(db, documentId: documentId)
         var n = 0
@@ -111,9 +118,16 @@ public enum ExtractionStore {
                                 modifiers: mods.joined(separator: ","), units: units,
                                 amount: c("charge").flatMap { Money(parsing: $0.description) },
                                 diagnosisCodes: dx.joined(separator: ","))
-            try charge.insert(db)
+            if let before = previous.removeValue(forKey: key) {
+                charge.id = before.id
+                charge.createdAt = before.createdAt
+                if charge != before { try charge.update(db) }
+            } else {
+                try charge.insert(db)
+            }
             n += 1
         }
+        for gone in previous.values { _ = try gone.delete(db) }
         return n
     }
 }

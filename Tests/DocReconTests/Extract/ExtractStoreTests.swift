@@ -55,6 +55,7 @@ import Testing
             try db.execute(sql: "UPDATE fields SET value = 'RIVERA, ANNA', status = 'corrected', extracted_value = value WHERE document_id = ? AND name = 'patient_name'", arguments: [id])
             try db.execute(sql: "UPDATE lines SET value = '3', status = 'corrected' WHERE document_id = ? AND line_index = 1 AND name = 'units'", arguments: [id])
         }
+        let idsBefore = try db.read { try Int64.fetchAll($0, sql: "SELECT id FROM charges WHERE document_id = ? ORDER BY line_index", arguments: [id]) }
         let s = try ex.extract(documentId: id, in: db)
         #expect(s.charges == 3)
         let (fields, lines, charges) = try db.read { db in
@@ -69,6 +70,28 @@ import Testing
         #expect(charges.count == 3)
         #expect(charges.allSatisfy { $0.patientName == "RIVERA, ANNA" })
         #expect(charges[1].units == 3)
+        // Each line keeps its charge: same ids, so matched sets (named after their smallest
+        // member) do not move when a document is extracted again.
+        #expect(charges.map(\.id) == idsBefore.map { Optional($0) })
+    }
+
+    @Test func aLineThatDisappearsLosesItsChargeAndTheOthersKeepTheirs() throws {
+        let db = try AppDatabase.inMemory()
+        let id = try Self.store(ExtractLayoutTests.superbill(), in: db)
+        let ex = try Self.extractor()
+        _ = try ex.extract(documentId: id, in: db)
+        let before = try db.read { try Charge.filter(Column("document_id") == id).order(Column("line_index")).fetchAll($0) }
+        // The third line's words vanish (say, a rules change no longer reads it): its charge goes.
+        try db.write { db in
+            let y = try Int.fetchOne(db, sql: "SELECT y0 FROM words WHERE text = 'G0439'")!
+            try db.execute(sql: "DELETE FROM words WHERE abs(y0 - ?) < 8", arguments: [y])
+        }
+        let s = try ex.extract(documentId: id, in: db)
+        let after = try db.read { try Charge.filter(Column("document_id") == id).order(Column("line_index")).fetchAll($0) }
+        #expect(s.charges == after.count)
+        #expect(after.count == 2)
+        #expect(after.map(\.id) == before.prefix(2).map(\.id))
+        #expect(after.map(\.createdAt) == before.prefix(2).map(\.createdAt))
     }
 
     struct FakeRereader: FieldRereader {
