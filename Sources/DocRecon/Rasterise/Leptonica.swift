@@ -120,6 +120,29 @@ public final class Pix: @unchecked Sendable {
         return Pix(owning: p)
     }
 
+    /// Gray morphology: darker strokes one pixel wider (a min filter over `size` × `size`),
+    /// for faint or broken print. 8-bit images only (self otherwise).
+    public func thickened(_ size: Int = 3) -> Pix? {
+        guard depth == 8, size > 1 else { return self }
+        guard let p = pixErodeGray(raw, Int32(size | 1), Int32(size | 1)) else { return nil }
+        return Pix(owning: p)
+    }
+
+    /// Local (Sauvola) binarisation, for uneven background and speckle; 8-bit in, 1-bit out.
+    public func sauvola(window: Int = 15, factor: Double = 0.35) -> Pix? {
+        guard depth == 8 else { return nil }
+        var out: UnsafeMutablePointer<PIX>? = nil
+        guard pixSauvolaBinarize(raw, Int32(window), Float(factor), 1, nil, nil, nil, &out) == 0, let o = out else { return nil }
+        return Pix(owning: o)
+    }
+
+    /// A white border of `pixels` around the image (a line touching the edge reads worse).
+    public func bordered(_ pixels: Int) -> Pix? {
+        let white: UInt32 = depth == 1 ? 0 : (depth == 8 ? 255 : 0xFFFFFF00)
+        guard let p = pixAddBorder(raw, Int32(pixels), white) else { return nil }
+        return Pix(owning: p)
+    }
+
     /// A crop (clipped to the image), for re-reading one field.
     public func cropped(_ box: Box, padding: Int = 0) -> Pix? {
         let x = max(0, box.x0 - padding), y = max(0, box.y0 - padding)
