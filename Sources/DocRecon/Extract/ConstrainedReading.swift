@@ -138,20 +138,29 @@ public enum ReadingVote {
     }
 
     /// The reading to take, or nil when the readings do not decide. A value is taken when
-    /// (1) readings from at least two independent sources agree on it, it passes, and no other
-    /// value has such agreement; or (2) it is the only value that passes with at least `sure`
-    /// confidence, every other passing value being `margin` below it.
+    /// (1) readings from at least two independent sources give it, at least one of them passing,
+    /// and no other value passes as surely; or (2) it is the only value that passes with at least
+    /// `sure` confidence, every other passing value being `margin` below it. A list that holds
+    /// fewer of the same items is no rival (OCR loses items more often than it invents them).
     public static func choose(_ rs: [Parsed], sure: Double = Plausibility.sureCodeConfidence, margin: Double = 0.25) -> Int? {
-        let passing = rs.indices.filter { rs[$0].passes }
-        var groups: [(value: FieldValue, members: [Int])] = []
-        for i in passing {
-            if let g = groups.firstIndex(where: { $0.value == rs[i].value }) { groups[g].members.append(i) }
-            else { groups.append((rs[i].value, [i])) }
+        func rivals(_ a: FieldValue, _ b: FieldValue) -> Bool {
+            if case .list(let x) = a, case .list(let y) = b { return !Set(y).isSubset(of: Set(x)) }
+            return a != b
         }
+        var all: [(value: FieldValue, members: [Int])] = []
+        for i in rs.indices {
+            if let g = all.firstIndex(where: { $0.value == rs[i].value }) { all[g].members.append(i) }
+            else { all.append((rs[i].value, [i])) }
+        }
+        let groups = all.map { ($0.value, $0.members.filter { rs[$0].passes }) }.filter { !$0.1.isEmpty }
         func best(_ g: (value: FieldValue, members: [Int])) -> Int { g.members.max { rs[$0].confidence < rs[$1].confidence }! }
-        let agreed = groups.filter { Set($0.members.map { rs[$0].source }).count >= 2 }
-        if agreed.count == 1 { return best(agreed[0]) }
+        let agreed = all.filter { g in Set(g.members.map { rs[$0].source }).count >= 2 && g.members.contains { rs[$0].passes } }
         if agreed.count > 1 { return nil }
+        if let a = agreed.first {
+            let winner = best((a.value, a.members.filter { rs[$0].passes }))
+            let rival = groups.filter { rivals(a.value, $0.0) }.map { rs[best($0)].confidence }.max() ?? -1
+            return rival >= rs[winner].confidence ? nil : winner
+        }
         let ranked = groups.sorted { rs[best($0)].confidence > rs[best($1)].confidence }
         guard let top = ranked.first, rs[best(top)].confidence >= sure else { return nil }
         if let second = ranked.dropFirst().first, rs[best(top)].confidence - rs[best(second)].confidence < margin { return nil }

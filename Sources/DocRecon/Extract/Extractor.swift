@@ -200,41 +200,38 @@ public struct Extractor: Sendable {
             guard v.type == .icd10List, flagged || v.status == .needsReview, let span = v.listSpan, !v.listRows.isEmpty,
                   case .list(let before)? = v.value else { return }
             stats.attempted += 1
-            // Every row read every way; one list per way of reading (a row a way did not
-            // decide contributes its plain reading from the same recognition).
+            // Every row read every way.
             var rows: [(box: Box, readings: [CropReading])] = []
             for row in v.listRows {
                 let pad = max(4, row.height / 4)
                 let box = Box(span.x0, max(0, row.y0 - pad), span.x1, row.y1 + pad)
                 rows.append((box, rereader.readings(documentId: documentId, page: v.page, box: box, type: .icd10List)))
             }
-            var methods: [String] = []
-            for r in rows.flatMap(\.readings) where !methods.contains(r.method) { methods.append(r.method) }
-            var byMethod: [String: [Word]] = [:]
-            for m in methods {
-                let src = m.hasSuffix("-choices") ? String(m.dropLast("-choices".count)) : m
-                for (box, rs) in rows {
-                    guard let r = rs.first(where: { $0.method == m }) ?? rs.first(where: { $0.method == src }) else { continue }
-                    byMethod[m, default: []].append(Word(pageId: 0, text: r.text, box: box, confidence: r.confidence, block: 0, line: 0,
-                                                         wordIndex: byMethod[m]?.count ?? 0))
+            // Row by row, the readings vote (a row's items parsed alone); a row they do not
+            // decide keeps its plain reading of the crop.
+            var words: [Word] = []
+            for (box, rs) in rows {
+                let parsed = rs.map { r in
+                    ValueReader.read(name: v.name, type: .icd10List, words: [Word(pageId: 0, text: r.text, box: box, confidence: r.confidence,
+                                                                                  block: 0, line: 0, wordIndex: 0)],
+                                     page: v.page, rule: v.rule, reviewConfidence: template.reviewConfidence, today: today)
+                }
+                let votes = zip(rs, parsed).compactMap { r, n -> ReadingVote.Parsed? in
+                    guard let n, let val = n.value, case .list(let items) = val, !items.isEmpty else { return nil }
+                    return ReadingVote.Parsed(value: val, confidence: n.confidence, method: r.method, passes: n.status != .needsReview)
+                }
+                var pick = rs.first { $0.method == "crop" } ?? rs.first
+                if let i = ReadingVote.choose(votes), let r = rs.first(where: { $0.method == votes[i].method }) {
+                    pick = r
+                    pick?.confidence = votes.filter { $0.value == votes[i].value && $0.passes }.map(\.confidence).max() ?? r.confidence
+                }
+                if let pick {
+                    words.append(Word(pageId: 0, text: pick.text, box: box, confidence: pick.confidence, block: 0, line: 0, wordIndex: words.count))
                 }
             }
-            var lists: [(method: String, words: [Word], value: ExtractedValue)] = []
-            for m in methods {
-                guard let ws = byMethod[m], !ws.isEmpty,
-                      let n = ValueReader.read(name: v.name, type: .icd10List, words: ws, page: v.page, rule: v.rule,
-                                               reviewConfidence: template.reviewConfidence, today: today) else { continue }
-                lists.append((m, ws, n))
-            }
-            let votes = lists.compactMap { l -> ReadingVote.Parsed? in
-                guard let val = l.value.value, case .list(let after) = val else { return nil }
-                return ReadingVote.Parsed(value: val, confidence: l.value.confidence, method: l.method,
-                                          passes: l.value.status != .needsReview && after.count >= before.count)
-            }
-            let pick = ReadingVote.choose(votes).flatMap { i in lists.firstIndex { $0.method == votes[i].method } }
-                ?? lists.firstIndex { $0.method == "crop" } ?? (lists.isEmpty ? nil : 0)
-            guard let pick else { return }
-            let words = lists[pick].words, n = lists[pick].value
+            guard !words.isEmpty,
+                  let n = ValueReader.read(name: v.name, type: .icd10List, words: words, page: v.page, rule: v.rule,
+                                           reviewConfidence: template.reviewConfidence, today: today) else { return }
             guard n.status != .needsReview, case .list(let after)? = n.value, after.count >= before.count, after != before else { return }
             stats.changed += 1
             v.secondLook = words.map(\.text).joined(separator: " | ")

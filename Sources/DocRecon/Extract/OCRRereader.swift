@@ -56,8 +56,13 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         guard let (pix, info) = try? uprightPage(documentId, number), info.source == .ocr else { return [] }
         let pad = max(4, box.height / 5)
         guard let crop = pix.cropped(box, padding: pad) else { return [] }
-        let wl = Self.whitelist(type)
-        let debug = ProcessInfo.processInfo.environment["DOCRECON_DEBUG_READINGS"] != nil
+        let out = Self.readings(of: crop, dpi: info.dpi, type: type, ocr: ocr)
+        return out
+    }
+
+    /// The readings of one crop (see `readings(documentId:page:box:type:)`), with `ocr`.
+    public static func readings(of crop: Pix, dpi: Int, type: FieldType, ocr: Tesseract) -> [CropReading] {
+        let wl = whitelist(type)
         var out: [CropReading] = []
         /// The plain reading, and the format's reading of the symbols' alternatives when the format decides one.
         func read(_ p: Pix?, _ dpi: Int, _ method: String) {
@@ -76,11 +81,15 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
             if !text.isEmpty { out.append(CropReading(text: text, confidence: conf / 100, method: method, rivals: rivals)) }
             if let d { out.append(CropReading(text: d.text, confidence: d.score / 100, method: method + "-choices", rivals: rivals)) }
         }
-        read(crop, info.dpi, "crop")
+        read(crop, dpi, "crop")
         // Small print on a 200-dpi scan: twice the size, strokes one pixel darker.
-        read(crop.scaled(2)?.bordered(8)?.thickened(3), info.dpi * 2, "2x-thick")
-        if debug {
-            printError("readings \(documentId)/\(number) \(type) \(box): " + out.map { "\($0.method)='\($0.text)' \(Int($0.confidence * 100))" + ($0.rivals.isEmpty ? "" : " rivals \($0.rivals)") }.joined(separator: "; "))
+        read(crop.scaled(2)?.bordered(8)?.thickened(3), dpi * 2, "2x-thick")
+        switch type {
+        case .integer, .pointer, .code, .pos, .npi, .modifier, .modifierList:
+            // Values without punctuation: the print alone, without rulings, specks and cut
+            // glyphs of the next cell (a lone `1` beside a speck reads `4`).
+            read(crop.printOnly(), dpi, "print")
+        default: break
         }
         return out
     }
