@@ -446,6 +446,14 @@ public enum ValueReader {
                 return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                                  : ParseOutcome(value: .string(id), status: .ok))
             }
+            if type == .name {
+                // `ABERNATHY,FATIMA`: a name's comma is followed by a space (the canonical form).
+                v = v.replacingOccurrences(of: ",(?=[^\\s,])", with: ", ", options: .regularExpression)
+                if let odd = v.first(where: { !($0.isLetter || $0 == " " || $0 == "," || $0 == "." || $0 == "'" || $0 == "-" || $0 == ";") }) {
+                    // `WEBER, FATIMA)`: no name holds a bracket, a digit or a symbol; OCR misread a letter.
+                    return make(ws[...], ParseOutcome(value: .string(v), status: .needsReview, problem: "'\(odd)' in a name"))
+                }
+            }
             if type == .name, v.contains(";") {
                 // `KEMP; IRENE`: no name has a semicolon; OCR read the comma's tail as one.
                 let fixed = v.replacingOccurrences(of: "\\s*;\\s*", with: ", ", options: .regularExpression)

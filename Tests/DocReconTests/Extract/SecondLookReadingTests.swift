@@ -163,3 +163,23 @@ func symbols(_ spec: String) -> [SymbolChoices] {
         #expect(r.cell(0, "units")?.status == status)
     }
 }
+
+@Suite struct NameFormTests {
+    @Test(arguments: [
+        // (name as read, value, status)
+        ("ABERNATHY,FATIMA", "ABERNATHY, FATIMA", ParseOutcome.Status.ok),    // the canonical comma and space
+        ("RIVERA, ANA", "RIVERA, ANA", .ok),
+        ("O'BRIEN-SMITH, ANA M.", "O'BRIEN-SMITH, ANA M.", .ok),
+        ("WEBER, FATIMA)", "WEBER, FATIMA)", .needsReview),                     // a bracket: a misread letter
+        ("KEMP, 1RENE", "KEMP, 1RENE", .needsReview),                           // a digit in a name
+        ("Dr. Lee Park", "Dr. Lee Park", .ok),
+    ])
+    func aNameHoldsLettersAndNamePunctuationOnly(read: String, value: String, status: ParseOutcome.Status) throws {
+        var p = PageBuilder()
+        p.put(read, 100, 100, confidence: 0.9)
+        let v = try #require(ValueReader.read(name: "patient_name", type: .name, words: p.words, page: 1, rule: "t",
+                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        #expect(v.value == .string(value))
+        #expect(v.status == status)
+    }
+}
