@@ -125,7 +125,8 @@ extension PageContext {
         var rows: [[ExtractedValue]] = []
         var lastY = Double(lines[header.upperBound].box.y1)
         var end = header.upperBound
-        let unit = lines[header.lowerBound].height
+        // The header's text height (its tallest line: a speck read as a line of its own is no unit).
+        let unit = header.map { lines[$0].height }.max() ?? lines[header.lowerBound].height
         for li in (header.upperBound + 1)..<lines.count {
             let line = lines[li]
             if Double(line.box.y0) - lastY > t.maxGap * unit { break }
