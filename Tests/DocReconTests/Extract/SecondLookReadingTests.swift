@@ -183,3 +183,26 @@ func symbols(_ spec: String) -> [SymbolChoices] {
         #expect(v.status == status)
     }
 }
+
+@Suite struct LineTableGapTests {
+    /// A superbill whose third row sits 90 px below the second (a lower-resolution scan spaces
+    /// rows wider), with a speck read as a line of its own in the header.
+    static func page(speck: Bool) -> PageWords {
+        var p = ExtractLayoutTests.superbill()
+        for i in p.words.indices where p.words[i].box.y0 == 780 {
+            p.words[i].y0 = 840; p.words[i].y1 = 870; p.words[i].line = 840
+        }
+        if speck {
+            p.words.append(Word(pageId: 1, text: "'", box: Box(1490, 596, 1495, 601), confidence: 0.2, block: 1, line: 596, wordIndex: p.words.count))
+        }
+        return p.page
+    }
+
+    @Test(arguments: [false, true])
+    func aSpeckInTheHeaderDoesNotShrinkTheGapThatEndsTheTable(speck: Bool) throws {
+        let ex = Extractor(templates: try ExtractFixtures.templates(), today: ExtractFixtures.today)
+        let r = try #require(ex.extract(documentId: 1, pages: [Self.page(speck: speck)]).records.first)
+        #expect(r.lines.count == 3)
+        #expect(r.cell(2, "code")?.value == .string("G0439"))
+    }
+}
