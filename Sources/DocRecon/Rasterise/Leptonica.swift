@@ -128,14 +128,6 @@ public final class Pix: @unchecked Sendable {
         return Pix(owning: p)
     }
 
-    /// Local (Sauvola) binarisation, for uneven background and speckle; 8-bit in, 1-bit out.
-    public func sauvola(window: Int = 15, factor: Double = 0.35) -> Pix? {
-        guard depth == 8 else { return nil }
-        var out: UnsafeMutablePointer<PIX>? = nil
-        guard pixSauvolaBinarize(raw, Int32(window), Float(factor), 1, nil, nil, nil, &out) == 0, let o = out else { return nil }
-        return Pix(owning: o)
-    }
-
     /// The print alone: binarised (Otsu over the whole image), without what touches the edge
     /// (rulings, the cut glyphs of a neighbouring cell) and without specks lower than
     /// `minHeightFraction` of the tallest mark, clipped to what remains and framed in white.
