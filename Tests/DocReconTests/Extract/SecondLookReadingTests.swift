@@ -206,3 +206,27 @@ func symbols(_ spec: String) -> [SymbolChoices] {
         #expect(r.cell(2, "code")?.value == .string("G0439"))
     }
 }
+
+@Suite struct ListSlotTests {
+    @Test(arguments: [
+        // (list words as read, an empty slot between items?)
+        ("1. R26.81 2. 3. L89.152", true),        // item 2 lost
+        ("1 R26.81 2 3 L89.152", true),           // markers cleaned of their dots
+        ("A. K21.9 B. N18.30 C. J96.01 D. E. F.", false), // empty slots after the items: a form's blanks
+        ("1. R26.81 2. I10 3. L89.152", false),
+        ("A B K21.9", true),
+        ("R26.81 I10", false),
+    ])
+    func anEmptySlotBetweenItemsIsALostItem(text: String, lost: Bool) {
+        #expect(ValueReader.emptySlotBetweenItems(text.split(separator: " ").map(String.init)) == lost)
+    }
+
+    @Test func aListWithAnEmptySlotBetweenItemsGoesToReview() throws {
+        var p = PageBuilder()
+        p.put("1. R26.81 2. 3. L89.152", 100, 100, confidence: 0.93)
+        let v = try #require(ValueReader.read(name: "diagnosis_codes", type: .icd10List, words: p.words, page: 1, rule: "t",
+                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        #expect(v.value == .list(["R26.81", "L89.152"]))
+        #expect(v.status == .needsReview)
+    }
+}
