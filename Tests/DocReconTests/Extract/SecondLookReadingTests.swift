@@ -230,3 +230,19 @@ func symbols(_ spec: String) -> [SymbolChoices] {
         #expect(v.status == .needsReview)
     }
 }
+
+@Suite struct UnreadHeaderTests {
+    @Test func aModifierUnderAnUnreadHeaderIsOfferedForReview() throws {
+        var p = ExtractLayoutTests.superbill()
+        // OCR read the `Mod` header as `mil`: no column label matches it.
+        for i in p.words.indices where p.words[i].text == "Mod" { p.words[i].text = "mil" }
+        let ex = Extractor(templates: try ExtractFixtures.templates(), today: ExtractFixtures.today)
+        let r = try #require(ex.extract(documentId: 1, pages: [p.page]).records.first)
+        #expect(r.cell(0, "code")?.value == .string("99309"))
+        #expect(r.cell(0, "modifiers")?.value == .list(["25"]))
+        #expect(r.cell(0, "modifiers")?.status == .needsReview)
+        // A row with nothing under that header keeps its empty, believed cell.
+        #expect(r.cell(1, "modifiers")?.value == .list([]))
+        #expect(r.cell(1, "modifiers")?.status == .ok)
+    }
+}
