@@ -5,6 +5,27 @@ import GRDB
 /// segmentation, a character whitelist for its type). The OCR module implements it.
 public protocol FieldRereader: Sendable {
     func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)?
+    /// The same crop read in more than one way (scale, binarisation); the first is `reread`'s.
+    func readings(documentId: Int64, page: Int, box: Box, type: FieldType) -> [CropReading]
+}
+
+extension FieldRereader {
+    public func readings(documentId: Int64, page: Int, box: Box, type: FieldType) -> [CropReading] {
+        reread(documentId: documentId, page: page, box: box, type: type).map { [CropReading(text: $0.text, confidence: $0.confidence, method: "crop")] } ?? []
+    }
+}
+
+/// One reading of a crop: the text, Tesseract's mean confidence (0-1) and how the crop was prepared.
+public struct CropReading: Sendable, Equatable {
+    public var text: String
+    public var confidence: Double
+    public var method: String
+    /// Other values the symbols' alternatives allow under the field's format with some
+    /// confidence (`J3420` behind `33420`): the reading does not exclude them.
+    public var rivals: [String]
+    public init(text: String, confidence: Double, method: String = "crop", rivals: [String] = []) {
+        self.text = text; self.confidence = confidence; self.method = method; self.rivals = rivals
+    }
 }
 
 /// What the second look did in one extraction.
@@ -109,12 +130,39 @@ public struct Extractor: Sendable {
             guard flagged || v.status == .needsReview || v.confidence < template.reviewConfidence, let box = v.cellBox ?? v.box,
                   v.type != .icd10List, v.type != .modifierList, v.type != .name, v.type != .text else { return }
             stats.attempted += 1
-            guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: v.type) else { return }
-            v.secondLook = text
-            let w = Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: 0)
-            let words = text.split(separator: " ").isEmpty ? [w] : [w]
-            guard let first = ValueReader.read(name: v.name, type: v.type, words: words, birth: isBirth(v.name), page: v.page, rule: v.rule,
-                                               reviewConfidence: template.reviewConfidence, today: today) else { return }
+            let readings = rereader.readings(documentId: documentId, page: v.page, box: box, type: v.type)
+            guard !readings.isEmpty else { return }
+            func parse(_ r: CropReading) -> ExtractedValue? {
+                let w = Word(pageId: 0, text: r.text, box: box, confidence: r.confidence, block: 0, line: 0, wordIndex: 0)
+                return ValueReader.read(name: v.name, type: v.type, words: [w], birth: isBirth(v.name), page: v.page, rule: v.rule,
+                                        reviewConfidence: template.reviewConfidence, today: today)
+            }
+            let parsed = readings.map(parse)
+            let votes = zip(readings, parsed).compactMap { r, n in
+                n.flatMap { n in n.value.map { ReadingVote.Parsed(value: $0, confidence: n.confidence, method: r.method, passes: n.status != .needsReview) } }
+            }
+            // The readings decide (agree, or one alone passes surely); else the plain reading of the crop, as before.
+            var first: ExtractedValue
+            if let i = ReadingVote.choose(votes), let k = parsed.firstIndex(where: { $0?.value == votes[i].value && $0?.status != .needsReview }),
+               let n = parsed[k] {
+                first = n
+                first.confidence = votes.filter { $0.value == votes[i].value && $0.passes }.map(\.confidence).max() ?? n.confidence
+            } else {
+                guard let n = parsed[0] else { return }
+                first = n
+                // Another reading that passes as surely with a different value: not decided.
+                if n.status != .needsReview, votes.contains(where: { $0.passes && $0.value != n.value && $0.confidence >= n.confidence }) {
+                    first.status = .needsReview
+                    first.problem = "readings of the crop disagree (" + readings.map(\.text).joined(separator: " / ") + ")"
+                }
+            }
+            v.secondLook = readings.map(\.text).joined(separator: " / ")
+            if first.status != .needsReview, case .string(let code)? = first.value,
+               let rival = readings.flatMap(\.rivals).first(where: { $0 != code }) {
+                // A reading saw another code there too (`J3420` behind `33420`): not decided.
+                first.status = .needsReview
+                first.problem = "'\(code)' could be '\(rival)' (a reading of the crop sees both)"
+            }
             // A value the first reading could not give at all is believed from the crop alone only
             // when the crop reads it confidently; otherwise it is offered for a person to confirm.
             var n = first
@@ -152,17 +200,39 @@ public struct Extractor: Sendable {
             guard v.type == .icd10List, flagged || v.status == .needsReview, let span = v.listSpan, !v.listRows.isEmpty,
                   case .list(let before)? = v.value else { return }
             stats.attempted += 1
-            var words: [Word] = []
+            // Every row read every way.
+            var rows: [(box: Box, readings: [CropReading])] = []
             for row in v.listRows {
                 let pad = max(4, row.height / 4)
                 let box = Box(span.x0, max(0, row.y0 - pad), span.x1, row.y1 + pad)
-                guard let (text, conf) = rereader.reread(documentId: documentId, page: v.page, box: box, type: .icd10List) else { continue }
-                words.append(Word(pageId: 0, text: text, box: box, confidence: conf, block: 0, line: 0, wordIndex: words.count))
+                rows.append((box, rereader.readings(documentId: documentId, page: v.page, box: box, type: .icd10List)))
+            }
+            // Row by row, the readings vote (a row's items parsed alone); a row they do not
+            // decide keeps its plain reading of the crop.
+            var words: [Word] = []
+            for (box, rs) in rows {
+                let parsed = rs.map { r in
+                    ValueReader.read(name: v.name, type: .icd10List, words: [Word(pageId: 0, text: r.text, box: box, confidence: r.confidence,
+                                                                                  block: 0, line: 0, wordIndex: 0)],
+                                     page: v.page, rule: v.rule, reviewConfidence: template.reviewConfidence, today: today)
+                }
+                let votes = zip(rs, parsed).compactMap { r, n -> ReadingVote.Parsed? in
+                    guard let n, let val = n.value, case .list(let items) = val, !items.isEmpty else { return nil }
+                    return ReadingVote.Parsed(value: val, confidence: n.confidence, method: r.method, passes: n.status != .needsReview)
+                }
+                var pick = rs.first { $0.method == "crop" } ?? rs.first
+                if let i = ReadingVote.choose(votes), let r = rs.first(where: { $0.method == votes[i].method }) {
+                    pick = r
+                    pick?.confidence = votes.filter { $0.value == votes[i].value && $0.passes }.map(\.confidence).max() ?? r.confidence
+                }
+                if let pick {
+                    words.append(Word(pageId: 0, text: pick.text, box: box, confidence: pick.confidence, block: 0, line: 0, wordIndex: words.count))
+                }
             }
             guard !words.isEmpty,
                   let n = ValueReader.read(name: v.name, type: .icd10List, words: words, page: v.page, rule: v.rule,
-                                           reviewConfidence: template.reviewConfidence, today: today),
-                  n.status != .needsReview, case .list(let after)? = n.value, after.count >= before.count, after != before else { return }
+                                           reviewConfidence: template.reviewConfidence, today: today) else { return }
+            guard n.status != .needsReview, case .list(let after)? = n.value, after.count >= before.count, after != before else { return }
             stats.changed += 1
             v.secondLook = words.map(\.text).joined(separator: " | ")
             v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status

@@ -46,6 +46,54 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         return t.isEmpty ? nil : (t, conf / 100)
     }
 
+    /// The crop read several ways, each with the type's whitelist: as it is, and upscaled 2× with
+    /// strokes one pixel darker (small, faint print on a low-resolution scan reads better so).
+    /// Each reading also gives, for a procedure code or a diagnosis list, the reading its format
+    /// decides from the symbols' alternatives (`ConstrainedReading`), when it decides one.
+    public func readings(documentId: Int64, page number: Int, box: Box, type: FieldType) -> [CropReading] {
+        let t0 = DispatchTime.now()
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9 }
+        guard let (pix, info) = try? uprightPage(documentId, number), info.source == .ocr else { return [] }
+        let pad = max(4, box.height / 5)
+        guard let crop = pix.cropped(box, padding: pad) else { return [] }
+        let out = Self.readings(of: crop, dpi: info.dpi, type: type, ocr: ocr)
+        return out
+    }
+
+    /// The readings of one crop (see `readings(documentId:page:box:type:)`), with `ocr`.
+    public static func readings(of crop: Pix, dpi: Int, type: FieldType, ocr: Tesseract) -> [CropReading] {
+        let wl = whitelist(type)
+        var out: [CropReading] = []
+        /// The plain reading, and the format's reading of the symbols' alternatives when the format decides one.
+        func read(_ p: Pix?, _ dpi: Int, _ method: String) {
+            guard let p else { return }
+            let (text, conf, syms) = ocr.readLineSymbols(p, dpi: dpi, whitelist: wl)
+            let frame = Box(0, 0, p.width, p.height)
+            var d: (text: String, score: Double)?
+            var rivals: [String] = []
+            switch type {
+            case .code:
+                d = ConstrainedReading.decide(syms, formats: ConstrainedReading.codeFormats, crop: frame)
+                rivals = ConstrainedReading.rivals(syms, formats: ConstrainedReading.codeFormats, crop: frame)
+            case .icd10List: d = ConstrainedReading.icd10List(syms, crop: frame)
+            default: d = nil
+            }
+            if !text.isEmpty { out.append(CropReading(text: text, confidence: conf / 100, method: method, rivals: rivals)) }
+            if let d { out.append(CropReading(text: d.text, confidence: d.score / 100, method: method + "-choices", rivals: rivals)) }
+        }
+        read(crop, dpi, "crop")
+        // Small print on a 200-dpi scan: twice the size, strokes one pixel darker.
+        read(crop.scaled(2)?.bordered(8)?.thickened(3), dpi * 2, "2x-thick")
+        switch type {
+        case .integer, .pointer, .code, .pos, .npi, .modifier, .modifierList:
+            // Values without punctuation: the print alone, without rulings, specks and cut
+            // glyphs of the next cell (a lone `1` beside a speck reads `4`).
+            read(crop.printOnly(), dpi, "print")
+        default: break
+        }
+        return out
+    }
+
     private func uprightPage(_ docId: Int64, _ number: Int) throws -> (Pix, Page)? {
         if let p = page, p.doc == docId, p.number == number { return (p.pix, p.info) }
         page = nil

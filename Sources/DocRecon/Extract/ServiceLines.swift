@@ -125,7 +125,8 @@ extension PageContext {
         var rows: [[ExtractedValue]] = []
         var lastY = Double(lines[header.upperBound].box.y1)
         var end = header.upperBound
-        let unit = lines[header.lowerBound].height
+        // The header's text height (its tallest line: a speck read as a line of its own is no unit).
+        let unit = header.map { lines[$0].height }.max() ?? lines[header.lowerBound].height
         for li in (header.upperBound + 1)..<lines.count {
             let line = lines[li]
             if Double(line.box.y0) - lastY > t.maxGap * unit { break }
@@ -143,6 +144,20 @@ extension PageContext {
             var colBounds: [String: (Double, Double)] = [:]
             for b in bounds { if let n = b.0 { colBounds[n] = (max(0, b.1), min(W, b.2)) } }
             if var row = readRow(t, cells: cells, required: required, bounds: colBounds, rowBox: line.box) {
+                // Under a header word no column's label matched (`mil` read for `M1`): a modifier
+                // there is not lost, but offered for review in the row's empty modifier cell.
+                let orphans = line.words.filter { w in
+                    bounds.contains { $0.0 == nil && w.box.midX >= $0.1 && w.box.midX < $0.2 } && FieldValues.isModifier(w.text.uppercased())
+                }
+                if !orphans.isEmpty, let mi = row.firstIndex(where: { $0.type == .modifierList && $0.raw.isEmpty }) {
+                    row[mi].value = .list(orphans.map { $0.text.uppercased() })
+                    row[mi].raw = orphans.map(\.text).joined(separator: " ")
+                    row[mi].box = orphans.dropFirst().reduce(orphans[0].box) { $0.union($1.box) }
+                    row[mi].confidence = orphans.map(\.confidence).min() ?? 0
+                    row[mi].status = .needsReview
+                    row[mi].sticky = true
+                    row[mi].problem = "modifier under a header that was not recognised"
+                }
                 for i in row.indices where doubtful.contains(row[i].name) && row[i].name != required.name {
                     if row[i].status != .needsReview {
                         row[i].status = .needsReview

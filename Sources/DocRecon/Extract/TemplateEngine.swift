@@ -446,6 +446,14 @@ public enum ValueReader {
                 return make(run[...], id.isEmpty ? ParseOutcome(value: nil, status: .needsReview, problem: "no value found")
                                                  : ParseOutcome(value: .string(id), status: .ok))
             }
+            if type == .name {
+                // `ABERNATHY,FATIMA`: a name's comma is followed by a space (the canonical form).
+                v = v.replacingOccurrences(of: ",(?=[^\\s,])", with: ", ", options: .regularExpression)
+                if let odd = v.first(where: { !($0.isLetter || $0 == " " || $0 == "," || $0 == "." || $0 == "'" || $0 == "-" || $0 == ";") }) {
+                    // `WEBER, FATIMA)`: no name holds a bracket, a digit or a symbol; OCR misread a letter.
+                    return make(ws[...], ParseOutcome(value: .string(v), status: .needsReview, problem: "'\(odd)' in a name"))
+                }
+            }
             if type == .name, v.contains(";") {
                 // `KEMP; IRENE`: no name has a semicolon; OCR read the comma's tail as one.
                 let fixed = v.replacingOccurrences(of: "\\s*;\\s*", with: ", ", options: .regularExpression)
@@ -613,12 +621,29 @@ public enum ValueReader {
                 problems.append("list letters \(letters.sorted().map(String.init).joined()) but \(codes.count) codes read")
             }
         }
+        // An empty slot between items (`1. R26.81 2. 3. L89.152`): a list is filled in order, so
+        // an item there was not read.
+        if status != .needsReview, emptySlotBetweenItems(ws.flatMap { $0.text.split(separator: " ").map(String.init) }) {
+            status = .needsReview
+            problems.append("an empty list slot between items: an item was not read")
+        }
         let b = used.dropFirst().reduce(used[0].box) { $0.union($1.box) }
         var v = ExtractedValue(name: name, type: .icd10List, value: .list(codes), raw: raws.joined(separator: " "), box: b, page: page,
                                confidence: used.map(\.confidence).min() ?? 0, status: status,
                                problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
         v.listRows = PageGeometry.lines(ws).map(\.box)
         return v
+    }
+
+    /// Does a list slot marker (`2.`, `C.`, `3)`) follow another with nothing between them,
+    /// with an item after them?
+    static func emptySlotBetweenItems(_ tokens: [String]) -> Bool {
+        func isMarker(_ t: String) -> Bool { t.range(of: "^([1-9][0-9]?|[A-La-l])[.)]?$", options: .regularExpression) != nil }
+        func isItem(_ t: String) -> Bool { FieldValues.normalizeICD10(cleanToken(t)) != nil || codeLike(cleanToken(t)) }
+        for i in tokens.indices.dropLast() where isMarker(tokens[i]) && isMarker(tokens[i + 1]) {
+            if tokens[(i + 2)...].contains(where: isItem) { return true }
+        }
+        return false
     }
 
     static func readModifierList(name: String, _ ws: [Word], page: Int, rule: String, reviewConfidence: Double) -> ExtractedValue? {

@@ -105,6 +105,52 @@ public final class Tesseract {
         return (text, Double(TessBaseAPIMeanTextConf(handle)))
     }
 
+    /// Reads one line like `readLine` (its text and mean confidence), and symbol by symbol: each symbol's box and the LSTM's
+    /// alternatives for it (best first, confidence 0…100), and whether it starts a word. A caller
+    /// can then choose, position by position, the best alternative a value's format allows.
+    public func readLineSymbols(_ pix: Pix, dpi: Int, whitelist: String?) -> (text: String, confidence: Double, symbols: [SymbolChoices]) {
+        TessBaseAPISetPageSegMode(handle, PSM_SINGLE_LINE)
+        _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", whitelist ?? "")
+        _ = TessBaseAPISetVariable(handle, "lstm_choice_mode", "2")
+        defer {
+            _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", "")
+            _ = TessBaseAPISetVariable(handle, "lstm_choice_mode", "0")
+            TessBaseAPISetPageSegMode(handle, PSM_AUTO)
+        }
+        TessBaseAPISetImage2(handle, pix.raw)
+        TessBaseAPISetSourceResolution(handle, Int32(dpi))
+        defer { TessBaseAPIClear(handle) }
+        guard TessBaseAPIRecognize(handle, nil) == 0, let it = TessBaseAPIGetIterator(handle) else { return ("", 0, []) }
+        var line = ""
+        if let c = TessBaseAPIGetUTF8Text(handle) { line = String(cString: c).trimmingCharacters(in: .whitespacesAndNewlines); TessDeleteText(c) }
+        let mean = Double(TessBaseAPIMeanTextConf(handle))
+        defer { TessResultIteratorDelete(it) }
+        let pageIt = TessResultIteratorGetPageIterator(it)
+        var out: [SymbolChoices] = []
+        repeat {
+            guard let c = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL) else { continue }
+            let text = String(cString: c)
+            TessDeleteText(c)
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            var l: Int32 = 0, t: Int32 = 0, r: Int32 = 0, b: Int32 = 0
+            _ = TessPageIteratorBoundingBox(pageIt, RIL_SYMBOL, &l, &t, &r, &b)
+            var choices = [(text, Double(TessResultIteratorConfidence(it, RIL_SYMBOL)))]
+            if let ci = TessResultIteratorGetChoiceIterator(it) {
+                repeat {
+                    guard let ct = TessChoiceIteratorGetUTF8Text(ci) else { continue }
+                    let alt = String(cString: ct)
+                    if !alt.isEmpty, !choices.contains(where: { $0.0 == alt }) {
+                        choices.append((alt, Double(TessChoiceIteratorConfidence(ci))))
+                    }
+                } while TessChoiceIteratorNext(ci) != 0
+                TessChoiceIteratorDelete(ci)
+            }
+            let startsWord = out.isEmpty || TessPageIteratorIsAtBeginningOf(pageIt, RIL_WORD) != 0
+            out.append(SymbolChoices(box: Box(Int(l), Int(t), Int(r), Int(b)), choices: choices, startsWord: startsWord))
+        } while TessResultIteratorNext(it, RIL_SYMBOL) != 0
+        return (line, mean, out)
+    }
+
     /// Orientation and script detection (needs a handle created with language "osd").
     /// Returns the clockwise rotation that makes the page upright, and the confidence.
     public func detectOrientation(_ pix: Pix, dpi: Int) -> (degrees: Int, confidence: Double)? {
@@ -150,4 +196,21 @@ public enum TessdataLocator {
         } ?? languages[0]
         throw TesseractError.modelMissing(language: missing, searched: searched)
     }
+}
+
+/// One symbol of a line read with alternatives: where it is, what it may be (best first,
+/// confidence 0…100), and whether a new word starts with it.
+public struct SymbolChoices: Sendable, Equatable {
+    public var box: Box
+    public var choices: [Choice]
+    public var startsWord: Bool
+    public struct Choice: Sendable, Equatable {
+        public var text: String
+        public var confidence: Double
+        public init(_ text: String, _ confidence: Double) { self.text = text; self.confidence = confidence }
+    }
+    public init(box: Box, choices: [(String, Double)], startsWord: Bool) {
+        self.box = box; self.choices = choices.map { Choice($0.0, $0.1) }; self.startsWord = startsWord
+    }
+    public var best: Choice { choices[0] }
 }

@@ -120,6 +120,53 @@ public final class Pix: @unchecked Sendable {
         return Pix(owning: p)
     }
 
+    /// Gray morphology: darker strokes one pixel wider (a min filter over `size` × `size`),
+    /// for faint or broken print. 8-bit images only (self otherwise).
+    public func thickened(_ size: Int = 3) -> Pix? {
+        guard depth == 8, size > 1 else { return self }
+        guard let p = pixErodeGray(raw, Int32(size | 1), Int32(size | 1)) else { return nil }
+        return Pix(owning: p)
+    }
+
+    /// The print alone: binarised (Otsu over the whole image), without what touches the edge
+    /// (rulings, the cut glyphs of a neighbouring cell) and without specks lower than
+    /// `minHeightFraction` of the tallest mark, clipped to what remains and framed in white.
+    /// 8-bit in, 8-bit out; nil when nothing remains.
+    public func printOnly(minHeightFraction: Double = 0.4, border: Int = 12) -> Pix? {
+        guard depth == 8, width >= 16, height >= 16 else { return nil }
+        var binRaw: UnsafeMutablePointer<PIX>? = nil
+        guard pixOtsuAdaptiveThreshold(raw, Int32(width), Int32(height), 0, 0, 0.1, nil, &binRaw) == 0, let b = binRaw else { return nil }
+        let bin = Pix(owning: b)
+        guard let inner = pixRemoveBorderConnComps(bin.raw, 8).map(Pix.init(owning:)) else { return nil }
+        guard let boxa = pixConnComp(inner.raw, nil, 8) else { return nil }
+        var tallest: Int32 = 0
+        for i in 0..<boxaGetCount(boxa) {
+            var x: Int32 = 0, y: Int32 = 0, w: Int32 = 0, h: Int32 = 0
+            if boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h) == 0 { tallest = max(tallest, h) }
+        }
+        var bp: UnsafeMutablePointer<BOXA>? = boxa
+        boxaDestroy(&bp)
+        guard tallest > 0 else { return nil }
+        var changed: Int32 = 0
+        let minH = Int32(max(1, (Double(tallest) * minHeightFraction).rounded()))
+        guard let kept = pixSelectBySize(inner.raw, 0, minH, 8, Int32(L_SELECT_HEIGHT), Int32(L_SELECT_IF_GTE), &changed)
+            .map(Pix.init(owning:)) else { return nil }
+        var clippedRaw: UnsafeMutablePointer<PIX>? = nil
+        guard pixClipToForeground(kept.raw, &clippedRaw, nil) == 0, let c = clippedRaw else { return nil }
+        let clipped = Pix(owning: c)
+        guard let framed = pixAddBorder(clipped.raw, Int32(border), 0).map(Pix.init(owning:)),
+              let gray = pixConvert1To8(nil, framed.raw, 255, 0) else { return nil }
+        pixSetResolution(gray, pixGetXRes(raw), pixGetYRes(raw))
+        return Pix(owning: gray)
+    }
+
+    /// A white border of `pixels` around the image (a line touching the edge reads worse).
+    public func bordered(_ pixels: Int) -> Pix? {
+        let white: UInt32 = depth == 1 ? 0 : (depth == 8 ? 255 : 0xFFFFFF00)
+        guard let p = pixAddBorder(raw, Int32(pixels), white) else { return nil }
+        return Pix(owning: p)
+    }
+
     /// A crop (clipped to the image), for re-reading one field.
     public func cropped(_ box: Box, padding: Int = 0) -> Pix? {
         let x = max(0, box.x0 - padding), y = max(0, box.y0 - padding)
