@@ -26,10 +26,13 @@ let package = Package(
         .systemLibrary(
             name: "CXlsxWriter", path: "Sources/CXlsxWriter", pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]),
+        .systemLibrary(
+            name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter",
+                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

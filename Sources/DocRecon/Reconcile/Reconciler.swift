@@ -135,7 +135,7 @@ public enum Reconciler {
             let width = headers.count
 
             let general = try XlsxWorkbook(path: generalPath, dateFormat: settings.dateFormat)
-            let data = try general.addSheet(settings.dataSheet)
+            let data = try general.addSheet(settings.dataSheet, streamed: true)
             let summarySheet = try general.addSheet(settings.summarySheet)
             data.writeHeader(headers + [settings.billedColumn, settings.reasonColumn])
 
@@ -329,7 +329,7 @@ public enum Reconciler {
 
             // Master Missing: the open ledger after this run.
             let master = try XlsxWorkbook(path: masterPath, dateFormat: settings.dateFormat)
-            let ms = try master.addSheet(settings.masterSheet)
+            let ms = try master.addSheet(settings.masterSheet, streamed: true)
             ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
                             "Last Attempt to Process", settings.billedColumn, settings.reasonColumn, "First Seen",
                             "Days Outstanding", "Aging"])
