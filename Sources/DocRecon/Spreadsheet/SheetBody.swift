@@ -171,13 +171,13 @@ final class SheetBody {
     }
 
     /// XML text content: & < > " as entities; the C0 controls XML 1.0 cannot carry as `_xHHHH_`
-    /// (what Excel and libxlsxwriter write), and a literal `_xHHHH_` in the text gets its
+    /// (what Excel and libxlsxwriter write; CR too, which XML parsers would turn into LF), and a literal `_xHHHH_` in the text gets its
     /// underscore escaped (`_x005F_`) so that it reads back as written.
     private func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
         var clean = true
         for b in u where b < 0x20 || b == UInt8(ascii: "&") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">")
             || b == UInt8(ascii: "\"") || b == UInt8(ascii: "_") {
-            if b == 0x09 || b == 0x0A || b == 0x0D { continue }
+            if b == 0x09 || b == 0x0A { continue }
             clean = false
             break
         }
@@ -192,7 +192,7 @@ final class SheetBody {
             case UInt8(ascii: "<"): xml.append(contentsOf: "&lt;".utf8)
             case UInt8(ascii: ">"): xml.append(contentsOf: "&gt;".utf8)
             case UInt8(ascii: "\""): xml.append(contentsOf: "&quot;".utf8)
-            case 0x09, 0x0A, 0x0D: xml.append(b)
+            case 0x09, 0x0A: xml.append(b)
             case 0..<0x20:
                 xml.append(contentsOf: "_x00".utf8); xml.append(hex[Int(b >> 4)]); xml.append(hex[Int(b & 15)]); xml.append(UInt8(ascii: "_"))
             case UInt8(ascii: "_") where Self.isEscapeLike(u, at: i):
