@@ -148,6 +148,14 @@ public enum Reconciler {
             var unbilled: [(reason: String?, fields: EncounterFields)] = []
             var charges = 0, billedRows = 0
             var row = 0
+            // Sized up front: growing these by doubling costs a rehash and fresh pages per step.
+            let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM charges c JOIN recon_imports i ON i.id = c.import_id WHERE i.run_id = ?",
+                                            arguments: [run]) ?? 0
+            keyIndex.reserveCapacity(expected)
+            keys.reserveCapacity(expected)
+            keyBilled.reserveCapacity(expected)
+            keySources.reserveCapacity(expected)
+            keyUnbilled.reserveCapacity(expected)
             var placed = [CellValue](repeating: .empty, count: width)
             let cursor = try BulkCursor(db, sql: """
                 SELECT c.source, c.import_id, c.patient_name, c.patient_dob, c.date_of_service, c.facility, c.type_of_care,
