@@ -25,6 +25,8 @@ final class SheetBody {
     /// A compression failure met between rows, thrown by `finish`.
     private var failure: Error?
     private var columnNames: [[UInt8]] = []
+    /// The open row's number, as written (repeated in every cell reference).
+    private var rowDigits: [UInt8] = []
     private let dateStyleBytes: [UInt8]
 
     init(dateStyle: Int, level: Int32 = 1) throws {
@@ -41,15 +43,18 @@ final class SheetBody {
         if row != openRow {
             if openRow > 0 { endRow() }
             xml.append(contentsOf: #"<row r=""#.utf8)
+            let at = xml.count
             appendInt(row + 1)
+            rowDigits.removeAll(keepingCapacity: true)
+            rowDigits.append(contentsOf: xml[at...])
             xml.append(contentsOf: #"">"#.utf8)
             openRow = row
             lastRow = row
         }
         if col > maxColumn { maxColumn = col }
         xml.append(contentsOf: #"<c r=""#.utf8)
-        xml.append(contentsOf: columnName(col))
-        appendInt(row + 1)
+        if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
+        xml.append(contentsOf: rowDigits)
         xml.append(UInt8(ascii: "\""))
     }
 
