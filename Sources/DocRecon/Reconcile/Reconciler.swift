@@ -66,6 +66,10 @@ public enum Reconciler {
         }
     }
 
+    @inline(__always) static func tally(_ s: inout (billed: Int, cpts: Int), billed: Bool, cpts: Int) {
+        if billed { s.billed += 1; s.cpts += cpts }
+    }
+
     public static func run(db: AppDatabase, rules: ReconRules, options: ReconcileOptions) throws -> ReconcileResult {
         let started = Date()
         let settings = rules.settings
@@ -228,13 +232,10 @@ public enum Reconciler {
 
                 let sk = SummaryKey(dos: charge.dateOfService?.daysSinceEpoch ?? Int.min, facility: charge.facility,
                                     provider: charge.servicingProvider, care: charge.typeOfCare)
-                var s = summary[sk] ?? (0, 0)
-                if outcome.billed {
-                    billedRows += 1
-                    s.billed += 1
-                    s.cpts += Normalize.cptCount(charge.cpt)
-                }
-                summary[sk] = s
+                // One hash lookup per row, updated in place.
+                if outcome.billed { billedRows += 1 }
+                Reconciler.tally(&summary[sk, default: (0, 0)], billed: outcome.billed,
+                                 cpts: outcome.billed ? Normalize.cptCount(charge.cpt) : 0)
 
                 if let k = keyIndex[key].map(Int.init) {
                     keySources[k].formUnion(SourceSet(source))
