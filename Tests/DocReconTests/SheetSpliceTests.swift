@@ -177,6 +177,22 @@ struct SheetSpliceTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
     }
 
+    @Test("a workbook written but never moved in place (the run failed after) leaves nothing behind")
+    func writtenNotPublished() throws {
+        let dir = try TestSupport.tempDir("splicewritten")
+        let path = dir.appendingPathComponent("book.xlsx").path
+        do {
+            let wb = try XlsxWorkbook(path: path)
+            let s = try wb.addSheet("Data", streamed: true)
+            s.writeHeader(["A"])
+            s.write(1, 0, text: "x")
+            try wb.write()
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            #expect(files.count == 1 && !files.contains("book.xlsx"))  // only the temporary file so far
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+    }
+
     @Test("an empty streamed sheet is just its header", .enabled(if: ReconTest.hasOpenpyxl, ReconTest.noOpenpyxl))
     func emptyBody() throws {
         let dir = try TestSupport.tempDir("spliceempty")

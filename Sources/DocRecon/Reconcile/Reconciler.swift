@@ -296,6 +296,13 @@ public enum Reconciler {
                 summarySheet.write(r, 5, number: Double(v.cpts))
             }
 
+            // The General workbook is complete: it is written (spliced, under its temporary name)
+            // on another thread while this one does the ledger; it is moved in place at the end.
+            if let paper { try PaperReconciliation.writeSheets(general, paper) }
+            let generalBook = Handoff(value: general)
+            let generalWriter = Worker { try generalBook.value.write() }
+            defer { try? generalWriter.wait() }
+
             // Ledger: this run's events (keys not billed, with why; billed keys as a sorted blob).
             var events: [LedgerEvent] = []
             var billed: [(EncounterKey, SourceSet)] = []
@@ -382,7 +389,8 @@ public enum Reconciler {
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
                                  otherLatest.map { $0 > date } ?? false, now, run])
-            if let paper { try PaperReconciliation.writeSheets(general, paper) }
+            try master.write()
+            try generalWriter.wait()
             try general.close()
             try master.close()
             return ReconcileResult(date: date, runId: run, generalWorkbook: generalPath, masterWorkbook: masterPath, rerun: rerun,

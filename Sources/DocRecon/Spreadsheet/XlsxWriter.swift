@@ -12,6 +12,8 @@ public final class XlsxWorkbook {
     private let bold: UnsafeMutablePointer<lxw_format>
     private let dateFormat: UnsafeMutablePointer<lxw_format>
     private var sheets: [XlsxSheet] = []
+    /// The finished file under its temporary name, until `close()` moves it in place.
+    private var written: String?
 
     /// Creates the workbook that will be moved to `path` on close. Owner-only file.
     /// `constantMemory: false` keeps every cell in memory until close and writes shared strings
@@ -43,6 +45,8 @@ public final class XlsxWorkbook {
             workbook_close(wb)
             unlink(tempPath)
         }
+        // Written but never moved in place (the run failed after): drop it.
+        if let w = written { unlink(w) }
     }
 
     /// Adds a sheet. A `streamed` sheet's rows (everything below the header) are written by
@@ -60,8 +64,10 @@ public final class XlsxWorkbook {
         return s
     }
 
-    /// Finishes the sheets (widths, frozen header, autofilter), writes the file and moves it in place.
-    public func close() throws {
+    /// Finishes the sheets (widths, frozen header, autofilter) and writes the whole file beside
+    /// its destination, under a temporary name: `close()` then only moves it in place. (Lets a
+    /// caller write a big workbook on another thread and still publish it last.)
+    public func write() throws {
         guard let wb = handle else { return }
         for s in sheets { s.finish() }
         handle = nil
@@ -89,6 +95,14 @@ public final class XlsxWorkbook {
             unlink(tempPath)
             ready = spliced
         }
+        written = ready
+    }
+
+    /// Writes the file (unless `write()` did) and moves it in place.
+    public func close() throws {
+        try write()
+        guard let ready = written else { return }
+        written = nil
         guard rename(ready, finalPath) == 0 else {
             unlink(ready)
             throw SpreadsheetError("\((finalPath as NSString).lastPathComponent): cannot move the workbook into place")
