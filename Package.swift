@@ -26,15 +26,21 @@ let package = Package(
         .systemLibrary(
             name: "CXlsxWriter", path: "Sources/CXlsxWriter", pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]),
+        .systemLibrary(
+            name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter",
+                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            // Release only: no run-time exclusivity checks (swift_beginAccess was ~6% of reconcile
+            // in the byte-level writers and scanners); debug builds and tests keep them.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(
             name: "docrecon",
             dependencies: [

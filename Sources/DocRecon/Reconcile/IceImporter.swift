@@ -45,17 +45,9 @@ public enum IceImporter {
         let map = rules.ice
         let result = try db.writer.write { db -> ImportResult in
             var importId: Int64 = 0
-            var mapping: [Int?] = []
             var rows = 0
             var rejected: [RowRejection] = []
             var sawHeader = false
-            var json = [UInt8]()
-            json.reserveCapacity(1024)
-            var values: [CellValue] = []
-            var headers: [String] = []
-            // Per field: the column position feeding it.
-            var pos: [String: Int] = [:]
-            var dateColumns: [(col: Int, header: String, required: Bool)] = []
             let createdAtValue = Date().databaseValue
             let createdAt = String.fromDatabaseValue(createdAtValue) ?? ""
             var insert = try BulkStatement(db, sql: """
@@ -63,97 +55,47 @@ public enum IceImporter {
                   type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
                   columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            func handle(_ rowNumber: Int, _ cells: ArraySlice<CellValue>) throws {
-                if !sawHeader {
-                    sawHeader = true
-                    headers = cells.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
-                    let (m, missing) = map.match(headers: headers)
-                    if !missing.isEmpty {
-                        let names = missing.map { "'\($0.header)'" }.joined(separator: ", ")
-                        throw SpreadsheetError("\(name): missing required column\(missing.count > 1 ? "s" : "") \(names)"
-                                               + (sheetName.map { " (sheet '\($0)')" } ?? ""))
-                    }
-                    mapping = m
-                    for (i, ci) in m.enumerated() {
-                        guard let ci else { continue }
-                        let col = map.columns[ci]
-                        pos[col.field] = i
-                        if col.isDate { dateColumns.append((i, headers[i], col.required)) }
-                    }
-                    try db.execute(sql: """
-                        INSERT INTO recon_imports (kind, file_name, sheet, sha256, headers_json, row_count, rejected_count, imported_at)
-                        VALUES ('ice', ?, ?, ?, ?, 0, 0, ?)
-                        """, arguments: [name, sheetName, sha, RowValues.encode(headers.map { CellValue.text($0) }), createdAtValue])
-                    importId = db.lastInsertedRowID
-                    return
-                }
-                // Copy the row to the header width (cells past the last header are kept too).
-                values.removeAll(keepingCapacity: true)
-                values.append(contentsOf: cells)
-                while values.count < headers.count { values.append(.empty) }
-                func text(_ field: String) -> String {
-                    guard let i = pos[field], i < values.count else { return "" }
-                    return FastText.trim(values[i].text)
-                }
-                // Dates: must be dates; normalised to date cells for the output.
-                var bad: String?
-                for dc in dateColumns {
-                    let cell = values[dc.col]
-                    if cell.isEmpty {
-                        if dc.required { bad = "\(dc.header) is empty"; break }
-                        continue
-                    }
-                    guard let d = DateText.from(cell, system: source.dateSystem) else {
-                        bad = "\(dc.header) '\(cell.text)' is not a date"; break
-                    }
-                    values[dc.col] = .date(d)
-                }
-                let patient = text("patient_name")
-                if bad == nil && patient.isEmpty { bad = "\(headers[pos["patient_name"]!]) is empty" }
-                // Optional Units (default 1) and Modifier columns.
-                var units = 1
-                if bad == nil, let ui = pos["units"], !values[ui].isEmpty {
-                    let u = text("units")
-                    if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
-                    else { bad = "\(headers[ui]) '\(u)' is not a whole number of units" }
-                }
-                if let bad {
-                    rejected.append(RowRejection(row: rowNumber, reason: bad))
-                    return
-                }
-                func date(_ field: String) -> String? {
-                    guard let i = pos[field], case .date(let d) = values[i] else { return nil }
-                    return FastText.iso(d)
-                }
-                let npi = text("provider_npi")
-                RowValues.encode(values, into: &json)
-                insert.bind(importId); insert.bind(rowNumber); insert.bind(patient)
-                insert.bind(date("patient_dob")); insert.bind(date("date_of_service")); insert.bind(text("facility"))
-                insert.bind(text("type_of_care")); insert.bind(text("type_of_visit")); insert.bind(text("servicing_provider"))
-                insert.bind(npi.isEmpty ? nil : npi); insert.bind(text("cpt"))
-                insert.bind(pos["modifiers"] == nil ? "" : IceImporter.modifierList(text("modifiers")))
-                insert.bind(units)
-                insert.bind(IceImporter.diagnosisList(text("assessment")))
-                json.withUnsafeBufferPointer { insert.bind(bytes: $0) }
+            func store(_ r: PreparedIceRow) throws {
+                insert.bind(importId); insert.bind(r.rowNumber); insert.bind(r.patient)
+                insert.bind(r.dob); insert.bind(r.dos); insert.bind(r.facility)
+                insert.bind(r.care); insert.bind(r.visit); insert.bind(r.provider)
+                insert.bind(r.npi); insert.bind(r.cpt); insert.bind(r.modifiers); insert.bind(r.units)
+                insert.bind(r.diagnoses)
+                r.json.withUnsafeBufferPointer { insert.bind(bytes: $0) }
                 insert.bind(createdAt)
                 try insert.step(db)
                 rows += 1
             }
-            // The sheet is parsed on its own thread while this one (the database writer) stores rows.
-            let pipe = RowPipe<RowBatch>(capacity: 8)
+            // The sheet is parsed, checked and encoded on its own thread (IcePreparer) while this
+            // one (the database writer) only binds and steps: the writer was the busier of the two.
+            let pipe = RowPipe<[PreparedIceItem]>(capacity: 8)
             let src = Handoff(value: source)
+            let preparer = Handoff(value: IcePreparer(map: map, file: name, sheetName: sheetName, dateSystem: source.dateSystem))
             let parser = Worker {
                 defer { pipe.close() }
-                var batch = RowBatch()
+                var batch: [PreparedIceItem] = []
+                batch.reserveCapacity(512)
                 try src.value.forEachRow { n, cells in
-                    batch.add(n, cells)
-                    if batch.count >= 512 { try pipe.push(batch); batch = RowBatch() }
+                    batch.append(try preparer.value.prepare(n, cells[...]))
+                    if batch.count >= 512 { try pipe.push(batch); batch = []; batch.reserveCapacity(512) }
                 }
-                if batch.count > 0 { try pipe.push(batch) }
+                if !batch.isEmpty { try pipe.push(batch) }
             }
             do {
                 while let b = pipe.pop() {
-                    for i in 0..<b.count { try handle(b.numbers[i], b.cells[b.starts[i]..<b.starts[i + 1]]) }
+                    for item in b {
+                        switch item {
+                        case .row(let r): try store(r)
+                        case .rejected(let r): rejected.append(r)
+                        case .header(let headers):
+                            sawHeader = true
+                            try db.execute(sql: """
+                                INSERT INTO recon_imports (kind, file_name, sheet, sha256, headers_json, row_count, rejected_count, imported_at)
+                                VALUES ('ice', ?, ?, ?, ?, 0, 0, ?)
+                                """, arguments: [name, sheetName, sha, RowValues.encode(headers.map { CellValue.text($0) }), createdAtValue])
+                            importId = db.lastInsertedRowID
+                        }
+                    }
                 }
             } catch {
                 pipe.fail(error)
@@ -164,7 +106,6 @@ public enum IceImporter {
             guard sawHeader else {
                 throw SpreadsheetError("\(name): the sheet\(sheetName.map { " '\($0)'" } ?? "") is empty (no header row)")
             }
-            _ = mapping
             try db.execute(sql: "UPDATE recon_imports SET row_count = ?, rejected_count = ? WHERE id = ?",
                            arguments: [rows, rejected.count, importId])
             // With paper charges in the store, the new rows are matched against them now, in this
@@ -205,16 +146,104 @@ public enum IceImporter {
     }
 }
 
-/// Rows handed from the parsing thread to the storing one, flattened.
-struct RowBatch {
-    var numbers: [Int] = []
-    var starts: [Int] = [0]
-    var cells: [CellValue] = []
-    var count: Int { numbers.count }
-    mutating func add(_ n: Int, _ row: [CellValue]) {
-        numbers.append(n)
-        cells.append(contentsOf: row)
-        starts.append(cells.count)
+/// A row ready to bind (or why it was refused), made on the parsing thread.
+enum PreparedIceItem {
+    case header([String])
+    case row(PreparedIceRow)
+    case rejected(RowRejection)
+}
+
+struct PreparedIceRow {
+    var rowNumber: Int
+    var patient: String
+    var dob: String?, dos: String?
+    var facility: String, care: String, visit: String, provider: String
+    var npi: String?
+    var cpt: String, modifiers: String
+    var units: Int
+    var diagnoses: String
+    var json: [UInt8]
+}
+
+/// Turns the sheet's rows into charges' columns: the header row matched through the source map
+/// (a missing required column rejects the file), each later row checked (dates, patient, units),
+/// normalised and its original cells encoded. Pure: no database, one thread.
+final class IcePreparer {
+    let map: SourceMap
+    let file: String
+    let sheetName: String?
+    let dateSystem: DateSystem
+    private var sawHeader = false
+    private var headers: [String] = []
+    private var pos: [String: Int] = [:]
+    private var dateColumns: [(col: Int, header: String, required: Bool)] = []
+    private var values: [CellValue] = []
+
+    init(map: SourceMap, file: String, sheetName: String?, dateSystem: DateSystem) {
+        self.map = map; self.file = file; self.sheetName = sheetName; self.dateSystem = dateSystem
+    }
+
+    func prepare(_ rowNumber: Int, _ cells: ArraySlice<CellValue>) throws -> PreparedIceItem {
+        if !sawHeader {
+            sawHeader = true
+            headers = cells.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let (m, missing) = map.match(headers: headers)
+            if !missing.isEmpty {
+                let names = missing.map { "'\($0.header)'" }.joined(separator: ", ")
+                throw SpreadsheetError("\(file): missing required column\(missing.count > 1 ? "s" : "") \(names)"
+                                       + (sheetName.map { " (sheet '\($0)')" } ?? ""))
+            }
+            for (i, ci) in m.enumerated() {
+                guard let ci else { continue }
+                let col = map.columns[ci]
+                pos[col.field] = i
+                if col.isDate { dateColumns.append((i, headers[i], col.required)) }
+            }
+            return .header(headers)
+        }
+        // Copy the row to the header width (cells past the last header are kept too).
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: cells)
+        while values.count < headers.count { values.append(.empty) }
+        func text(_ field: String) -> String {
+            guard let i = pos[field], i < values.count else { return "" }
+            return FastText.trim(values[i].text)
+        }
+        // Dates: must be dates; normalised to date cells for the output.
+        for dc in dateColumns {
+            let cell = values[dc.col]
+            if cell.isEmpty {
+                if dc.required { return .rejected(RowRejection(row: rowNumber, reason: "\(dc.header) is empty")) }
+                continue
+            }
+            guard let d = DateText.from(cell, system: dateSystem) else {
+                return .rejected(RowRejection(row: rowNumber, reason: "\(dc.header) '\(cell.text)' is not a date"))
+            }
+            values[dc.col] = .date(d)
+        }
+        let patient = text("patient_name")
+        if patient.isEmpty { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[pos["patient_name"]!]) is empty")) }
+        // Optional Units (default 1) and Modifier columns.
+        var units = 1
+        if let ui = pos["units"], !values[ui].isEmpty {
+            let u = text("units")
+            if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
+            else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) '\(u)' is not a whole number of units")) }
+        }
+        func date(_ field: String) -> String? {
+            guard let i = pos[field], case .date(let d) = values[i] else { return nil }
+            return FastText.iso(d)
+        }
+        let npi = text("provider_npi")
+        var json: [UInt8] = []
+        json.reserveCapacity(256)
+        RowValues.encode(values, into: &json)
+        return .row(PreparedIceRow(
+            rowNumber: rowNumber, patient: patient, dob: date("patient_dob"), dos: date("date_of_service"),
+            facility: text("facility"), care: text("type_of_care"), visit: text("type_of_visit"),
+            provider: text("servicing_provider"), npi: npi.isEmpty ? nil : npi, cpt: text("cpt"),
+            modifiers: pos["modifiers"] == nil ? "" : IceImporter.modifierList(text("modifiers")), units: units,
+            diagnoses: IceImporter.diagnosisList(text("assessment")), json: json))
     }
 }
 

@@ -108,7 +108,9 @@ public struct LedgerFold: Sendable {
     }
 
     public var openEntries: [LedgerEntry] {
-        entries.values.filter { $0.status == .open }.sorted(by: LedgerFold.order)
+        // Sorting indices, not the entries: an entry is a large struct and the sort moves a lot.
+        let open = entries.values.filter { $0.status == .open }
+        return open.indices.sorted { LedgerFold.order(open[$0], open[$1]) }.map { open[$0] }
     }
 
     /// Deterministic order of ledger rows: first seen, date of service, patient, key.
@@ -127,14 +129,15 @@ public enum LedgerStore {
 
     /// Sorted keys as one blob of 32-byte digests.
     static func blob(_ keys: [EncounterKey]) -> Data {
-        var d = Data(capacity: keys.count * 32)
+        var d = [UInt8]()
+        d.reserveCapacity(keys.count * 32)
         for k in keys {
             withUnsafeBytes(of: k.bytes.0.bigEndian) { d.append(contentsOf: $0) }
             withUnsafeBytes(of: k.bytes.1.bigEndian) { d.append(contentsOf: $0) }
             withUnsafeBytes(of: k.bytes.2.bigEndian) { d.append(contentsOf: $0) }
             withUnsafeBytes(of: k.bytes.3.bigEndian) { d.append(contentsOf: $0) }
         }
-        return d
+        return Data(d)
     }
 
     static func keys(fromBlob d: Data) -> [EncounterKey] {

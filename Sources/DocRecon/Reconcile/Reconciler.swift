@@ -66,6 +66,10 @@ public enum Reconciler {
         }
     }
 
+    @inline(__always) static func tally(_ s: inout (billed: Int, cpts: Int), billed: Bool, cpts: Int) {
+        if billed { s.billed += 1; s.cpts += cpts }
+    }
+
     public static func run(db: AppDatabase, rules: ReconRules, options: ReconcileOptions) throws -> ReconcileResult {
         let started = Date()
         let settings = rules.settings
@@ -135,7 +139,7 @@ public enum Reconciler {
             let width = headers.count
 
             let general = try XlsxWorkbook(path: generalPath, dateFormat: settings.dateFormat)
-            let data = try general.addSheet(settings.dataSheet)
+            let data = try general.addSheet(settings.dataSheet, streamed: true)
             let summarySheet = try general.addSheet(settings.summarySheet)
             data.writeHeader(headers + [settings.billedColumn, settings.reasonColumn])
 
@@ -148,38 +152,64 @@ public enum Reconciler {
             var unbilled: [(reason: String?, fields: EncounterFields)] = []
             var charges = 0, billedRows = 0
             var row = 0
-            var placed = [CellValue](repeating: .empty, count: width)
+            // Sized up front: growing these by doubling costs a rehash and fresh pages per step.
+            let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM charges WHERE import_id IN (SELECT id FROM recon_imports WHERE run_id = ?)",
+                                            arguments: [run]) ?? 0
+            keyIndex.reserveCapacity(expected)
+            keys.reserveCapacity(expected)
+            keyBilled.reserveCapacity(expected)
+            keySources.reserveCapacity(expected)
+            keyUnbilled.reserveCapacity(expected)
             let cursor = try BulkCursor(db, sql: """
                 SELECT c.source, c.import_id, c.patient_name, c.patient_dob, c.date_of_service, c.facility, c.type_of_care,
                        c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number
-                FROM charges c JOIN recon_imports i ON i.id = c.import_id
-                WHERE i.run_id = ? ORDER BY c.import_id, c.row_number, c.id
+                FROM charges c
+                WHERE c.import_id IN (SELECT id FROM recon_imports WHERE run_id = ?) ORDER BY c.import_id, c.row_number, c.id
                 """, arguments: [run])
+            // (IN, not a join: with the join SQLite sorted every row in a temporary B-tree, spilled
+            // to disk at a million rows; this way charges_on_import gives the order as it reads.)
             var scratch = [UInt8]()
             scratch.reserveCapacity(256)
-            var values: [CellValue] = []
-            values.reserveCapacity(width)
             var lastImport: Int64 = -1
             var cols: [Int] = []
-            // libxlsxwriter is fed on its own thread while this one reads and evaluates the charges.
-            let rowWidth = width + 2
+            // The Data sheet's rows are built on their own thread: this one reads and evaluates the
+            // charges and hands over each row's stored JSON as bytes; the writer decodes it, lays
+            // the cells out, formats the XML and deflates it.
             let batchRows = 1024
-            let pipe = RowPipe<[CellValue]>(capacity: 8)
+            let pipe = RowPipe<DataRowBatch>(capacity: 8)
             let sheet = Handoff(value: data)
+            let yes = CellValue.text(settings.yes), no = CellValue.text(settings.no)
             let writer = Worker {
                 var r = 0
+                var values: [CellValue] = []
+                values.reserveCapacity(width)
+                var placed = [CellValue](repeating: .empty, count: width)
                 while let batch = pipe.pop() {
-                    var i = 0
-                    while i < batch.count {
-                        r += 1
-                        for c in 0..<rowWidth { sheet.value.write(r, c, batch[i + c]) }
-                        i += rowWidth
+                    batch.bytes.withUnsafeBufferPointer { all in
+                        var start = 0
+                        var fallback = 0
+                        for i in 0..<batch.count {
+                            r += 1
+                            let end = batch.ends[i]
+                            if end < 0 {
+                                let cells = batch.fallback[fallback]
+                                fallback += 1
+                                for (c, v) in cells.enumerated() { sheet.value.write(r, c, v) }
+                            } else {
+                                for k in 0..<width { placed[k] = .empty }
+                                RowValues.decode(UnsafeBufferPointer(rebasing: all[start..<end]), into: &values)
+                                let cols = batch.cols[i]
+                                for (k, v) in values.enumerated() where k < cols.count { placed[cols[k]] = v }
+                                for c in 0..<width { sheet.value.write(r, c, placed[c]) }
+                                start = end
+                            }
+                            sheet.value.write(r, width, batch.billed[i] ? yes : no)
+                            if let reason = batch.reasons[i] { sheet.value.write(r, width + 1, text: reason) }
+                        }
                     }
                 }
             }
-            var batch: [CellValue] = []
-            batch.reserveCapacity(batchRows * rowWidth)
-            let yes = CellValue.text(settings.yes), no = CellValue.text(settings.no)
+            var batch = DataRowBatch()
             defer { pipe.close(); try? writer.wait() }
             while try cursor.next(db) {
                 let source: ChargeSource = cursor.string(0) == "paper" ? .paper : .ice
@@ -196,11 +226,10 @@ public enum Reconciler {
                 charges += 1
                 row += 1
                 // Data row: the original cells in the union layout, then Billed and the reason.
-                for i in 0..<width { placed[i] = .empty }
                 if let json = cursor.bytes(12), !cols.isEmpty {
-                    RowValues.decode(json, into: &values)
-                    for (i, v) in values.enumerated() where i < cols.count { placed[cols[i]] = v }
+                    batch.add(json: json, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else {
+                    var placed = [CellValue](repeating: .empty, count: width)
                     func put(_ f: String, _ v: CellValue) { if let c = fieldColumn[f] { placed[c] = v } }
                     put("patient_name", .text(charge.patientName))
                     if let d = charge.patientDob { put("patient_dob", .date(d)) }
@@ -209,24 +238,19 @@ public enum Reconciler {
                     put("type_of_visit", .text(charge.typeOfVisit)); put("servicing_provider", .text(charge.servicingProvider))
                     put("cpt", .text(charge.cpt)); put("assessment", .text(charge.diagnosisCodes))
                     if let n = charge.providerNpi { put("provider_npi", .text(n)) }
+                    batch.add(cells: placed, billed: outcome.billed, reason: outcome.reason)
                 }
-                batch.append(contentsOf: placed)
-                batch.append(outcome.billed ? yes : no)
-                batch.append(outcome.reason.map(CellValue.text) ?? .empty)
-                if batch.count >= batchRows * rowWidth {
+                if batch.count >= batchRows {
                     try pipe.push(batch)
-                    batch.removeAll(keepingCapacity: true)
+                    batch = DataRowBatch()
                 }
 
                 let sk = SummaryKey(dos: charge.dateOfService?.daysSinceEpoch ?? Int.min, facility: charge.facility,
                                     provider: charge.servicingProvider, care: charge.typeOfCare)
-                var s = summary[sk] ?? (0, 0)
-                if outcome.billed {
-                    billedRows += 1
-                    s.billed += 1
-                    s.cpts += Normalize.cptCount(charge.cpt)
-                }
-                summary[sk] = s
+                // One hash lookup per row, updated in place.
+                if outcome.billed { billedRows += 1 }
+                Reconciler.tally(&summary[sk, default: (0, 0)], billed: outcome.billed,
+                                 cpts: outcome.billed ? Normalize.cptCount(charge.cpt) : 0)
 
                 if let k = keyIndex[key].map(Int.init) {
                     keySources[k].formUnion(SourceSet(source))
@@ -255,8 +279,8 @@ public enum Reconciler {
             }
             keyIndex = [:]
 
-            if !batch.isEmpty { try pipe.push(batch) }
-            batch = []
+            if batch.count > 0 { try pipe.push(batch) }
+            batch = DataRowBatch()
             pipe.close()
             try writer.wait()
 
@@ -271,6 +295,13 @@ public enum Reconciler {
                 summarySheet.write(r, 4, number: Double(v.billed))
                 summarySheet.write(r, 5, number: Double(v.cpts))
             }
+
+            // The General workbook is complete: it is written (spliced, under its temporary name)
+            // on another thread while this one does the ledger; it is moved in place at the end.
+            if let paper { try PaperReconciliation.writeSheets(general, paper) }
+            let generalBook = Handoff(value: general)
+            let generalWriter = Worker { try generalBook.value.write() }
+            defer { try? generalWriter.wait() }
 
             // Ledger: this run's events (keys not billed, with why; billed keys as a sorted blob).
             var events: [LedgerEvent] = []
@@ -329,7 +360,7 @@ public enum Reconciler {
 
             // Master Missing: the open ledger after this run.
             let master = try XlsxWorkbook(path: masterPath, dateFormat: settings.dateFormat)
-            let ms = try master.addSheet(settings.masterSheet)
+            let ms = try master.addSheet(settings.masterSheet, streamed: true)
             ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
                             "Last Attempt to Process", settings.billedColumn, settings.reasonColumn, "First Seen",
                             "Days Outstanding", "Aging"])
@@ -358,7 +389,8 @@ public enum Reconciler {
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
                                  otherLatest.map { $0 > date } ?? false, now, run])
-            if let paper { try PaperReconciliation.writeSheets(general, paper) }
+            try master.write()
+            try generalWriter.wait()
             try general.close()
             try master.close()
             return ReconcileResult(date: date, runId: run, generalWorkbook: generalPath, masterWorkbook: masterPath, rerun: rerun,
@@ -368,5 +400,33 @@ public enum Reconciler {
                                    ebsFile: ebs?.file, ebsRejected: ebs?.rejectedRows ?? [],
                                    seconds: Date().timeIntervalSince(started), paper: paper?.summary)
         }
+    }
+}
+
+/// Data rows handed from the evaluating thread to the sheet writer: each row's stored JSON
+/// (concatenated; `ends[i]` < 0 marks a row given as cells instead), its column layout, and the
+/// billing outcome.
+struct DataRowBatch {
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    var cols: [[Int]] = []
+    var billed: [Bool] = []
+    var reasons: [String?] = []
+    var fallback: [[CellValue]] = []
+    var count: Int { ends.count }
+
+    init() {
+        bytes.reserveCapacity(256 << 10)
+        ends.reserveCapacity(1024); cols.reserveCapacity(1024); billed.reserveCapacity(1024); reasons.reserveCapacity(1024)
+    }
+
+    mutating func add(json: UnsafeBufferPointer<UInt8>, cols c: [Int], billed b: Bool, reason: String?) {
+        bytes.append(contentsOf: json)
+        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason)
+    }
+
+    mutating func add(cells: [CellValue], billed b: Bool, reason: String?) {
+        fallback.append(cells)
+        ends.append(-1); cols.append([]); billed.append(b); reasons.append(reason)
     }
 }

@@ -204,10 +204,10 @@ public final class XlsxReader: RowSource {
             }
             i = gt + 1
         }
-        if pieces.count == 1 { return XmlBytes.text(buf, pieces[0]) }
+        if pieces.count == 1 { return XmlBytes.unescapeOOXML(XmlBytes.text(buf, pieces[0])) }
         var out = [UInt8]()
         for p in pieces { XmlBytes.appendDecoded(buf, p, to: &out) }
-        return String(decoding: out, as: UTF8.self)
+        return XmlBytes.unescapeOOXML(String(decoding: out, as: UTF8.self))
     }
 
     static func readSharedStrings(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [String] {

@@ -12,6 +12,8 @@ public final class XlsxWorkbook {
     private let bold: UnsafeMutablePointer<lxw_format>
     private let dateFormat: UnsafeMutablePointer<lxw_format>
     private var sheets: [XlsxSheet] = []
+    /// The finished file under its temporary name, until `close()` moves it in place.
+    private var written: String?
 
     /// Creates the workbook that will be moved to `path` on close. Owner-only file.
     /// `constantMemory: false` keeps every cell in memory until close and writes shared strings
@@ -43,19 +45,29 @@ public final class XlsxWorkbook {
             workbook_close(wb)
             unlink(tempPath)
         }
+        // Written but never moved in place (the run failed after): drop it.
+        if let w = written { unlink(w) }
     }
 
-    public func addSheet(_ name: String) throws -> XlsxSheet {
+    /// Adds a sheet. A `streamed` sheet's rows (everything below the header) are written by
+    /// `SheetBody` and spliced into libxlsxwriter's file at close (`SheetSplice`): for the big
+    /// sheets, where libxlsxwriter's per-cell formatting and default-level deflate cost most.
+    public func addSheet(_ name: String, streamed: Bool = false) throws -> XlsxSheet {
         guard let wb = handle, let ws = workbook_add_worksheet(wb, name) else {
             throw SpreadsheetError("cannot add the sheet '\(name)'")
         }
-        let s = XlsxSheet(ws, bold: bold, date: dateFormat)
+        // The date style's index in styles.xml, as libxlsxwriter assigns it (asking registers the
+        // format, so styles.xml carries it even when no libxlsxwriter cell uses it).
+        let body = streamed ? try SheetBody(dateStyle: Int(lxw_format_get_xf_index(dateFormat))) : nil
+        let s = XlsxSheet(ws, bold: bold, date: dateFormat, body: body)
         sheets.append(s)
         return s
     }
 
-    /// Finishes the sheets (widths, frozen header, autofilter), writes the file and moves it in place.
-    public func close() throws {
+    /// Finishes the sheets (widths, frozen header, autofilter) and writes the whole file beside
+    /// its destination, under a temporary name: `close()` then only moves it in place. (Lets a
+    /// caller write a big workbook on another thread and still publish it last.)
+    public func write() throws {
         guard let wb = handle else { return }
         for s in sheets { s.finish() }
         handle = nil
@@ -65,8 +77,34 @@ public final class XlsxWorkbook {
             throw SpreadsheetError("\((finalPath as NSString).lastPathComponent): cannot write the workbook (\(String(cString: lxw_strerror(err))))")
         }
         chmod(tempPath, 0o600)
-        guard rename(tempPath, finalPath) == 0 else {
+        var ready = tempPath
+        var bodies: [String: SheetBody] = [:]
+        var headers: [String: Int] = [:]
+        for (i, s) in sheets.enumerated() {
+            if let b = s.body { bodies["xl/worksheets/sheet\(i + 1).xml"] = b; headers["xl/worksheets/sheet\(i + 1).xml"] = s.headerWidth }
+        }
+        if !bodies.isEmpty {
+            let spliced = tempPath + ".splice"
+            unlink(spliced)
+            do {
+                try SheetSplice.write(source: tempPath, dest: spliced, bodies: bodies, headerColumns: headers)
+            } catch {
+                unlink(spliced); unlink(tempPath)
+                throw SpreadsheetError("\((finalPath as NSString).lastPathComponent): cannot write the workbook (\(error))")
+            }
             unlink(tempPath)
+            ready = spliced
+        }
+        written = ready
+    }
+
+    /// Writes the file (unless `write()` did) and moves it in place.
+    public func close() throws {
+        try write()
+        guard let ready = written else { return }
+        written = nil
+        guard rename(ready, finalPath) == 0 else {
+            unlink(ready)
             throw SpreadsheetError("\((finalPath as NSString).lastPathComponent): cannot move the workbook into place")
         }
     }
@@ -81,9 +119,13 @@ public final class XlsxSheet {
     private var widths: [Int] = []
     private var lastRow = 0
     private var hasHeader = false
+    /// The rows below the header, when this sheet is streamed by our own writer.
+    let body: SheetBody?
+    private(set) var headerWidth = 0
 
-    init(_ ws: UnsafeMutablePointer<lxw_worksheet>, bold: UnsafeMutablePointer<lxw_format>, date: UnsafeMutablePointer<lxw_format>) {
-        self.ws = ws; self.bold = bold; self.dateFormat = date
+    init(_ ws: UnsafeMutablePointer<lxw_worksheet>, bold: UnsafeMutablePointer<lxw_format>, date: UnsafeMutablePointer<lxw_format>,
+         body: SheetBody?) {
+        self.ws = ws; self.bold = bold; self.dateFormat = date; self.body = body
     }
 
     @inline(__always) private func note(_ col: Int, _ width: Int) {
@@ -96,32 +138,35 @@ public final class XlsxSheet {
             worksheet_write_string(ws, 0, lxw_col_t(c), t, bold)
             note(c, t.count + 3)  // room for the filter button
         }
+        headerWidth = titles.count
         hasHeader = true
     }
 
     /// Row 0 is the header; data rows start at 1.
     public func write(_ row: Int, _ col: Int, text: String) {
         guard !text.isEmpty else { return }
-        worksheet_write_string(ws, lxw_row_t(row), lxw_col_t(col), text, nil)
+        if let body { body.text(row, col, text) } else { worksheet_write_string(ws, lxw_row_t(row), lxw_col_t(col), text, nil) }
         if row < 5000 { note(col, min(text.utf8.count, 60)) }
         if row > lastRow { lastRow = row }
     }
 
     public func write(_ row: Int, _ col: Int, number: Double) {
-        worksheet_write_number(ws, lxw_row_t(row), lxw_col_t(col), number, nil)
+        if let body { body.number(row, col, number) } else { worksheet_write_number(ws, lxw_row_t(row), lxw_col_t(col), number, nil) }
         if row < 5000 { note(col, min(CellValue.format(number).count, 20)) }
         if row > lastRow { lastRow = row }
     }
 
     public func write(_ row: Int, _ col: Int, bool: Bool) {
-        worksheet_write_boolean(ws, lxw_row_t(row), lxw_col_t(col), bool ? 1 : 0, nil)
+        if let body { body.bool(row, col, bool) } else { worksheet_write_boolean(ws, lxw_row_t(row), lxw_col_t(col), bool ? 1 : 0, nil) }
         note(col, 5)
         if row > lastRow { lastRow = row }
     }
 
     /// A real date cell: the 1900-system serial with a date number format.
     public func write(_ row: Int, _ col: Int, date: CalendarDate) {
-        worksheet_write_number(ws, lxw_row_t(row), lxw_col_t(col), DateSystem.excel1900.serial(of: date), dateFormat)
+        if let body { body.date(row, col, date) } else {
+            worksheet_write_number(ws, lxw_row_t(row), lxw_col_t(col), DateSystem.excel1900.serial(of: date), dateFormat)
+        }
         note(col, 10)
         if row > lastRow { lastRow = row }
     }

@@ -139,6 +139,38 @@ enum XmlBytes {
         }
     }
 
+    /// A cell string's `_xHHHH_` escapes (how Excel and libxlsxwriter store characters XML 1.0
+    /// cannot carry, e.g. control characters; `_x005F_` is a literal underscore) decoded.
+    static func unescapeOOXML(_ s: String) -> String {
+        guard s.utf8.contains(UInt8(ascii: "_")) else { return s }
+        let u = Array(s.utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(u.count)
+        var i = 0
+        var changed = false
+        func hex(_ b: UInt8) -> UInt32? {
+            switch b {
+            case 48...57: return UInt32(b - 48)
+            case 65...70: return UInt32(b - 55)
+            case 97...102: return UInt32(b - 87)
+            default: return nil
+            }
+        }
+        while i < u.count {
+            if u[i] == UInt8(ascii: "_"), i + 6 < u.count, u[i + 1] == UInt8(ascii: "x"), u[i + 6] == UInt8(ascii: "_"),
+               let a = hex(u[i + 2]), let b = hex(u[i + 3]), let c = hex(u[i + 4]), let d = hex(u[i + 5]),
+               let sc = Unicode.Scalar(a << 12 | b << 8 | c << 4 | d) {
+                out.append(contentsOf: Array(String(Character(sc)).utf8))
+                i += 7
+                changed = true
+                continue
+            }
+            out.append(u[i])
+            i += 1
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : s
+    }
+
     /// Parses an unsigned decimal integer; nil when not all digits or empty.
     @inline(__always)
     static func int(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {

@@ -1,0 +1,4 @@
+#ifndef DOCRECON_CSYSTEMZLIB_SHIM_H
+#define DOCRECON_CSYSTEMZLIB_SHIM_H
+#include <zlib.h>
+#endif

@@ -1,0 +1,220 @@
+import Foundation
+
+/// The rows of one big worksheet, written as SpreadsheetML by our own code and deflated as they
+/// come (libxlsxwriter formats every cell with fprintf and deflates at zlib's default level: for a
+/// million rows that was most of `reconcile`). libxlsxwriter still writes everything around the
+/// rows (header row, styles, panes, filter, widths); `SheetSplice` joins the two at close.
+///
+/// Cell kinds are the ones libxlsxwriter wrote: numbers, booleans, real dates (the serial with the
+/// date style's index), inline strings. Rows are 0-based as in libxlsxwriter (row 0 is the
+/// header, which libxlsxwriter writes) and go in increasing order, cells left to right.
+final class SheetBody {
+    /// The index of the date format in the workbook's cell styles (`s="N"`).
+    let dateStyle: Int
+    private var xml: [UInt8] = []
+    private let flushAt = 1 << 20
+    private let deflater: RawDeflater
+    /// The compressed rows so far (raw deflate, left open and byte-aligned by `finish`).
+    private(set) var compressed: [[UInt8]] = []
+    private(set) var crc: UInt32 = 0
+    private(set) var size = 0
+    private var openRow = 0
+    private(set) var lastRow = 0
+    private(set) var maxColumn = -1
+    private var finished = false
+    /// A compression failure met between rows, thrown by `finish`.
+    private var failure: Error?
+    private var columnNames: [[UInt8]] = []
+    /// The open row's number, as written (repeated in every cell reference).
+    private var rowDigits: [UInt8] = []
+    private let dateStyleBytes: [UInt8]
+
+    init(dateStyle: Int, level: Int32 = 1) throws {
+        self.dateStyle = dateStyle
+        dateStyleBytes = Array(" s=\"\(dateStyle)\"".utf8)
+        deflater = try RawDeflater(level: level)
+        xml.reserveCapacity(flushAt + 64 << 10)
+    }
+
+    // MARK: cells
+
+    @inline(__always) private func begin(_ row: Int, _ col: Int) {
+        precondition(row >= openRow && row > 0, "rows are written in order")
+        if row != openRow {
+            if openRow > 0 { endRow() }
+            xml.append(contentsOf: #"<row r=""#.utf8)
+            let at = xml.count
+            appendInt(row + 1)
+            rowDigits.removeAll(keepingCapacity: true)
+            rowDigits.append(contentsOf: xml[at...])
+            xml.append(contentsOf: #"">"#.utf8)
+            openRow = row
+            lastRow = row
+        }
+        if col > maxColumn { maxColumn = col }
+        xml.append(contentsOf: #"<c r=""#.utf8)
+        if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
+        xml.append(contentsOf: rowDigits)
+        xml.append(UInt8(ascii: "\""))
+    }
+
+    private func endRow() {
+        xml.append(contentsOf: "</row>".utf8)
+        if xml.count >= flushAt {
+            do { try flush() } catch { if failure == nil { failure = error } }
+        }
+    }
+
+    func text(_ row: Int, _ col: Int, _ s: String) {
+        guard !s.isEmpty else { return }
+        begin(row, col)
+        var s = s
+        s.withUTF8 { u in
+            let needsPreserve = Self.isSpace(u[0]) || Self.isSpace(u[u.count - 1])
+            xml.append(contentsOf: needsPreserve ? #" t="inlineStr"><is><t xml:space="preserve">"#.utf8 : #" t="inlineStr"><is><t>"#.utf8)
+            appendEscaped(u)
+        }
+        xml.append(contentsOf: "</t></is></c>".utf8)
+    }
+
+    func number(_ row: Int, _ col: Int, _ d: Double) {
+        guard d.isFinite else { return }  // Excel has no cell for NaN or infinity
+        begin(row, col)
+        xml.append(contentsOf: "><v>".utf8)
+        appendNumber(d)
+        xml.append(contentsOf: "</v></c>".utf8)
+    }
+
+    func bool(_ row: Int, _ col: Int, _ b: Bool) {
+        begin(row, col)
+        xml.append(contentsOf: (b ? #" t="b"><v>1</v></c>"# : #" t="b"><v>0</v></c>"#).utf8)
+    }
+
+    func date(_ row: Int, _ col: Int, _ d: CalendarDate) {
+        begin(row, col)
+        xml.append(contentsOf: dateStyleBytes)
+        xml.append(contentsOf: "><v>".utf8)
+        appendNumber(DateSystem.excel1900.serial(of: d))
+        xml.append(contentsOf: "</v></c>".utf8)
+    }
+
+    func cell(_ row: Int, _ col: Int, _ value: CellValue) {
+        switch value {
+        case .empty: break
+        case .text(let s), .error(let s): text(row, col, s)
+        case .number(let d): number(row, col, d)
+        case .bool(let b): bool(row, col, b)
+        case .date(let d): date(row, col, d)
+        }
+    }
+
+    // MARK: compression
+
+    private func flush() throws {
+        guard !xml.isEmpty else { return }
+        crc = Zlib.crc32(xml, continuing: crc)
+        size += xml.count
+        var out: [UInt8] = []
+        out.reserveCapacity(xml.count / 4)
+        try deflater.compress(xml, flush: .none, into: &out)
+        if !out.isEmpty { compressed.append(out) }
+        xml.removeAll(keepingCapacity: true)
+    }
+
+    /// Closes the last row and compresses what is left. The deflate stream ends with a full flush
+    /// (byte-aligned, not final), so the sheet's tail can follow it.
+    func finish() throws {
+        guard !finished else { return }
+        finished = true
+        if let failure { throw failure }
+        if openRow > 0 { xml.append(contentsOf: "</row>".utf8) }
+        crc = Zlib.crc32(xml, continuing: crc)
+        size += xml.count
+        var out: [UInt8] = []
+        try deflater.compress(xml, flush: .full, into: &out)
+        if !out.isEmpty { compressed.append(out) }
+        xml = []
+    }
+
+    // MARK: bytes
+
+    @inline(__always) private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+
+    /// A1-style column letters, cached.
+    func columnName(_ col: Int) -> [UInt8] {
+        while columnNames.count <= col { columnNames.append(Self.letters(columnNames.count)) }
+        return columnNames[col]
+    }
+
+    static func letters(_ col: Int) -> [UInt8] {
+        var n = col + 1
+        var out: [UInt8] = []
+        while n > 0 {
+            let r = (n - 1) % 26
+            out.insert(UInt8(ascii: "A") + UInt8(r), at: 0)
+            n = (n - 1) / 26
+        }
+        return out
+    }
+
+    @inline(__always) private func appendInt(_ v: Int) {
+        if v < 0 { xml.append(UInt8(ascii: "-")); appendInt(-v); return }
+        if v < 10 { xml.append(UInt8(ascii: "0") + UInt8(v)); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = v, k = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while n > 0 { d[k] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10; k += 1 }
+            while k > 0 { k -= 1; xml.append(d[k]) }
+        }
+    }
+
+    private func appendNumber(_ d: Double) {
+        if d.rounded() == d, abs(d) < 1e15 { appendInt(Int(d)); return }
+        xml.append(contentsOf: String(d).utf8)
+    }
+
+    /// XML text content: & < > " as entities; the C0 controls XML 1.0 cannot carry as `_xHHHH_`
+    /// (what Excel and libxlsxwriter write; CR too, which XML parsers would turn into LF), and a literal `_xHHHH_` in the text gets its
+    /// underscore escaped (`_x005F_`) so that it reads back as written.
+    private func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
+        var clean = true
+        for b in u where b < 0x20 || b == UInt8(ascii: "&") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">")
+            || b == UInt8(ascii: "\"") || b == UInt8(ascii: "_") {
+            if b == 0x09 || b == 0x0A { continue }
+            clean = false
+            break
+        }
+        if clean { xml.append(contentsOf: u); return }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var i = 0
+        let n = u.count
+        while i < n {
+            let b = u[i]
+            switch b {
+            case UInt8(ascii: "&"): xml.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): xml.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): xml.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\""): xml.append(contentsOf: "&quot;".utf8)
+            case 0x09, 0x0A: xml.append(b)
+            case 0..<0x20:
+                xml.append(contentsOf: "_x00".utf8); xml.append(hex[Int(b >> 4)]); xml.append(hex[Int(b & 15)]); xml.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "_") where Self.isEscapeLike(u, at: i):
+                xml.append(contentsOf: "_x005F_".utf8)
+            default: xml.append(b)
+            }
+            i += 1
+        }
+    }
+
+    /// `_xHHHH_` at `i`.
+    static func isEscapeLike(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        guard i + 6 < u.count, u[i + 1] == UInt8(ascii: "x"), u[i + 6] == UInt8(ascii: "_") else { return false }
+        for k in 2...5 {
+            let c = u[i + k] | 0x20
+            if !((c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))) { return false }
+        }
+        return true
+    }
+}
