@@ -18,10 +18,20 @@ enum ReconTest {
 
     /// A minimal workbook: one or more sheets (name, sheet XML body inside <sheetData>), optional
     /// shared strings (raw <si> elements), styles (raw cellXfs <xf> list and numFmts), 1904 flag.
+    /// `prefix` writes the SpreadsheetML parts with that prefix on every element (`<x:row>`), as
+    /// the .NET Open XML SDK does.
     static func xlsx(sheets: [(String, String)], shared: [String] = [], numFmts: String = "",
-                     xfs: [String] = ["<xf numFmtId=\"0\"/>"], date1904: Bool = false, to url: URL) throws {
+                     xfs: [String] = ["<xf numFmtId=\"0\"/>"], date1904: Bool = false, prefix: String? = nil, to url: URL) throws {
         var parts: [(String, Data)] = []
-        func add(_ p: String, _ s: String) { parts.append((p, Data(s.utf8))) }
+        func add(_ p: String, _ s: String) {
+            var s = s
+            if let prefix, p.hasPrefix("xl/"), !p.contains("_rels") {
+                s = s.replacingOccurrences(of: "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"",
+                                           with: "xmlns:\(prefix)=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"")
+                s = s.replacingOccurrences(of: #"<(/?)([A-Za-z])"#, with: "<$1\(prefix):$2", options: .regularExpression)
+            }
+            parts.append((p, Data(s.utf8)))
+        }
         add("[Content_Types].xml", """
             <?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
             <Default Extension="xml" ContentType="application/xml"/></Types>

@@ -127,6 +127,40 @@ struct SpreadsheetReaderTests {
                 == "badindex.xlsx row 1: a shared string index is out of range (damaged workbook)")
     }
 
+    @Test("elements with a namespace prefix (<x:row>, as the .NET Open XML SDK writes) read like plain ones")
+    func prefixedElements() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let shared = ["<si><t>Patient Name</t></si>", "<si><r><t>RIVERA, </t></r><r><t>ANA</t></r></si>"]
+        // Enough rows that prefixes are cut between inflate chunks too.
+        var body = "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"inlineStr\"><is><t>DOS</t></is></c></row>"
+        for i in 2...6_000 { body += "<row r=\"\(i)\"><c r=\"A\(i)\" t=\"s\"><v>1</v></c><c r=\"B\(i)\" s=\"1\"><v>\(46000 + i)</v></c></row>" }
+        let xfs = ["<xf numFmtId=\"0\"/>", "<xf numFmtId=\"14\" applyNumberFormat=\"1\"/>"]
+        let plain = dir.appendingPathComponent("plain.xlsx"), prefixed = dir.appendingPathComponent("prefixed.xlsx")
+        try ReconTest.xlsx(sheets: [("Export", body)], shared: shared, xfs: xfs, date1904: true, to: plain)
+        try ReconTest.xlsx(sheets: [("Export", body)], shared: shared, xfs: xfs, date1904: true, prefix: "x", to: prefixed)
+        let a = try ReconTest.rows(try Spreadsheet.open(path: plain.path))
+        let b = try ReconTest.rows(try Spreadsheet.open(path: prefixed.path, sheet: "Export"))
+        #expect(b.count == 6_000)
+        #expect(b[0].1 == [.text("Patient Name"), .text("DOS")])
+        #expect(b[1].1 == [.text("RIVERA, ANA"), .date(ReconTest.date(2029, 12, 12))])  // 1904 system, date style
+        #expect(a.map(\.0) == b.map(\.0) && a.map(\.1) == b.map(\.1))
+    }
+
+    @Test("the prefix filter keeps a prefix cut between two pieces and leaves other prefixes alone")
+    func prefixFilterPieces() {
+        let xml = Array(#"<?xml version="1.0"?><x:sst xmlns:x="m"><x:si><x:t>a</x:t></x:si><x:si r:id="7"><x:t>b&lt;x:c</x:t></x:si></x:sst>"#.utf8)
+        for cut in 1..<xml.count {
+            var f = XmlPrefixStripper()
+            var out = f.feed(Data(xml[..<cut]))
+            out += f.feed(Data(xml[cut...]))
+            out += f.finish()
+            #expect(String(decoding: out, as: UTF8.self) == #"<?xml version="1.0"?><sst xmlns:x="m"><si><t>a</t></si><si r:id="7"><t>b&lt;x:c</t></si></sst>"#)
+        }
+        var plain = XmlPrefixStripper()
+        let doc = Data(#"<worksheet xmlns="m"><row/></worksheet>"#.utf8)
+        #expect(plain.feed(doc) + plain.finish() == doc)
+    }
+
     @Test("rows split across inflate chunks are read whole")
     func chunkBoundaries() throws {
         let dir = try TestSupport.tempDir("xlsx")

@@ -138,6 +138,7 @@ public final class XlsxReader: RowSource {
         }
         let compressed = max(Int64(entry.compressedSize), 1)
         var total: Int64 = 0
+        var prefixes = XmlPrefixStripper()  // `<x:row>` from some producers reads as `<row>`
         do {
             _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: true) { data in
                 total += Int64(data.count)
@@ -147,8 +148,11 @@ public final class XlsxReader: RowSource {
                 if total > limits.ratioFloorBytes && total > compressed * limits.maxCompressionRatio {
                     throw SpreadsheetError("\(file): \(part) inflates more than \(limits.maxCompressionRatio) times its compressed size (zip bomb?)")
                 }
-                try consume(data)
+                let filtered = prefixes.feed(data)
+                if !filtered.isEmpty { try consume(filtered) }
             }
+            let rest = prefixes.finish()
+            if !rest.isEmpty { try consume(rest) }
         } catch let e as SpreadsheetError {
             throw e
         } catch {

@@ -222,3 +222,94 @@ enum XmlBytes {
         return letters == 0 ? nil : col - 1
     }
 }
+
+/// Some producers (the .NET Open XML SDK among them) write SpreadsheetML with a prefix on every
+/// element — `<x:worksheet xmlns:x="…/main"><x:sheetData><x:row>` — which is the same document
+/// to any XML reader. The byte scanners look for unprefixed names, so a part whose root element
+/// carries a prefix is streamed through this filter, which drops that prefix from element names
+/// (`<x:row` → `<row`, `</x:c>` → `</c>`). Other prefixes (`r:id`) and attribute names stay as
+/// they are. A part without a prefixed root passes through untouched (the usual case, no copy).
+struct XmlPrefixStripper {
+    private enum Mode { case undecided, passThrough, strip([UInt8]) }
+    private var mode = Mode.undecided
+    private var carry: [UInt8] = []
+
+    /// Filters the next piece of the part; what cannot be decided yet is held back.
+    mutating func feed(_ data: Data) -> Data {
+        switch mode {
+        case .passThrough:
+            return data
+        case .undecided:
+            carry.append(contentsOf: data)
+            guard let p = Self.rootPrefix(carry) else {
+                if carry.count > 1 << 20 { mode = .passThrough; return flushCarry() }  // no root element in 1 MB: not ours to fix
+                return Data()
+            }
+            if p.isEmpty { mode = .passThrough; return flushCarry() }
+            mode = .strip(p)
+            let all = carry; carry = []
+            return Data(strip(all, prefix: p))
+        case .strip(let p):
+            let all = carry + data; carry = []
+            return Data(strip(all, prefix: p))
+        }
+    }
+
+    /// What is still held back at the end of the part.
+    mutating func finish() -> Data {
+        let rest = carry; carry = []
+        if case .strip(let p) = mode { return Data(stripAll(rest, prefix: p)) }
+        return Data(rest)
+    }
+
+    private mutating func flushCarry() -> Data {
+        let d = Data(carry); carry = []; return d
+    }
+
+    /// The root element's prefix including the colon (`x:`), empty when it has none, nil when
+    /// the root start tag has not arrived yet.
+    static func rootPrefix(_ b: [UInt8]) -> [UInt8]? {
+        var i = 0
+        while i < b.count {
+            guard b[i] == XmlBytes.lt else { i += 1; continue }
+            guard i + 1 < b.count else { return nil }
+            let c = b[i + 1]
+            if c == UInt8(ascii: "?") || c == UInt8(ascii: "!") { i += 2; continue }
+            var j = i + 1
+            while j < b.count, !Self.endsName(b[j]) {
+                if b[j] == UInt8(ascii: ":") { return Array(b[(i + 1)...j]) }
+                j += 1
+            }
+            return j < b.count ? [] : nil
+        }
+        return nil
+    }
+
+    static func endsName(_ c: UInt8) -> Bool {
+        c == XmlBytes.gt || c == XmlBytes.slash || c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D
+    }
+
+    /// Strips the prefix after every `<` or `</`; keeps back a tail that may be a cut prefix.
+    private mutating func strip(_ b: [UInt8], prefix p: [UInt8]) -> [UInt8] {
+        // A '<' within the last p.count + 1 bytes may start a prefix that is not all here yet.
+        var keepFrom = b.count
+        if let lt = b.lastIndex(of: XmlBytes.lt), b.count - lt <= p.count + 1 { keepFrom = lt }
+        carry = Array(b[keepFrom...])
+        return stripAll(Array(b[..<keepFrom]), prefix: p)
+    }
+
+    private func stripAll(_ b: [UInt8], prefix p: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            out.append(c)
+            i += 1
+            guard c == XmlBytes.lt else { continue }
+            if i < b.count, b[i] == XmlBytes.slash { out.append(XmlBytes.slash); i += 1 }
+            if i + p.count <= b.count, b[i..<(i + p.count)].elementsEqual(p) { i += p.count }
+        }
+        return out
+    }
+}
