@@ -107,9 +107,12 @@ enum ReconTest {
 
     /// Every cell of every sheet as openpyxl reads it: {sheet: [[cell]]}, a cell being
     /// [type, value] with type s (text), n (number), b (bool), d (date, yyyy-MM-dd), or null.
-    static func openpyxlDump(_ path: String) throws -> [String: [[[String]]]] {
+    /// `unescape`: decode Excel's `_xHHHH_` escapes in strings, which openpyxl 3.0 leaves as they are.
+    static func openpyxlDump(_ path: String, unescape: Bool = false) throws -> [String: [[[String]]]] {
         let script = """
             import json, sys, datetime, openpyxl
+            from openpyxl.utils.escape import unescape
+            text = unescape if sys.argv[2] == "1" else str
             wb = openpyxl.load_workbook(sys.argv[1])
             out = {}
             for ws in wb.worksheets:
@@ -122,13 +125,13 @@ enum ReconTest {
                         elif isinstance(v, datetime.datetime): cells.append(["d", v.date().isoformat()])
                         elif isinstance(v, datetime.date): cells.append(["d", v.isoformat()])
                         elif isinstance(v, (int, float)): cells.append(["n", repr(int(v)) if float(v).is_integer() else repr(v)])
-                        else: cells.append(["s", str(v)])
+                        else: cells.append(["s", text(str(v))])
                     while cells and cells[-1] == ["", ""]: cells.pop()
                     rows.append(cells)
                 out[ws.title] = rows
             print(json.dumps(out))
             """
-        let text = try runPython(script, [path])
+        let text = try runPython(script, [path, unescape ? "1" : "0"])
         return try JSONDecoder().decode([String: [[[String]]]].self, from: Data(text.utf8))
     }
 
