@@ -90,39 +90,43 @@ public final class Tesseract {
     /// Reads one line of text from a small image (a field's crop), optionally restricted to
     /// `whitelist` characters. Returns the text and its mean confidence (0…100).
     public func readLine(_ pix: Pix, dpi: Int, whitelist: String?) -> (String, Double) {
+        singleLine(pix, dpi: dpi, whitelist: whitelist, choices: false) { (lineText(), Double(TessBaseAPIMeanTextConf(handle))) }
+    }
+
+    /// Sets the handle up to read `pix` as one line (with `whitelist`, and the LSTM's symbol
+    /// alternatives when `choices`), runs `body`, and puts the handle back as the page reader wants it.
+    private func singleLine<T>(_ pix: Pix, dpi: Int, whitelist: String?, choices: Bool, _ body: () -> T) -> T {
         TessBaseAPISetPageSegMode(handle, PSM_SINGLE_LINE)
         _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", whitelist ?? "")
+        if choices { _ = TessBaseAPISetVariable(handle, "lstm_choice_mode", "2") }
         defer {
             _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", "")
+            if choices { _ = TessBaseAPISetVariable(handle, "lstm_choice_mode", "0") }
             TessBaseAPISetPageSegMode(handle, PSM_AUTO)
         }
         TessBaseAPISetImage2(handle, pix.raw)
         TessBaseAPISetSourceResolution(handle, Int32(dpi))
         defer { TessBaseAPIClear(handle) }
-        guard let c = TessBaseAPIGetUTF8Text(handle) else { return ("", 0) }
-        let text = String(cString: c).trimmingCharacters(in: .whitespacesAndNewlines)
-        TessDeleteText(c)
-        return (text, Double(TessBaseAPIMeanTextConf(handle)))
+        return body()
+    }
+
+    /// The recognised text, trimmed ("" when there is none).
+    private func lineText() -> String {
+        guard let c = TessBaseAPIGetUTF8Text(handle) else { return "" }
+        defer { TessDeleteText(c) }
+        return String(cString: c).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Reads one line like `readLine` (its text and mean confidence), and symbol by symbol: each symbol's box and the LSTM's
     /// alternatives for it (best first, confidence 0…100), and whether it starts a word. A caller
     /// can then choose, position by position, the best alternative a value's format allows.
     public func readLineSymbols(_ pix: Pix, dpi: Int, whitelist: String?) -> (text: String, confidence: Double, symbols: [SymbolChoices]) {
-        TessBaseAPISetPageSegMode(handle, PSM_SINGLE_LINE)
-        _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", whitelist ?? "")
-        _ = TessBaseAPISetVariable(handle, "lstm_choice_mode", "2")
-        defer {
-            _ = TessBaseAPISetVariable(handle, "tessedit_char_whitelist", "")
-            _ = TessBaseAPISetVariable(handle, "lstm_choice_mode", "0")
-            TessBaseAPISetPageSegMode(handle, PSM_AUTO)
-        }
-        TessBaseAPISetImage2(handle, pix.raw)
-        TessBaseAPISetSourceResolution(handle, Int32(dpi))
-        defer { TessBaseAPIClear(handle) }
+        singleLine(pix, dpi: dpi, whitelist: whitelist, choices: true) { symbolsOfLine() }
+    }
+
+    private func symbolsOfLine() -> (text: String, confidence: Double, symbols: [SymbolChoices]) {
         guard TessBaseAPIRecognize(handle, nil) == 0, let it = TessBaseAPIGetIterator(handle) else { return ("", 0, []) }
-        var line = ""
-        if let c = TessBaseAPIGetUTF8Text(handle) { line = String(cString: c).trimmingCharacters(in: .whitespacesAndNewlines); TessDeleteText(c) }
+        let line = lineText()
         let mean = Double(TessBaseAPIMeanTextConf(handle))
         defer { TessResultIteratorDelete(it) }
         let pageIt = TessResultIteratorGetPageIterator(it)

@@ -72,15 +72,8 @@ enum SheetSplice {
     /// Splits a sheet's XML around its rows: everything up to and including row 1 (the header),
     /// and everything from `</sheetData>` on. `dimension` replaces the `<dimension ref>` value.
     static func split(sheetXML x: [UInt8], dimension: String) throws -> (head: [UInt8], tail: [UInt8]) {
-        func find(_ s: String, from: Int = 0) -> Int? {
-            let n = Array(s.utf8)
-            guard x.count >= n.count, from <= x.count - n.count else { return nil }
-            var i = from
-            while i <= x.count - n.count {
-                if x[i] == n[0] && Array(x[i..<(i + n.count)]) == n { return i }
-                i += 1
-            }
-            return nil
+        func find(_ s: StaticString, from: Int = 0) -> Int? {
+            x.withUnsafeBufferPointer { XmlBytes.find(s, in: $0, from: from, to: $0.count) }
         }
         guard let sd = find("<sheetData"), let end = find("</sheetData>", from: sd) else {
             throw SpreadsheetError("the sheet libxlsxwriter wrote has no sheet data")
