@@ -22,11 +22,12 @@ public struct IngestOptions: Sendable {
     }
 }
 
-/// The pipeline driver: the one place with concurrency. Files are admitted one by one (hashed,
-/// checked, original stored, row committed); then pages are read by `jobs` workers, each with its
-/// own Tesseract handle, while this thread is the single database writer. Every page commits with
-/// its words in one transaction, so a crash at any point leaves nothing half-written and a re-run
-/// picks up exactly the pages that are missing.
+/// The pipeline driver: the one place with concurrency. This thread admits files one by one
+/// (hashed, checked, original stored, row committed) and is the single database writer; as soon as
+/// a file's pages are known they go to `jobs` reader threads, each with its own Tesseract handle
+/// created once, so reading starts while later files are still being admitted. Every page commits
+/// with its words in one transaction, so a crash at any point leaves nothing half-written and a
+/// re-run picks up exactly the pages that are missing.
 public final class IngestPipeline {
     public let db: AppDatabase
     public let options: IngestOptions
@@ -60,99 +61,113 @@ public final class IngestPipeline {
         let (files, walkRejections) = InputWalker.expand(paths, skipping: db.ownFiles)
         for r in walkRejections { reject(r, into: &summary) }
 
-        // 1. Admission: serial, cheap, each file's original stored before its row commits.
-        var tasks: [PageTask] = []
         var pendingByDoc: [Int64: Int] = [:]
         var docsById: [Int64: Document] = [:]
-        for file in files {
-            switch try admit(file) {
-            case .rejected(let r):
-                reject(r, into: &summary)
-            case .present(let d):
-                summary.alreadyPresent += 1
-                summary.documents.append(.init(id: d.id!, name: d.originalName))
-                // Read before a crash but never extracted (no type yet): extraction resumes now.
-                if d.docType == nil, d.status == .ocred || d.status == .partial { try afterDocument?(d.id!) }
-            case .added(let d, let pending), .resumed(let d, let pending):
-                let id = d.id!
-                docsById[id] = d
-                // A document resumed after a crash is added by this run as much as a new one.
-                summary.added += 1
-                summary.documents.append(.init(id: id, name: d.originalName))
-                pendingByDoc[id] = pending.count
-                tasks += pending.map { PageTask(documentId: id, kind: d.kind, path: d.storedPath, number: $0) }
-            }
-        }
-
-        // Documents whose pages were all committed before a crash only need finishing.
-        for (id, n) in pendingByDoc where n == 0 {
-            try finish(documentId: id, summary: &summary)
-        }
-
+        let progress = ProgressReporter(enabled: options.showProgress, totalFiles: files.count, totalPages: 0)
         // Heaviest pages first (bytes per page stand in for OCR cost: dense forms are bigger), so
         // the batch does not end with one worker busy on a slow page while the others idle.
-        let weight = Dictionary(uniqueKeysWithValues: docsById.map { ($0.key, $0.value.byteSize / Int64(max(1, $0.value.pageCount))) })
-        tasks = tasks.enumerated().sorted { a, b in
-            let wa = weight[a.element.documentId] ?? 0, wb = weight[b.element.documentId] ?? 0
-            return wa != wb ? wa > wb : a.offset < b.offset
-        }.map(\.element)
-
-        // 2. Pages: `jobs` readers, one writer (this thread), at most `jobs` results in flight.
-        let progress = ProgressReporter(enabled: options.showProgress, totalFiles: files.count, totalPages: tasks.count)
-        if !tasks.isEmpty {
-            ProcessEnvironment.keepFreedPageMemory()
-            let queue = TaskQueue(tasks)
-            let workers = min(options.jobs, tasks.count)
-            let channel = BoundedChannel<Result<PageOutcome, PageFailure>>(capacity: workers, producers: workers)
-            let settings = options.read
-            let initFailure = LockedBox<String?>(nil)
-            startWorkers(workers, name: "ocr") { _ in
-                defer { channel.producerFinished() }
-                let reader: PageReader
-                do { reader = try PageReader(settings: settings) } catch {
-                    initFailure.set("\(error)")
+        let queue = WorkQueue<PageTask>()
+        let channel = BoundedChannel<Result<PageOutcome, PageFailure>>(capacity: options.jobs)
+        let settings = options.read
+        let initFailure = LockedBox<String?>(nil)
+        var workers = 0
+        var queued = 0
+        // A reader starts when there is a page for it (a batch of one page starts one Tesseract).
+        func addWorkers() {
+            while workers < min(options.jobs, queued) {
+                if workers == 0 { ProcessEnvironment.keepFreedPageMemory() }
+                workers += 1
+                channel.addProducer()
+                startWorker(name: "ocr-\(workers)") {
+                    defer { channel.producerFinished() }
+                    let reader: PageReader
+                    do { reader = try PageReader(settings: settings) } catch {
+                        initFailure.set("\(error)")
+                        while let t = queue.next() {
+                            channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                        }
+                        return
+                    }
                     while let t = queue.next() {
-                        channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
-                    }
-                    return
-                }
-                while let t = queue.next() {
-                    do {
-                        let outcome = try reader.read(documentId: t.documentId, kind: t.kind, path: t.path, number: t.number)
-                        channel.put(.success(outcome))
-                    } catch {
-                        channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                        do {
+                            let outcome = try reader.read(documentId: t.documentId, kind: t.kind, path: t.path, number: t.number)
+                            channel.put(.success(outcome))
+                        } catch {
+                            channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                        }
                     }
                 }
             }
-            var committed = 0
-            while let result = channel.take() {
-                let docId: Int64
-                switch result {
-                case .success(let outcome):
-                    docId = outcome.documentId
-                    try commit(outcome)
-                    summary.pages += 1
-                    summary.words += outcome.words.count
-                case .failure(let f):
-                    docId = f.documentId
-                    try commitFailure(f)
-                    if let d = docsById[f.documentId] {
-                        reject(Rejection(file: d.originalPath, page: f.number, reason: PageFailure.plain(f.reason, page: f.number)), into: &summary)
-                    }
-                }
-                progress.page()
-                committed += 1
-                if committed % 48 == 0 { ProcessEnvironment.returnFreedMemory() }
-                pendingByDoc[docId, default: 1] -= 1
-                if pendingByDoc[docId] == 0 {
-                    progress.file()
-                    try finish(documentId: docId, summary: &summary)
-                }
-            }
-            progress.finish()
-            if let e = initFailure.get() { throw CLIFailure(message: e) }
         }
+        var committed = 0
+        func store(_ result: Result<PageOutcome, PageFailure>) throws {
+            let docId: Int64
+            switch result {
+            case .success(let outcome):
+                docId = outcome.documentId
+                try commit(outcome)
+                summary.pages += 1
+                summary.words += outcome.words.count
+            case .failure(let f):
+                docId = f.documentId
+                try commitFailure(f)
+                if let d = docsById[f.documentId] {
+                    reject(Rejection(file: d.originalPath, page: f.number, reason: PageFailure.plain(f.reason, page: f.number)), into: &summary)
+                }
+            }
+            progress.page()
+            committed += 1
+            if committed % 48 == 0 { ProcessEnvironment.returnFreedMemory() }
+            pendingByDoc[docId, default: 1] -= 1
+            if pendingByDoc[docId] == 0 {
+                progress.file()
+                try finish(documentId: docId, summary: &summary)
+            }
+        }
+
+        do {
+            // 1. Admission, serial; pages are queued as each file is taken in, and what the readers
+            //    have finished meanwhile is committed between files.
+            for file in files {
+                switch try admit(file) {
+                case .rejected(let r):
+                    reject(r, into: &summary)
+                case .present(let d):
+                    summary.alreadyPresent += 1
+                    summary.documents.append(.init(id: d.id!, name: d.originalName))
+                    // Read before a crash but never extracted (no type yet): extraction resumes now.
+                    if d.docType == nil, d.status == .ocred || d.status == .partial { try afterDocument?(d.id!) }
+                case .added(let d, let pending), .resumed(let d, let pending):
+                    let id = d.id!
+                    docsById[id] = d
+                    // A document resumed after a crash is added by this run as much as a new one.
+                    summary.added += 1
+                    summary.documents.append(.init(id: id, name: d.originalName))
+                    pendingByDoc[id] = pending.count
+                    if pending.isEmpty {
+                        // Every page was committed before a crash: it only needs finishing.
+                        try finish(documentId: id, summary: &summary)
+                    } else {
+                        queue.add(pending.map { PageTask(documentId: id, kind: d.kind, path: d.storedPath, number: $0) },
+                                  weight: d.byteSize / Int64(max(1, d.pageCount)))
+                        queued += pending.count
+                        progress.addPages(pending.count)
+                        addWorkers()
+                    }
+                }
+                while let r = channel.poll() { try store(r) }
+            }
+            queue.close()
+            // 2. The rest of the pages, committed as the readers hand them over.
+            while let r = channel.take() { try store(r) }
+        } catch {
+            // Stop the readers before giving up: nothing more is queued, what they hold is dropped.
+            queue.close()
+            while channel.take() != nil {}
+            throw error
+        }
+        progress.finish()
+        if let e = initFailure.get() { throw CLIFailure(message: e) }
         summary.documents.sort { $0.id < $1.id }
         summary.seconds = (seconds(since: started) * 100).rounded() / 100
         return summary

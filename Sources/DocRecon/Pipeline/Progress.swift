@@ -3,7 +3,7 @@ import Foundation
 /// Progress on stderr (files, pages, pages/min, ETA), only when stderr is a terminal.
 final class ProgressReporter: @unchecked Sendable {
     private let enabled: Bool
-    private let totalPages: Int
+    private var totalPages: Int
     private let totalFiles: Int
     private var pages = 0
     private var files = 0
@@ -13,6 +13,9 @@ final class ProgressReporter: @unchecked Sendable {
     init(enabled: Bool, totalFiles: Int, totalPages: Int) {
         self.enabled = enabled; self.totalFiles = totalFiles; self.totalPages = totalPages
     }
+
+    /// Pages become known as files are admitted.
+    func addPages(_ n: Int) { totalPages += n }
 
     func page() { pages += 1; show(force: pages == totalPages) }
     func file() { files += 1 }
