@@ -97,6 +97,22 @@ import Testing
         try JSONDecoder().decode(Truth.self, from: Data(contentsOf: TestSupport.fixture("ocr/\(name)"))).pages[0].words
     }
 
+    /// A reader draws every page into one reused canvas: a page drawn after a bigger or smaller
+    /// one must come out exactly as it does on a fresh canvas (white where the page has nothing,
+    /// no pixels left over from the page before), with odd widths' pad bytes handled.
+    @Test func aReusedCanvasDrawsEachPageAsAFreshOneDoes() throws {
+        let pdf = try PDFDocument(path: TestSupport.fixture("intake/born-digital.pdf").path)
+        let canvas = RenderCanvas()
+        for dpi in [300, 150, 301, 97, 300] {
+            let reused = try pdf.render(1, dpi: dpi, maxPixels: ReadSettings.defaultMaxPixels, canvas: canvas)
+            let fresh = try pdf.render(1, dpi: dpi, maxPixels: ReadSettings.defaultMaxPixels, canvas: RenderCanvas())
+            #expect(reused.width == fresh.width && reused.height == fresh.height && reused.resolution == dpi)
+            let a = try #require(reused.grayBytes()), b = try #require(fresh.grayBytes())
+            #expect(a == b, "\(dpi) dpi")
+            #expect(a.contains(255) && a.contains { $0 < 100 }, "\(dpi) dpi: white paper and dark print")
+        }
+    }
+
     @Test func ocrWordsLandOnTheirDrawnBoxes() throws {
         let dir = try TestSupport.tempDir("words")
         let db = try AppDatabase.open(path: dir.appendingPathComponent("db.sqlite").path)

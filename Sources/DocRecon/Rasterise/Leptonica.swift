@@ -39,6 +39,28 @@ public final class Pix: @unchecked Sendable {
         self.init(owning: p)
     }
 
+    /// An 8-bit gray image from cairo RGB24/ARGB32 pixels (B, G, R, X in memory on little-endian),
+    /// luma with integer weights, written straight into Leptonica's words.
+    public convenience init?(bgrx data: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, dpi: Int) {
+        guard width > 0, height > 0, stride >= width * 4, let p = pixCreateNoInit(Int32(width), Int32(height), 8) else { return nil }
+        pixSetResolution(p, Int32(dpi), Int32(dpi))
+        let wpl = Int(pixGetWpl(p))
+        let out = UnsafeMutableRawPointer(pixGetData(p)!).assumingMemoryBound(to: UInt8.self)
+        for y in 0..<height {
+            let src = data + y * stride
+            let row = out + y * wpl * 4
+            // Leptonica stores each 32-bit word big-endian: on little-endian the byte of pixel x is at x ^ 3.
+            for x in 0..<width {
+                let px = src + x * 4
+                row[x ^ 3] = UInt8(truncatingIfNeeded: (Int(px[2]) * 77 + Int(px[1]) * 150 + Int(px[0]) * 29) >> 8)
+            }
+            // Pad bytes of the last word (when the width is not a multiple of 4): zero, as pixCreate leaves them.
+            var x = width
+            while x % 4 != 0 { row[x ^ 3] = 0; x += 1 }
+        }
+        self.init(owning: p)
+    }
+
     /// Reads the header of an encoded image (PNG, JPEG, TIFF…) without decoding the pixels.
     public static func header(of data: Data) -> (width: Int, height: Int)? {
         data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> (Int, Int)? in

@@ -128,24 +128,10 @@ public final class PDFDocument: @unchecked Sendable {
         }
     }
 
-    /// Cairo RGB24/ARGB32 on little-endian is B,G,R,X in memory; luma with integer weights.
-    static func grayPix(data: UnsafeMutablePointer<UInt8>, stride: Int, width w: Int, height h: Int, dpi: Int) -> Pix? {
-        var gray = [UInt8](repeating: 255, count: w * h)
-        gray.withUnsafeMutableBufferPointer { g in
-            for y in 0..<h {
-                let row = data + y * stride
-                let out = g.baseAddress! + y * w
-                for x in 0..<w {
-                    let px = row + x * 4
-                    out[x] = UInt8(truncatingIfNeeded: (Int(px[2]) * 77 + Int(px[1]) * 150 + Int(px[0]) * 29) >> 8)
-                }
-            }
-        }
-        return gray.withUnsafeBufferPointer { Pix(gray: $0, width: w, height: h, dpi: dpi) }
-    }
-
-    /// Renders the page to an 8-bit gray image at `dpi` (white background, as on paper).
-    public func render(_ number: Int, dpi: Int, maxPixels: Int) throws -> Pix {
+    /// Renders the page to an 8-bit gray image at `dpi` (white background, as on paper), drawing
+    /// into `canvas` (kept by the caller from page to page, so the 33-MB RGB surface of a 300-dpi
+    /// letter page is neither allocated, zeroed nor faulted in again for every page).
+    public func render(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas = RenderCanvas()) throws -> Pix {
         try withPage(number) { p in
             var wPt = 0.0, hPt = 0.0
             poppler_page_get_size(p, &wPt, &hPt)
@@ -155,15 +141,17 @@ public final class PDFDocument: @unchecked Sendable {
             guard w * h <= maxPixels else {
                 throw PDFError.pageFailed(number, "the page would be \(w) × \(h) pixels at \(dpi) dpi, above the limit of \(maxPixels)")
             }
-            guard let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(w), Int32(h)) else {
+            let stride = Int(cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, Int32(w)))
+            guard stride > 0, let data = canvas.whitePixels(bytes: stride * h) else {
+                throw PDFError.pageFailed(number, "cannot allocate a \(w) × \(h) image")
+            }
+            guard let surface = cairo_image_surface_create_for_data(data, CAIRO_FORMAT_RGB24, Int32(w), Int32(h), Int32(stride)) else {
                 throw PDFError.pageFailed(number, "out of memory")
             }
             defer { cairo_surface_destroy(surface) }
             guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS, let cr = cairo_create(surface) else {
                 throw PDFError.pageFailed(number, "cannot create a \(w) × \(h) image")
             }
-            cairo_set_source_rgb(cr, 1, 1, 1)
-            cairo_paint(cr)
             cairo_scale(cr, scale, scale)
             poppler_page_render(p, cr)
             let status = cairo_status(cr)
@@ -172,12 +160,33 @@ public final class PDFDocument: @unchecked Sendable {
                 throw PDFError.pageFailed(number, String(cString: cairo_status_to_string(status)))
             }
             cairo_surface_flush(surface)
-            let stride = Int(cairo_image_surface_get_stride(surface))
-            guard let data = cairo_image_surface_get_data(surface) else { throw PDFError.pageFailed(number, "no pixels") }
-            guard let pix = PDFDocument.grayPix(data: data, stride: stride, width: w, height: h, dpi: dpi) else {
+            guard let pix = Pix(bgrx: data, stride: stride, width: w, height: h, dpi: dpi) else {
                 throw PDFError.pageFailed(number, "cannot allocate the page image")
             }
             return pix
         }
+    }
+}
+
+/// The memory a page is drawn into, reused from page to page by one thread (a reader keeps one).
+public final class RenderCanvas {
+    private var buffer: UnsafeMutableRawPointer?
+    private var capacity = 0
+
+    public init() {}
+
+    deinit { buffer?.deallocate() }
+
+    /// `bytes` bytes set to white (0xFF: cairo's RGB24 white), valid until the next call.
+    func whitePixels(bytes: Int) -> UnsafeMutablePointer<UInt8>? {
+        guard bytes > 0 else { return nil }
+        if bytes > capacity {
+            buffer?.deallocate()
+            buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            capacity = bytes
+        }
+        let p = buffer!.assumingMemoryBound(to: UInt8.self)
+        p.initialize(repeating: 0xFF, count: bytes)
+        return p
     }
 }
