@@ -63,6 +63,15 @@ import Testing
             #expect(o.confidence > 0.8)
         }
     }
+
+    /// Page readers skip Tesseract's legacy fixed-pitch test (the LSTM engine re-segments each
+    /// line itself).
+    @Test func pageReadersSkipTheLegacyPitchTest() throws {
+        let eng = try Tesseract(dataPath: Self.tessdata)
+        #expect(eng.boolVariable("textord_disable_pitch_test") == true)
+        #expect(eng.boolVariable("tessedit_do_invert") == true)   // white-on-dark text stays readable
+        #expect(eng.boolVariable("no_such_setting") == nil)
+    }
 }
 
 @Suite(.serialized) struct IntakeOrientationTests {
