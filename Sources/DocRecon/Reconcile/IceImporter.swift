@@ -53,7 +53,7 @@ public enum IceImporter {
             var insert = try BulkStatement(db, sql: """
                 INSERT INTO charges (source, import_id, row_number, patient_name, patient_dob, date_of_service, facility,
                   type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
-                  columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  columns_bin, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             func store(_ r: PreparedIceRow) throws {
                 insert.bind(importId); insert.bind(r.rowNumber); insert.bind(r.patient)
@@ -61,7 +61,7 @@ public enum IceImporter {
                 insert.bind(r.care); insert.bind(r.visit); insert.bind(r.provider)
                 insert.bind(r.npi); insert.bind(r.cpt); insert.bind(r.modifiers); insert.bind(r.units)
                 insert.bind(r.diagnoses)
-                r.json.withUnsafeBufferPointer { insert.bind(bytes: $0) }
+                insert.bind(blob: r.cells)
                 insert.bind(createdAt)
                 try insert.step(db)
                 rows += 1
@@ -162,7 +162,8 @@ struct PreparedIceRow {
     var cpt: String, modifiers: String
     var units: Int
     var diagnoses: String
-    var json: [UInt8]
+    /// The original cells (`RowCells`).
+    var cells: [UInt8]
 }
 
 /// Turns the sheet's rows into charges' columns: the header row matched through the source map
@@ -177,6 +178,8 @@ final class IcePreparer {
     private var headers: [String] = []
     private var pos: [String: Int] = [:]
     private var dateColumns: [(col: Int, header: String, required: Bool)] = []
+    /// The typed charge column each sheet column feeds (nil for the others).
+    private var typedAt: [RowCells.Typed?] = []
     private var values: [CellValue] = []
 
     init(map: SourceMap, file: String, sheetName: String?, dateSystem: DateSystem) {
@@ -199,6 +202,7 @@ final class IcePreparer {
                 pos[col.field] = i
                 if col.isDate { dateColumns.append((i, headers[i], col.required)) }
             }
+            typedAt = headers.indices.map { i in pos.first { $0.value == i }.flatMap { RowCells.Typed.field($0.key) } }
             return .header(headers)
         }
         // Copy the row to the header width (cells past the last header are kept too).
@@ -235,15 +239,37 @@ final class IcePreparer {
             return FastText.iso(d)
         }
         let npi = text("provider_npi")
-        var json: [UInt8] = []
-        json.reserveCapacity(256)
-        RowValues.encode(values, into: &json)
+        let facility = text("facility"), care = text("type_of_care"), visit = text("type_of_visit")
+        let provider = text("servicing_provider"), cpt = text("cpt")
+        let diagnoses = IceImporter.diagnosisList(text("assessment"))
+        // The original cells; those equal to a typed column are stored as a reference to it.
+        var cells: [UInt8] = []
+        cells.reserveCapacity(128)
+        RowCells.encode(values, into: &cells) { i in
+            guard i < self.typedAt.count, let t = self.typedAt[i] else { return nil }
+            let v = self.values[i]
+            if t.isDate { if case .date = v { return t } else { return nil } }
+            guard case .text(let s) = v else { return nil }
+            let typed: String
+            switch t {
+            case .patientName: typed = patient
+            case .facility: typed = facility
+            case .typeOfCare: typed = care
+            case .typeOfVisit: typed = visit
+            case .servicingProvider: typed = provider
+            case .providerNpi: if npi.isEmpty { return nil }; typed = npi
+            case .cpt: typed = cpt
+            case .diagnosisCodes: typed = diagnoses
+            case .patientDob, .dateOfService: return nil
+            }
+            return s == typed ? t : nil
+        }
         return .row(PreparedIceRow(
             rowNumber: rowNumber, patient: patient, dob: date("patient_dob"), dos: date("date_of_service"),
-            facility: text("facility"), care: text("type_of_care"), visit: text("type_of_visit"),
-            provider: text("servicing_provider"), npi: npi.isEmpty ? nil : npi, cpt: text("cpt"),
+            facility: facility, care: care, visit: visit,
+            provider: provider, npi: npi.isEmpty ? nil : npi, cpt: cpt,
             modifiers: pos["modifiers"] == nil ? "" : IceImporter.modifierList(text("modifiers")), units: units,
-            diagnoses: IceImporter.diagnosisList(text("assessment")), json: json))
+            diagnoses: diagnoses, cells: cells))
     }
 }
 
@@ -265,13 +291,14 @@ public enum ReconIntake {
     }
 
     /// The original columns of an imported row, header → cell, in input order (the headers are
-    /// stored once per import; `charges.columns_json` holds the row's values).
+    /// stored once per import; `charges.columns_bin`, or `columns_json` for rows imported before
+    /// migration v7, holds the row's values).
     public static func originalColumns(_ db: Database, charge: Charge) throws -> [(header: String, value: CellValue)] {
-        guard let importId = charge.importId, let json = charge.columnsJson,
+        guard let importId = charge.importId, charge.columnsBin != nil || charge.columnsJson != nil,
               let headersJSON = try String.fetchOne(db, sql: "SELECT headers_json FROM recon_imports WHERE id = ?", arguments: [importId])
         else { return [] }
         let headers = RowValues.decode(headersJSON).map(\.text)
-        let values = RowValues.decode(json)
+        let values = charge.cells
         return headers.enumerated().map { i, h in (h, i < values.count ? values[i] : .empty) }
     }
 }

@@ -162,7 +162,7 @@ public enum Reconciler {
             keyUnbilled.reserveCapacity(expected)
             let cursor = try BulkCursor(db, sql: """
                 SELECT c.source, c.import_id, c.patient_name, c.patient_dob, c.date_of_service, c.facility, c.type_of_care,
-                       c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number
+                       c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number, c.columns_bin
                 FROM charges c
                 WHERE c.import_id IN (SELECT id FROM recon_imports WHERE run_id = ?) ORDER BY c.import_id, c.row_number, c.id
                 """, arguments: [run])
@@ -184,6 +184,7 @@ public enum Reconciler {
                 var values: [CellValue] = []
                 values.reserveCapacity(width)
                 var placed = [CellValue](repeating: .empty, count: width)
+                var lastCols: [Int] = [], inOrder = true
                 while let batch = pipe.pop() {
                     batch.bytes.withUnsafeBufferPointer { all in
                         var start = 0
@@ -195,6 +196,30 @@ public enum Reconciler {
                                 let cells = batch.fallback[fallback]
                                 fallback += 1
                                 for (c, v) in cells.enumerated() { sheet.value.write(r, c, v) }
+                            } else if batch.binary[i] {
+                                // RowCells, references resolved: written cell by cell, straight from
+                                // the bytes, when the import's columns keep their order in the layout.
+                                let cols = batch.cols[i]
+                                if cols != lastCols { lastCols = cols; inOrder = zip(cols, cols.dropFirst()).allSatisfy { $0 < $1 } }
+                                let row = UnsafeBufferPointer(rebasing: all[start..<end])
+                                if inOrder {
+                                    RowCells.forEach(row) { k, cell in if k < cols.count { sheet.value.write(r, cols[k], cell: cell) } }
+                                } else {
+                                    for k in 0..<width { placed[k] = .empty }
+                                    RowCells.forEach(row) { k, cell in
+                                        guard k < cols.count else { return }
+                                        switch cell {
+                                        case .empty, .reference: break
+                                        case .text(let u): placed[cols[k]] = .text(String(decoding: u, as: UTF8.self))
+                                        case .error(let u): placed[cols[k]] = .error(String(decoding: u, as: UTF8.self))
+                                        case .number(let d): placed[cols[k]] = .number(d)
+                                        case .bool(let b): placed[cols[k]] = .bool(b)
+                                        case .date(let d): placed[cols[k]] = .date(d)
+                                        }
+                                    }
+                                    for c in 0..<width { sheet.value.write(r, c, placed[c]) }
+                                }
+                                start = end
                             } else {
                                 for k in 0..<width { placed[k] = .empty }
                                 RowValues.decode(UnsafeBufferPointer(rebasing: all[start..<end]), into: &values)
@@ -226,7 +251,9 @@ public enum Reconciler {
                 charges += 1
                 row += 1
                 // Data row: the original cells in the union layout, then Billed and the reason.
-                if let json = cursor.bytes(12), !cols.isEmpty {
+                if !cols.isEmpty, let bin = cursor.blob(14) {
+                    batch.add(cells: bin, cols: cols, billed: outcome.billed, reason: outcome.reason) { t in cursor.bytes(2 + Int32(t.rawValue)) }
+                } else if let json = cursor.bytes(12), !cols.isEmpty {
                     batch.add(json: json, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else {
                     var placed = [CellValue](repeating: .empty, count: width)
@@ -412,21 +439,31 @@ struct DataRowBatch {
     var cols: [[Int]] = []
     var billed: [Bool] = []
     var reasons: [String?] = []
+    /// The row's bytes are `RowCells` (references resolved), not JSON.
+    var binary: [Bool] = []
     var fallback: [[CellValue]] = []
     var count: Int { ends.count }
 
     init() {
         bytes.reserveCapacity(256 << 10)
         ends.reserveCapacity(1024); cols.reserveCapacity(1024); billed.reserveCapacity(1024); reasons.reserveCapacity(1024)
+        binary.reserveCapacity(1024)
     }
 
     mutating func add(json: UnsafeBufferPointer<UInt8>, cols c: [Int], billed b: Bool, reason: String?) {
         bytes.append(contentsOf: json)
-        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason)
+        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(false)
+    }
+
+    /// A `RowCells` row; its references are resolved through `typed` (the charge's stored columns).
+    mutating func add(cells: UnsafeBufferPointer<UInt8>, cols c: [Int], billed b: Bool, reason: String?,
+                      typed: (RowCells.Typed) -> UnsafeBufferPointer<UInt8>?) {
+        RowCells.appendResolved(cells, to: &bytes, typed: typed)
+        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(true)
     }
 
     mutating func add(cells: [CellValue], billed b: Bool, reason: String?) {
         fallback.append(cells)
-        ends.append(-1); cols.append([]); billed.append(b); reasons.append(reason)
+        ends.append(-1); cols.append([]); billed.append(b); reasons.append(reason); binary.append(false)
     }
 }

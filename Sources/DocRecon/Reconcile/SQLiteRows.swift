@@ -93,6 +93,14 @@ struct BulkCursor {
         return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(sqlite, i)))
     }
 
+    /// The column's bytes as a blob, valid until the next step (nil when NULL).
+    func blob(_ i: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard sqlite3_column_type(sqlite, i) != SQLITE_NULL else { return nil }
+        let n = Int(sqlite3_column_bytes(sqlite, i))
+        guard n > 0, let p = sqlite3_column_blob(sqlite, i) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
+    }
+
     func date(_ i: Int32) -> CalendarDate? {
         guard let b = bytes(i) else { return nil }
         return FastText.isoDate(b)

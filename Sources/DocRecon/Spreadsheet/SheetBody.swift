@@ -66,14 +66,17 @@ final class SheetBody {
     }
 
     func text(_ row: Int, _ col: Int, _ s: String) {
-        guard !s.isEmpty else { return }
-        begin(row, col)
         var s = s
-        s.withUTF8 { u in
-            let needsPreserve = Self.isSpace(u[0]) || Self.isSpace(u[u.count - 1])
-            xml.append(contentsOf: needsPreserve ? #" t="inlineStr"><is><t xml:space="preserve">"#.utf8 : #" t="inlineStr"><is><t>"#.utf8)
-            appendEscaped(u)
-        }
+        s.withUTF8 { text(row, col, bytes: $0) }
+    }
+
+    /// A text cell from its UTF-8 bytes.
+    func text(_ row: Int, _ col: Int, bytes u: UnsafeBufferPointer<UInt8>) {
+        guard !u.isEmpty else { return }
+        begin(row, col)
+        let needsPreserve = Self.isSpace(u[0]) || Self.isSpace(u[u.count - 1])
+        xml.append(contentsOf: needsPreserve ? #" t="inlineStr"><is><t xml:space="preserve">"#.utf8 : #" t="inlineStr"><is><t>"#.utf8)
+        appendEscaped(u)
         xml.append(contentsOf: "</t></is></c>".utf8)
     }
 
