@@ -30,17 +30,15 @@ public enum IceImporter {
                                   limits: SpreadsheetLimits = .init()) throws -> ImportResult {
         let started = Date()
         let name = (path as NSString).lastPathComponent
-        let sha = try SHA256.hexOfFile(path)
-        let existing = try db.writer.read { db -> (Int64, String?, Int)? in
-            guard let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
-                                           arguments: [sha]) else { return nil }
-            return (r["id"], r["sheet"], r["row_count"])
+        // The file's hash (was it imported before?) is computed on its own thread while the sheet
+        // is opened and parsing starts; the rows wait in the pipe until it is known.
+        let shaBox = ResultBox<String>()
+        let hasher = Worker { shaBox.value = try SHA256.hexOfFile(path) }
+        let source: any RowSource
+        do { source = try Spreadsheet.open(path: path, sheet: sheet, limits: limits) } catch {
+            try hasher.wait()  // an unreadable file says so first, as before
+            throw error
         }
-        if let existing {
-            return ImportResult(file: name, sheet: existing.1, sha256: sha, importId: existing.0, alreadyImported: true,
-                                rows: existing.2, rejected: [], seconds: Date().timeIntervalSince(started))
-        }
-        let source = try Spreadsheet.open(path: path, sheet: sheet, limits: limits)
         let sheetName = (source as? XlsxReader)?.sheetName
         let map = rules.ice
         let result = try db.writer.write { db -> ImportResult in
@@ -68,7 +66,7 @@ public enum IceImporter {
             }
             // The sheet is parsed, checked and encoded on its own thread (IcePreparer) while this
             // one (the database writer) only binds and steps: the writer was the busier of the two.
-            let pipe = RowPipe<[PreparedIceItem]>(capacity: 8)
+            let pipe = RowPipe<[PreparedIceItem]>(capacity: 32)
             let src = Handoff(value: source)
             let preparer = Handoff(value: IcePreparer(map: map, file: name, sheetName: sheetName, dateSystem: source.dateSystem))
             let parser = Worker {
@@ -80,6 +78,22 @@ public enum IceImporter {
                     if batch.count >= 512 { try pipe.push(batch); batch = []; batch.reserveCapacity(512) }
                 }
                 if !batch.isEmpty { try pipe.push(batch) }
+            }
+            let sha: String
+            do {
+                try hasher.wait()
+                sha = shaBox.value!
+            } catch {
+                pipe.fail(error)
+                try? parser.wait()
+                throw error
+            }
+            if let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
+                                        arguments: [sha]) {
+                pipe.fail(CancellationError())
+                try? parser.wait()
+                return ImportResult(file: name, sheet: r["sheet"], sha256: sha, importId: r["id"], alreadyImported: true,
+                                    rows: r["row_count"], rejected: [], seconds: 0)
             }
             do {
                 while let b = pipe.pop() {
@@ -146,6 +160,9 @@ public enum IceImporter {
     }
 }
 
+/// A value one thread sets and another reads after `Worker.wait()`.
+final class ResultBox<T>: @unchecked Sendable { var value: T? }
+
 /// A row ready to bind (or why it was refused), made on the parsing thread.
 enum PreparedIceItem {
     case header([String])
@@ -180,6 +197,12 @@ final class IcePreparer {
     private var dateColumns: [(col: Int, header: String, required: Bool)] = []
     /// The typed charge column each sheet column feeds (nil for the others).
     private var typedAt: [RowCells.Typed?] = []
+    /// The columns of the fields read on every row (a dictionary lookup per field and row was ~2%).
+    private struct FieldColumns {
+        var patient: Int?, dob: Int?, dos: Int?, facility: Int?, care: Int?, visit: Int?, provider: Int?, npi: Int?, cpt: Int?
+        var assessment: Int?, modifiers: Int?, units: Int?
+    }
+    private var at = FieldColumns()
     private var values: [CellValue] = []
 
     init(map: SourceMap, file: String, sheetName: String?, dateSystem: DateSystem) {
@@ -202,6 +225,10 @@ final class IcePreparer {
                 pos[col.field] = i
                 if col.isDate { dateColumns.append((i, headers[i], col.required)) }
             }
+            at = FieldColumns(patient: pos["patient_name"], dob: pos["patient_dob"], dos: pos["date_of_service"], facility: pos["facility"],
+                              care: pos["type_of_care"], visit: pos["type_of_visit"], provider: pos["servicing_provider"],
+                              npi: pos["provider_npi"], cpt: pos["cpt"], assessment: pos["assessment"], modifiers: pos["modifiers"],
+                              units: pos["units"])
             typedAt = headers.indices.map { i in pos.first { $0.value == i }.flatMap { RowCells.Typed.field($0.key) } }
             return .header(headers)
         }
@@ -209,8 +236,8 @@ final class IcePreparer {
         values.removeAll(keepingCapacity: true)
         values.append(contentsOf: cells)
         while values.count < headers.count { values.append(.empty) }
-        func text(_ field: String) -> String {
-            guard let i = pos[field], i < values.count else { return "" }
+        func text(_ column: Int?) -> String {
+            guard let i = column, i < values.count else { return "" }
             return FastText.trim(values[i].text)
         }
         // Dates: must be dates; normalised to date cells for the output.
@@ -225,23 +252,23 @@ final class IcePreparer {
             }
             values[dc.col] = .date(d)
         }
-        let patient = text("patient_name")
-        if patient.isEmpty { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[pos["patient_name"]!]) is empty")) }
+        let patient = text(at.patient)
+        if patient.isEmpty { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[at.patient!]) is empty")) }
         // Optional Units (default 1) and Modifier columns.
         var units = 1
-        if let ui = pos["units"], !values[ui].isEmpty {
-            let u = text("units")
+        if let ui = at.units, !values[ui].isEmpty {
+            let u = text(at.units)
             if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
             else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) '\(u)' is not a whole number of units")) }
         }
-        func date(_ field: String) -> String? {
-            guard let i = pos[field], case .date(let d) = values[i] else { return nil }
+        func date(_ column: Int?) -> String? {
+            guard let i = column, case .date(let d) = values[i] else { return nil }
             return FastText.iso(d)
         }
-        let npi = text("provider_npi")
-        let facility = text("facility"), care = text("type_of_care"), visit = text("type_of_visit")
-        let provider = text("servicing_provider"), cpt = text("cpt")
-        let diagnoses = IceImporter.diagnosisList(text("assessment"))
+        let npi = text(at.npi)
+        let facility = text(at.facility), care = text(at.care), visit = text(at.visit)
+        let provider = text(at.provider), cpt = text(at.cpt)
+        let diagnoses = IceImporter.diagnosisList(text(at.assessment))
         // The original cells; those equal to a typed column are stored as a reference to it.
         var cells: [UInt8] = []
         cells.reserveCapacity(128)
@@ -265,10 +292,10 @@ final class IcePreparer {
             return s == typed ? t : nil
         }
         return .row(PreparedIceRow(
-            rowNumber: rowNumber, patient: patient, dob: date("patient_dob"), dos: date("date_of_service"),
+            rowNumber: rowNumber, patient: patient, dob: date(at.dob), dos: date(at.dos),
             facility: facility, care: care, visit: visit,
             provider: provider, npi: npi.isEmpty ? nil : npi, cpt: cpt,
-            modifiers: pos["modifiers"] == nil ? "" : IceImporter.modifierList(text("modifiers")), units: units,
+            modifiers: at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers)), units: units,
             diagnoses: diagnoses, cells: cells))
     }
 }
