@@ -19,6 +19,8 @@ final class SheetBody {
     private(set) var crc: UInt32 = 0
     private(set) var size = 0
     private var openRow = 0
+    /// The last column written in the open row (-1 before its first cell).
+    private var openColumn = -1
     private(set) var lastRow = 0
     private(set) var maxColumn = -1
     private var finished = false
@@ -42,24 +44,32 @@ final class SheetBody {
         precondition(row >= openRow && row > 0, "rows are written in order")
         if row != openRow {
             if openRow > 0 { endRow() }
-            xml.append(contentsOf: #"<row r=""#.utf8)
+            lit(#"<row r=""#)
             let at = xml.count
             appendInt(row + 1)
             rowDigits.removeAll(keepingCapacity: true)
             rowDigits.append(contentsOf: xml[at...])
-            xml.append(contentsOf: #"">"#.utf8)
+            lit(#"">"#)
             openRow = row
             lastRow = row
+            openColumn = -1
         }
         if col > maxColumn { maxColumn = col }
-        xml.append(contentsOf: #"<c r=""#.utf8)
-        if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
-        xml.append(contentsOf: rowDigits)
-        xml.append(UInt8(ascii: "\""))
+        // A cell right after the previous one of its row needs no reference (`r` is optional:
+        // readers place it in the next column); the first cell of a row and one after a gap get it.
+        if col == openColumn + 1 {
+            lit("<c")
+        } else {
+            lit(#"<c r=""#)
+            if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
+            xml.append(contentsOf: rowDigits)
+            xml.append(UInt8(ascii: "\""))
+        }
+        openColumn = col
     }
 
     private func endRow() {
-        xml.append(contentsOf: "</row>".utf8)
+        lit("</row>")
         if xml.count >= flushAt {
             do { try flush() } catch { if failure == nil { failure = error } }
         }
@@ -75,30 +85,30 @@ final class SheetBody {
         guard !u.isEmpty else { return }
         begin(row, col)
         let needsPreserve = Self.isSpace(u[0]) || Self.isSpace(u[u.count - 1])
-        xml.append(contentsOf: needsPreserve ? #" t="inlineStr"><is><t xml:space="preserve">"#.utf8 : #" t="inlineStr"><is><t>"#.utf8)
+        if needsPreserve { lit(#" t="inlineStr"><is><t xml:space="preserve">"#) } else { lit(#" t="inlineStr"><is><t>"#) }
         appendEscaped(u)
-        xml.append(contentsOf: "</t></is></c>".utf8)
+        lit("</t></is></c>")
     }
 
     func number(_ row: Int, _ col: Int, _ d: Double) {
         guard d.isFinite else { return }  // Excel has no cell for NaN or infinity
         begin(row, col)
-        xml.append(contentsOf: "><v>".utf8)
+        lit("><v>")
         appendNumber(d)
-        xml.append(contentsOf: "</v></c>".utf8)
+        lit("</v></c>")
     }
 
     func bool(_ row: Int, _ col: Int, _ b: Bool) {
         begin(row, col)
-        xml.append(contentsOf: (b ? #" t="b"><v>1</v></c>"# : #" t="b"><v>0</v></c>"#).utf8)
+        if b { lit(#" t="b"><v>1</v></c>"#) } else { lit(#" t="b"><v>0</v></c>"#) }
     }
 
     func date(_ row: Int, _ col: Int, _ d: CalendarDate) {
         begin(row, col)
         xml.append(contentsOf: dateStyleBytes)
-        xml.append(contentsOf: "><v>".utf8)
+        lit("><v>")
         appendNumber(DateSystem.excel1900.serial(of: d))
-        xml.append(contentsOf: "</v></c>".utf8)
+        lit("</v></c>")
     }
 
     func cell(_ row: Int, _ col: Int, _ value: CellValue) {
@@ -130,7 +140,7 @@ final class SheetBody {
         guard !finished else { return }
         finished = true
         if let failure { throw failure }
-        if openRow > 0 { xml.append(contentsOf: "</row>".utf8) }
+        if openRow > 0 { lit("</row>") }
         crc = Zlib.crc32(xml, continuing: crc)
         size += xml.count
         var out: [UInt8] = []
@@ -140,6 +150,11 @@ final class SheetBody {
     }
 
     // MARK: bytes
+
+    /// Appends a literal's bytes (a plain copy: appending a `String.UTF8View` went element by element).
+    @inline(__always) private func lit(_ s: StaticString) {
+        xml.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
 
     @inline(__always) private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
