@@ -48,7 +48,7 @@ struct ReconcileRowCellsTests {
         #expect(RowCells.decode([250, 1, 2]) { _ in nil } == [])
     }
 
-    @Test("references to the typed columns resolve from the charge, and to the same bytes for the sheet writer")
+    @Test("references to the typed columns resolve from the charge")
     func references() {
         let charge = Charge(source: .ice, patientName: "O'NEIL, \"JO\"", patientDob: CalendarDate(year: 1931, month: 2, day: 3)!,
                             dateOfService: CalendarDate(year: 2026, month: 11, day: 18)!, facility: "Maple Grove", typeOfCare: "LTC",
@@ -68,25 +68,6 @@ struct ReconcileRowCellsTests {
         var npiRef: [UInt8] = []
         RowCells.encode([.text("x")], into: &npiRef) { _ in .providerNpi }
         #expect(RowCells.decode(npiRef, charge: charge) == [.empty])
-
-        // What reconcile hands to the sheet thread: the references replaced by the stored text.
-        let stored: [RowCells.Typed: String] = [.patientName: charge.patientName, .patientDob: "1931-02-03", .dateOfService: "2026-11-18",
-                                                .facility: "Maple Grove", .typeOfCare: "LTC", .typeOfVisit: "Follow-up",
-                                                .servicingProvider: "Avery Quinlan MD", .cpt: "99309, 1111F", .diagnosisCodes: "I10, E11.9"]
-        // (Each column's bytes live in their own buffer, as SQLite's do, until the copy is made.)
-        let buffers = stored.mapValues { v -> UnsafeMutableBufferPointer<UInt8> in
-            let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: v.utf8.count)
-            _ = b.initialize(from: v.utf8)
-            return b
-        }
-        defer { for b in buffers.values { b.deallocate() } }
-        var resolved: [UInt8] = [0xEE]  // appended after what is already there
-        bytes.withUnsafeBufferPointer { src in
-            RowCells.appendResolved(src, to: &resolved) { t in buffers[t].map { UnsafeBufferPointer($0) } }
-        }
-        #expect(resolved.first == 0xEE)
-        let plain = Array(resolved.dropFirst())
-        #expect(RowCells.decode(plain) { _ in Issue.record("a reference was left"); return nil } == cells)
     }
 
     /// A CSV export with a cell past the last header and cells that differ from their typed

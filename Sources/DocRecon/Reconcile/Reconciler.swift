@@ -188,7 +188,7 @@ public enum Reconciler {
                 while let batch = pipe.pop() {
                     batch.bytes.withUnsafeBufferPointer { all in
                         var start = 0
-                        var fallback = 0
+                        var fallback = 0, binary = 0
                         for i in 0..<batch.count {
                             r += 1
                             let end = batch.ends[i]
@@ -197,19 +197,30 @@ public enum Reconciler {
                                 fallback += 1
                                 for (c, v) in cells.enumerated() { sheet.value.write(r, c, v) }
                             } else if batch.binary[i] {
-                                // RowCells, references resolved: written cell by cell, straight from
-                                // the bytes, when the import's columns keep their order in the layout.
+                                // RowCells: written cell by cell, straight from the bytes, when the
+                                // import's columns keep their order in the layout; a reference is the
+                                // charge's own column (read by the evaluating thread, handed over).
                                 let cols = batch.cols[i]
+                                let charge = batch.charges[binary]
+                                binary += 1
                                 if cols != lastCols { lastCols = cols; inOrder = zip(cols, cols.dropFirst()).allSatisfy { $0 < $1 } }
                                 let row = UnsafeBufferPointer(rebasing: all[start..<end])
                                 if inOrder {
-                                    RowCells.forEach(row) { k, cell in if k < cols.count { sheet.value.write(r, cols[k], cell: cell) } }
+                                    RowCells.forEach(row) { k, cell in
+                                        guard k < cols.count else { return }
+                                        if case .reference(let t) = cell {
+                                            if let v = t.value(of: charge) { sheet.value.write(r, cols[k], v) }
+                                        } else {
+                                            sheet.value.write(r, cols[k], cell: cell)
+                                        }
+                                    }
                                 } else {
                                     for k in 0..<width { placed[k] = .empty }
                                     RowCells.forEach(row) { k, cell in
                                         guard k < cols.count else { return }
                                         switch cell {
-                                        case .empty, .reference: break
+                                        case .empty: break
+                                        case .reference(let t): placed[cols[k]] = t.value(of: charge) ?? .empty
                                         case .text(let u): placed[cols[k]] = .text(String(decoding: u, as: UTF8.self))
                                         case .error(let u): placed[cols[k]] = .error(String(decoding: u, as: UTF8.self))
                                         case .number(let d): placed[cols[k]] = .number(d)
@@ -252,7 +263,7 @@ public enum Reconciler {
                 row += 1
                 // Data row: the original cells in the union layout, then Billed and the reason.
                 if !cols.isEmpty, let bin = cursor.blob(14) {
-                    batch.add(cells: bin, cols: cols, billed: outcome.billed, reason: outcome.reason) { t in cursor.bytes(2 + Int32(t.rawValue)) }
+                    batch.add(cells: bin, charge: charge, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else if let json = cursor.bytes(12), !cols.isEmpty {
                     batch.add(json: json, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else {
@@ -439,15 +450,17 @@ struct DataRowBatch {
     var cols: [[Int]] = []
     var billed: [Bool] = []
     var reasons: [String?] = []
-    /// The row's bytes are `RowCells` (references resolved), not JSON.
+    /// The row's bytes are `RowCells`, not JSON.
     var binary: [Bool] = []
+    /// The charge of each `RowCells` row, in order.
+    var charges: [Charge] = []
     var fallback: [[CellValue]] = []
     var count: Int { ends.count }
 
     init() {
         bytes.reserveCapacity(256 << 10)
         ends.reserveCapacity(1024); cols.reserveCapacity(1024); billed.reserveCapacity(1024); reasons.reserveCapacity(1024)
-        binary.reserveCapacity(1024)
+        binary.reserveCapacity(1024); charges.reserveCapacity(1024)
     }
 
     mutating func add(json: UnsafeBufferPointer<UInt8>, cols c: [Int], billed b: Bool, reason: String?) {
@@ -455,10 +468,10 @@ struct DataRowBatch {
         ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(false)
     }
 
-    /// A `RowCells` row; its references are resolved through `typed` (the charge's stored columns).
-    mutating func add(cells: UnsafeBufferPointer<UInt8>, cols c: [Int], billed b: Bool, reason: String?,
-                      typed: (RowCells.Typed) -> UnsafeBufferPointer<UInt8>?) {
-        RowCells.appendResolved(cells, to: &bytes, typed: typed)
+    /// A `RowCells` row and its charge (whose columns its references stand for).
+    mutating func add(cells: UnsafeBufferPointer<UInt8>, charge: Charge, cols c: [Int], billed b: Bool, reason: String?) {
+        bytes.append(contentsOf: cells)
+        charges.append(charge)
         ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(true)
     }
 
