@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import ZIPFoundation
 @testable import DocRecon
 
 /// The binary form of an ICE row's original cells (`charges.columns_bin`): every kind of cell
@@ -176,5 +177,16 @@ struct ReconcileRowCellsTests {
         #expect(lee[9] == .date(ReconTest.date(2026, 11, 20)) && lee[10] == .text("202") && lee[11] == .text("North"))
         let rivera = try #require(data.first { $0.1.first == .text("RIVERA, ANA") }?.1)
         #expect(rivera[10] == .text("101") && rivera[11] == .empty)
+
+        // The sheet XML: a cell right after the previous one (or in column A) carries no reference;
+        // one after a gap does (Rivera has no Wing: her Billed cell in M follows a gap).
+        let archive = try Archive(url: URL(fileURLWithPath: r.generalWorkbook), accessMode: .read)
+        var xml = Data()
+        _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { xml.append($0) }
+        let text = String(decoding: xml, as: UTF8.self)
+        let riveraRow = try #require(text.components(separatedBy: "<row ").first { $0.contains("RIVERA, ANA") })
+        #expect(riveraRow.components(separatedBy: "<c ").count - 1 == 12)
+        #expect(riveraRow.components(separatedBy: "<c r=").count - 1 == 1)
+        #expect(riveraRow.contains(#"<c r="M2" t="inlineStr"><is><t>Yes</t>"#))
     }
 }

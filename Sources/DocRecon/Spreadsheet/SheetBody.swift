@@ -13,11 +13,16 @@ final class SheetBody {
     let dateStyle: Int
     private var xml: [UInt8] = []
     private let flushAt = 1 << 20
-    private let deflater: RawDeflater
-    /// The compressed rows so far (raw deflate, left open and byte-aligned by `finish`).
-    private(set) var compressed: [[UInt8]] = []
-    private(set) var crc: UInt32 = 0
-    private(set) var size = 0
+    /// The deflater and what it made so far; fed 1 MB chunks of XML by a thread of its own (started
+    /// at the first chunk) so that compressing overlaps formatting.
+    private let sink: ChunkDeflater
+    private var chunks: RowPipe<[UInt8]>?
+    private let spare = RowPipe<[UInt8]>(capacity: 8)
+    private var compressor: Worker?
+    /// The compressed rows (raw deflate, left open and byte-aligned by `finish`).
+    var compressed: [[UInt8]] { sink.compressed }
+    var crc: UInt32 { sink.crc }
+    var size: Int { sink.size }
     private var openRow = 0
     /// The last column written in the open row (-1 before its first cell).
     private var openColumn = -1
@@ -34,7 +39,7 @@ final class SheetBody {
     init(dateStyle: Int, level: Int32 = 1) throws {
         self.dateStyle = dateStyle
         dateStyleBytes = Array(" s=\"\(dateStyle)\"".utf8)
-        deflater = try RawDeflater(level: level)
+        sink = ChunkDeflater(try RawDeflater(level: level))
         xml.reserveCapacity(flushAt + 64 << 10)
     }
 
@@ -125,13 +130,27 @@ final class SheetBody {
 
     private func flush() throws {
         guard !xml.isEmpty else { return }
-        crc = Zlib.crc32(xml, continuing: crc)
-        size += xml.count
-        var out: [UInt8] = []
-        out.reserveCapacity(xml.count / 4)
-        try deflater.compress(xml, flush: .none, into: &out)
-        if !out.isEmpty { compressed.append(out) }
-        xml.removeAll(keepingCapacity: true)
+        if chunks == nil {
+            let pipe = RowPipe<[UInt8]>(capacity: 3)
+            let sink = sink, spare = spare
+            chunks = pipe
+            compressor = Worker {
+                do {
+                    while var chunk = pipe.pop() {
+                        try sink.take(chunk, flush: .none)
+                        chunk.removeAll(keepingCapacity: true)
+                        try? spare.push(chunk)
+                    }
+                } catch {
+                    pipe.fail(error)
+                    throw error
+                }
+            }
+        }
+        var next = spare.tryPop() ?? []
+        if next.capacity < flushAt { next.reserveCapacity(flushAt + 64 << 10) }
+        swap(&xml, &next)
+        try chunks!.push(next)
     }
 
     /// Closes the last row and compresses what is left. The deflate stream ends with a full flush
@@ -139,15 +158,14 @@ final class SheetBody {
     func finish() throws {
         guard !finished else { return }
         finished = true
+        if let compressor { chunks?.close(); try compressor.wait() }
         if let failure { throw failure }
         if openRow > 0 { lit("</row>") }
-        crc = Zlib.crc32(xml, continuing: crc)
-        size += xml.count
-        var out: [UInt8] = []
-        try deflater.compress(xml, flush: .full, into: &out)
-        if !out.isEmpty { compressed.append(out) }
+        try sink.take(xml, flush: .full)
         xml = []
     }
+
+    deinit { chunks?.close() }
 
     // MARK: bytes
 
@@ -234,5 +252,25 @@ final class SheetBody {
             if !((c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))) { return false }
         }
         return true
+    }
+}
+
+/// A raw deflate stream and its output so far: CRC and size of what went in, compressed pieces.
+/// One thread at a time (the compressing thread, then `finish` after it has ended).
+final class ChunkDeflater: @unchecked Sendable {
+    private let deflater: RawDeflater
+    private(set) var compressed: [[UInt8]] = []
+    private(set) var crc: UInt32 = 0
+    private(set) var size = 0
+
+    init(_ deflater: RawDeflater) { self.deflater = deflater }
+
+    func take(_ xml: [UInt8], flush: RawDeflater.Flush) throws {
+        crc = Zlib.crc32(xml, continuing: crc)
+        size += xml.count
+        var out: [UInt8] = []
+        out.reserveCapacity(xml.count / 4)
+        try deflater.compress(xml, flush: flush, into: &out)
+        if !out.isEmpty { compressed.append(out) }
     }
 }
