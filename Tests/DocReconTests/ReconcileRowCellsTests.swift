@@ -189,4 +189,20 @@ struct ReconcileRowCellsTests {
         #expect(riveraRow.components(separatedBy: "<c r=").count - 1 == 1)
         #expect(riveraRow.contains(#"<c r="M2" t="inlineStr"><is><t>Yes</t>"#))
     }
+
+    @Test("charges_on_document indexes paper charges only, and lookups by document still use it")
+    func partialDocumentIndex() throws {
+        let db = try AppDatabase.inMemory()
+        let (sql, plans) = try db.read { db -> (String?, [String]) in
+            let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'charges_on_document'")
+            let plans = try ["SELECT id FROM charges WHERE document_id = 7 AND source = 'paper'",
+                             "SELECT id FROM charges WHERE document_id IN (1, 2)",
+                             "DELETE FROM documents WHERE id = 3"].map { q in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + q).map { $0["detail"] as String }.joined(separator: " | ")
+            }
+            return (sql, plans)
+        }
+        #expect(sql?.contains("WHERE document_id IS NOT NULL") == true)
+        for p in plans { #expect(p.contains("charges_on_document"), "\(p)") }
+    }
 }

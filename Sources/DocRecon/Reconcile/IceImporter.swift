@@ -48,36 +48,41 @@ public enum IceImporter {
             var sawHeader = false
             let createdAtValue = Date().databaseValue
             let createdAt = String.fromDatabaseValue(createdAtValue) ?? ""
+            let createdAtBytes = Array(createdAt.utf8)
+            // Columns in the order the preparer lays out a row's fields (`IceBatch`).
             var insert = try BulkStatement(db, sql: """
-                INSERT INTO charges (source, import_id, row_number, patient_name, patient_dob, date_of_service, facility,
-                  type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
-                  columns_bin, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO charges (source, import_id, row_number, units, created_at, patient_name, patient_dob, date_of_service,
+                  facility, type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, diagnosis_codes,
+                  columns_bin) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            func store(_ r: PreparedIceRow) throws {
-                insert.bind(importId); insert.bind(r.rowNumber); insert.bind(r.patient)
-                insert.bind(r.dob); insert.bind(r.dos); insert.bind(r.facility)
-                insert.bind(r.care); insert.bind(r.visit); insert.bind(r.provider)
-                insert.bind(r.npi); insert.bind(r.cpt); insert.bind(r.modifiers); insert.bind(r.units)
-                insert.bind(r.diagnoses)
-                insert.bind(blob: r.cells)
-                insert.bind(createdAt)
+            /// The rows of a batch, their fields bound in place (no copy, no allocation per value).
+            func store(_ b: IceBatch, _ buf: UnsafeBufferPointer<UInt8>, _ ca: UnsafeBufferPointer<UInt8>, _ e: inout Int,
+                       _ start: inout Int, number: Int, units: Int) throws {
+                insert.bind(importId); insert.bind(number); insert.bind(units); insert.bindStatic(text: ca)
+                for f in 0..<IceBatch.fields {
+                    let end = Int(b.ends[e])
+                    e += 1
+                    if end < 0 { insert.bindNull(); continue }
+                    let field = UnsafeBufferPointer(rebasing: buf[start..<end])
+                    start = end
+                    if f == IceBatch.fields - 1 { insert.bindStatic(blob: field) } else { insert.bindStatic(text: field) }
+                }
                 try insert.step(db)
                 rows += 1
             }
             // The sheet is parsed, checked and encoded on its own thread (IcePreparer) while this
             // one (the database writer) only binds and steps: the writer was the busier of the two.
-            let pipe = RowPipe<[PreparedIceItem]>(capacity: 32)
+            let pipe = RowPipe<IceBatch>(capacity: 32)
             let src = Handoff(value: source)
             let preparer = Handoff(value: IcePreparer(map: map, file: name, sheetName: sheetName, dateSystem: source.dateSystem))
             let parser = Worker {
                 defer { pipe.close() }
-                var batch: [PreparedIceItem] = []
-                batch.reserveCapacity(512)
+                var batch = IceBatch()
                 try src.value.forEachRow { n, cells in
-                    batch.append(try preparer.value.prepare(n, cells[...]))
-                    if batch.count >= 512 { try pipe.push(batch); batch = []; batch.reserveCapacity(512) }
+                    try preparer.value.prepare(n, cells[...], into: &batch)
+                    if batch.items.count >= 512 { try pipe.push(batch); batch = IceBatch() }
                 }
-                if !batch.isEmpty { try pipe.push(batch) }
+                if !batch.items.isEmpty { try pipe.push(batch) }
             }
             let sha: String
             do {
@@ -97,9 +102,11 @@ public enum IceImporter {
             }
             do {
                 while let b = pipe.pop() {
-                    for item in b {
+                    try b.bytes.withUnsafeBufferPointer { buf in try createdAtBytes.withUnsafeBufferPointer { ca in
+                    var e = 0, start = 0
+                    for item in b.items {
                         switch item {
-                        case .row(let r): try store(r)
+                        case .row(let n, let units): try store(b, buf, ca, &e, &start, number: n, units: units)
                         case .rejected(let r): rejected.append(r)
                         case .header(let headers):
                             sawHeader = true
@@ -110,6 +117,7 @@ public enum IceImporter {
                             importId = db.lastInsertedRowID
                         }
                     }
+                    } }
                 }
             } catch {
                 pipe.fail(error)
@@ -163,24 +171,38 @@ public enum IceImporter {
 /// A value one thread sets and another reads after `Worker.wait()`.
 final class ResultBox<T>: @unchecked Sendable { var value: T? }
 
-/// A row ready to bind (or why it was refused), made on the parsing thread.
+/// One item of the sheet, made on the parsing thread: the header, a row ready to bind (its
+/// fields are in the batch's bytes), or a refused row.
 enum PreparedIceItem {
     case header([String])
-    case row(PreparedIceRow)
+    case row(number: Int, units: Int)
     case rejected(RowRejection)
 }
 
-struct PreparedIceRow {
-    var rowNumber: Int
-    var patient: String
-    var dob: String?, dos: String?
-    var facility: String, care: String, visit: String, provider: String
-    var npi: String?
-    var cpt: String, modifiers: String
-    var units: Int
-    var diagnoses: String
-    /// The original cells (`RowCells`).
-    var cells: [UInt8]
+/// Up to 512 items and the fields of their rows, laid out one after the other in `bytes`:
+/// per row `fields` values (patient name, DOB, date of service, facility, type of care, type of
+/// visit, servicing provider, NPI, CPT, modifiers, diagnoses as UTF-8; then the `RowCells` blob),
+/// each ending at `ends[k]` (-1: NULL).
+struct IceBatch {
+    static let fields = 12
+    var items: [PreparedIceItem] = []
+    var bytes: [UInt8] = []
+    var ends: [Int32] = []
+
+    init() {
+        items.reserveCapacity(512); bytes.reserveCapacity(512 * 256); ends.reserveCapacity(512 * Self.fields)
+    }
+
+    @inline(__always) mutating func put(_ s: String?) {
+        guard var s else { ends.append(-1); return }
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+        ends.append(Int32(bytes.count))
+    }
+
+    @inline(__always) mutating func put(bytes b: [UInt8]) {
+        bytes.append(contentsOf: b)
+        ends.append(Int32(bytes.count))
+    }
 }
 
 /// Turns the sheet's rows into charges' columns: the header row matched through the source map
@@ -204,12 +226,18 @@ final class IcePreparer {
     }
     private var at = FieldColumns()
     private var values: [CellValue] = []
+    private var cellBytes: [UInt8] = []
 
     init(map: SourceMap, file: String, sheetName: String?, dateSystem: DateSystem) {
         self.map = map; self.file = file; self.sheetName = sheetName; self.dateSystem = dateSystem
     }
 
-    func prepare(_ rowNumber: Int, _ cells: ArraySlice<CellValue>) throws -> PreparedIceItem {
+    /// Prepares one sheet row into `batch` (its item, and a row's fields).
+    func prepare(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, into batch: inout IceBatch) throws {
+        batch.items.append(try item(rowNumber, cells, &batch))
+    }
+
+    private func item(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, _ batch: inout IceBatch) throws -> PreparedIceItem {
         if !sawHeader {
             sawHeader = true
             headers = cells.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -270,9 +298,7 @@ final class IcePreparer {
         let provider = text(at.provider), cpt = text(at.cpt)
         let diagnoses = IceImporter.diagnosisList(text(at.assessment))
         // The original cells; those equal to a typed column are stored as a reference to it.
-        var cells: [UInt8] = []
-        cells.reserveCapacity(128)
-        RowCells.encode(values, into: &cells) { i in
+        RowCells.encode(values, into: &cellBytes) { i in
             guard i < self.typedAt.count, let t = self.typedAt[i] else { return nil }
             let v = self.values[i]
             if t.isDate { if case .date = v { return t } else { return nil } }
@@ -291,12 +317,11 @@ final class IcePreparer {
             }
             return s == typed ? t : nil
         }
-        return .row(PreparedIceRow(
-            rowNumber: rowNumber, patient: patient, dob: date(at.dob), dos: date(at.dos),
-            facility: facility, care: care, visit: visit,
-            provider: provider, npi: npi.isEmpty ? nil : npi, cpt: cpt,
-            modifiers: at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers)), units: units,
-            diagnoses: diagnoses, cells: cells))
+        batch.put(patient); batch.put(date(at.dob)); batch.put(date(at.dos)); batch.put(facility); batch.put(care)
+        batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)
+        batch.put(at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers))); batch.put(diagnoses)
+        batch.put(bytes: cellBytes)
+        return .row(number: rowNumber, units: units)
     }
 }
 

@@ -37,6 +37,20 @@ struct BulkStatement {
             .assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_PTR)
     }
 
+    /// Binds text without copying it: `bytes` must stay valid until `step` (which resets).
+    mutating func bindStatic(text bytes: UnsafeBufferPointer<UInt8>) {
+        index += 1
+        _ = sqlite3_bind_text(sqlite, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+            .assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+    }
+
+    /// Binds a blob without copying it: `bytes` must stay valid until `step` (which resets).
+    mutating func bindStatic(blob bytes: UnsafeBufferPointer<UInt8>) {
+        index += 1
+        _ = sqlite3_bind_blob(sqlite, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!),
+                              Int32(bytes.count), nil)
+    }
+
     mutating func bind(blob: [UInt8]) {
         index += 1
         blob.withUnsafeBytes { b in _ = sqlite3_bind_blob(sqlite, index, b.baseAddress, Int32(b.count), SQLITE_TRANSIENT_PTR) }
