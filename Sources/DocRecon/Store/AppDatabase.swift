@@ -38,9 +38,6 @@ public final class AppDatabase: Sendable {
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // 32 MB of page cache per connection (SQLite's default is 2 MB): a bulk import's
-            // transaction then writes each page to the WAL once instead of spilling and rewriting.
-            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         let pool = try DatabasePool(path: url.path, configuration: config)
         for suffix in ["", "-wal", "-shm"] {
