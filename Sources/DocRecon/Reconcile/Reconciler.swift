@@ -351,7 +351,15 @@ public enum Reconciler {
                 for k in paper.resolve where !billedKeys.contains(k) { billed.append((k, .paper)) }
             }
             keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
-            billed.sort { $0.0 < $1.0 }
+            // The run's billed keys as a sorted blob: made on another thread while the ledger is read.
+            let billedKeys = Handoff(value: billed.map(\.0))
+            let billedBlob = ResultBox<Data>()
+            let blobber = Worker {
+                var ks = billedKeys.value
+                ks.sort()
+                billedBlob.value = LedgerStore.blob(ks)
+            }
+            defer { try? blobber.wait() }
 
             let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
             var fold = LedgerFold()
@@ -366,8 +374,10 @@ public enum Reconciler {
             for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
                 resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
             }
+            resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
             try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
-            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [LedgerStore.blob(billed.map(\.0)), run])
+            try blobber.wait()
+            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
             billed = []
             if !laterOrRerun {
                 var changed = Set<EncounterKey>()
