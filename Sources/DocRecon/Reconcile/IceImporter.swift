@@ -72,53 +72,31 @@ public enum IceImporter {
             }
             // The sheet is parsed, checked and encoded on its own thread (IcePreparer) while this
             // one (the database writer) only binds and steps: the writer was the busier of the two.
-            // Three stages on their own threads: the sheet is parsed (XlsxReader), its rows checked,
-            // normalised and encoded (IcePreparer), and stored here; with three, the two cores stay
-            // busy whichever stage is the slowest (parsing was, alone on its core).
-            let raw = RowPipe<RawSheetRows>(capacity: 8)
             let pipe = RowPipe<IceBatch>(capacity: 32)
             let src = Handoff(value: source)
             let preparer = Handoff(value: IcePreparer(map: map, file: name, sheetName: sheetName, dateSystem: source.dateSystem))
             let parser = Worker {
-                defer { raw.close() }
-                var rows = RawSheetRows()
-                try src.value.forEachRow { n, cells in
-                    rows.numbers.append(n); rows.cells.append(cells)
-                    if rows.numbers.count >= 512 { try raw.push(rows); rows = RawSheetRows() }
-                }
-                if !rows.numbers.isEmpty { try raw.push(rows) }
-            }
-            let preparing = Worker {
                 defer { pipe.close() }
-                do {
-                    while let rows = raw.pop() {
-                        var batch = IceBatch()
-                        for (k, n) in rows.numbers.enumerated() { try preparer.value.prepare(n, rows.cells[k][...], into: &batch) }
-                        try pipe.push(batch)
-                    }
-                } catch {
-                    raw.fail(error)
-                    throw error
+                var batch = IceBatch()
+                try src.value.forEachRow { n, cells in
+                    try preparer.value.prepare(n, cells[...], into: &batch)
+                    if batch.items.count >= 512 { try pipe.push(batch); batch = IceBatch() }
                 }
-            }
-            /// Stops the two stages (after an error here, or when there is nothing to import).
-            func stop(_ error: Error) {
-                pipe.fail(error)
-                raw.fail(error)
-                try? preparing.wait()
-                try? parser.wait()
+                if !batch.items.isEmpty { try pipe.push(batch) }
             }
             let sha: String
             do {
                 try hasher.wait()
                 sha = shaBox.value!
             } catch {
-                stop(error)
+                pipe.fail(error)
+                try? parser.wait()
                 throw error
             }
             if let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
                                         arguments: [sha]) {
-                stop(CancellationError())
+                pipe.fail(CancellationError())
+                try? parser.wait()
                 return ImportResult(file: name, sheet: r["sheet"], sha256: sha, importId: r["id"], alreadyImported: true,
                                     rows: r["row_count"], rejected: [], seconds: 0)
             }
@@ -142,11 +120,11 @@ public enum IceImporter {
                     } }
                 }
             } catch {
-                stop(error)
+                pipe.fail(error)
+                try? parser.wait()
                 throw error
             }
             try parser.wait()
-            try preparing.wait()
             guard sawHeader else {
                 throw SpreadsheetError("\(name): the sheet\(sheetName.map { " '\($0)'" } ?? "") is empty (no header row)")
             }
@@ -199,13 +177,6 @@ enum PreparedIceItem {
     case header([String])
     case row(number: Int, units: Int)
     case rejected(RowRejection)
-}
-
-/// Rows as the sheet gave them, on their way to the preparer.
-struct RawSheetRows {
-    var numbers: [Int] = []
-    var cells: [[CellValue]] = []
-    init() { numbers.reserveCapacity(512); cells.reserveCapacity(512) }
 }
 
 /// Up to 512 items and the fields of their rows, laid out one after the other in `bytes`:
