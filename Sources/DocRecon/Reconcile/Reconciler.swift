@@ -361,8 +361,43 @@ public enum Reconciler {
             }
             defer { try? blobber.wait() }
 
-            // Master Missing: the open ledger after this run (written to its temporary file).
-            func writeMaster(_ atDate: [LedgerEntry]) throws -> XlsxWorkbook {
+            let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
+            var fold = LedgerFold()
+            var changes = LedgerFold.Changes()
+            var atDate: [LedgerEntry]
+            if !laterOrRerun {
+                for e in try LedgerStore.loadEntries(db) { fold.entries[e.key] = e }
+            }
+            // Billed keys that meet a ledger entry become events of their own (the resolutions).
+            let known: Set<EncounterKey> = laterOrRerun ? try LedgerStore.entryKeys(db) : []
+            var resolutions: [LedgerEvent] = []
+            for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
+                resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
+            }
+            resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
+            try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
+            try blobber.wait()
+            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
+            billed = []
+            if !laterOrRerun {
+                var changed = Set<EncounterKey>()
+                changes = fold.apply(date: date, events: events + resolutions, changed: &changed)
+                atDate = fold.openEntries
+                try LedgerStore.upsert(db, changed.lazy.compactMap { fold.entries[$0] })
+            } else {
+                var changed = Set<EncounterKey>()
+                var snapshot: [LedgerEntry]?
+                for (d, evs) in try LedgerStore.events(db) {
+                    if d > date && snapshot == nil { snapshot = fold.openEntries }
+                    let ch = fold.apply(date: d, events: evs, changed: &changed)
+                    if d == date { changes = ch }
+                }
+                atDate = snapshot ?? fold.openEntries
+                try db.execute(sql: "DELETE FROM ledger_entries")
+                try LedgerStore.upsert(db, fold.entries.values)
+            }
+
+            // Master Missing: the open ledger after this run.
             let master = try XlsxWorkbook(path: masterPath, dateFormat: settings.dateFormat)
             let ms = try master.addSheet(settings.masterSheet, streamed: true)
             ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
@@ -385,56 +420,6 @@ public enum Reconciler {
                 ms.write(r, 11, number: Double(days))
                 ms.write(r, 12, text: settings.agingBucket(days: days))
             }
-            try master.write()
-            return master
-            }
-
-            let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
-            var fold = LedgerFold()
-            var changes = LedgerFold.Changes()
-            var atDate: [LedgerEntry] = []
-            if !laterOrRerun {
-                for e in try LedgerStore.loadEntries(db) { fold.entries[e.key] = e }
-            }
-            // Billed keys that meet a ledger entry become events of their own (the resolutions).
-            let known: Set<EncounterKey> = laterOrRerun ? try LedgerStore.entryKeys(db) : []
-            var resolutions: [LedgerEvent] = []
-            for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
-                resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
-            }
-            resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
-            // Usually (a new latest date) the ledger folds in memory first and Master Missing is
-            // written on another thread while this one stores the events and entries.
-            var masterWriter: Worker?
-            let masterBox = ResultBox<XlsxWorkbook>()
-            defer { try? masterWriter?.wait() }
-            var changed = Set<EncounterKey>()
-            if !laterOrRerun {
-                changes = fold.apply(date: date, events: events + resolutions, changed: &changed)
-                atDate = fold.openEntries
-                let open = Handoff(value: atDate)
-                masterWriter = Worker { masterBox.value = try writeMaster(open.value) }
-            }
-            try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
-            try blobber.wait()
-            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
-            billed = []
-            if !laterOrRerun {
-                try LedgerStore.upsert(db, changed.lazy.compactMap { fold.entries[$0] })
-            } else {
-                var snapshot: [LedgerEntry]?
-                for (d, evs) in try LedgerStore.events(db) {
-                    if d > date && snapshot == nil { snapshot = fold.openEntries }
-                    let ch = fold.apply(date: d, events: evs, changed: &changed)
-                    if d == date { changes = ch }
-                }
-                atDate = snapshot ?? fold.openEntries
-                try db.execute(sql: "DELETE FROM ledger_entries")
-                try LedgerStore.upsert(db, fold.entries.values)
-            }
-
-            let master: XlsxWorkbook
-            if let masterWriter { try masterWriter.wait(); master = masterBox.value! } else { master = try writeMaster(atDate) }
 
             let inputHashes = hashes.sorted() + (ebs.map { ["ebs:" + $0.sha256] } ?? [])
             try db.execute(sql: """
@@ -443,6 +428,7 @@ public enum Reconciler {
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
                                  otherLatest.map { $0 > date } ?? false, now, run])
+            try master.write()
             try generalWriter.wait()
             try general.close()
             try master.close()
