@@ -29,10 +29,12 @@ let package = Package(
         .systemLibrary(
             name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // The one sqlite3_config call (variadic: Swift cannot make it), made before SQLite is used.
+        .target(name: "CSQLiteConfig", path: "Sources/CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib",
+                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -14,14 +14,19 @@ struct DocReconCommand: AsyncParsableCommand {
             Review.self, Correct.self, Audit.self, Report.self,
         ])
 
+    /// Subcommands that never load a page into Tesseract.
+    static let withoutOCR: Set<String> = ["import-ice", "reconcile", "ledger", "generate-ice"]
+
     static func main() async {
+        let arguments = GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()))
         // Debian's libtesseract uses OpenMP, which reads OMP_THREAD_LIMIT when the library loads:
         // setting it now is too late, so re-execute once with it set (PLATFORM.md: 6x slower otherwise).
-        ProcessEnvironment.ensureOpenMPThreadLimit()
+        // Commands that never run OCR skip that second start (it doubled their start-up, ~30 ms).
+        if !(arguments.first.map(withoutOCR.contains) ?? false) { ProcessEnvironment.ensureOpenMPThreadLimit() }
         // Everything this process creates (database, originals, workbooks, reports) is owner-only.
         ProcessEnvironment.restrictFileCreationToOwner()
         do {
-            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

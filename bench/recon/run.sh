@@ -38,6 +38,13 @@ for n in $SIZES; do
   imp=$(echo "$t1 - $t0" | bc -l); rec=$(echo "$t2 - $t1" | bc -l); ours=$(echo "$t2 - $t0" | bc -l)
   peak=$(( $(rss "$WORK/ours-$n/import.time") > $(rss "$WORK/ours-$n/recon.time") ? $(rss "$WORK/ours-$n/import.time") : $(rss "$WORK/ours-$n/recon.time") ))
   ourcpu=$(echo "$(cpu "$WORK/ours-$n/import.time") + $(cpu "$WORK/ours-$n/recon.time")" | bc -l)
+  # The one-step path (`reconcile --ice FILE`: import and reconcile in one process), beside the
+  # two commands (the target is measured on the two commands).
+  rm -rf "$WORK/ones-$n"; mkdir -p "$WORK/ones-$n"
+  t5=$(now)
+  /usr/bin/time -v -o "$WORK/ones-$n/one.time" "$BIN" --db "$WORK/ones-$n/db.sqlite" reconcile --ice "$ice" --date $DATE --out "$WORK/ones-$n/out" >/dev/null 2>&1
+  t6=$(now)
+  onestep="$n one-step (reconcile --ice): $(printf "%.2f" "$(echo "$t6 - $t5" | bc -l)") s wall, $(cpu "$WORK/ones-$n/one.time") CPU-s, $(rss "$WORK/ones-$n/one.time") MB"
   if [ "$n" -le "$PEER_MAX" ]; then
     mkdir -p "$WORK/peer-$n"
     t3=$(now)
@@ -49,6 +56,7 @@ for n in $SIZES; do
   else
     printf "%-9s %9.2f %9.2f %9.2f %9.2f %8s %9s %9s %8s %8s\n" "$n" "$imp" "$rec" "$ours" "$ourcpu" "$peak" "-" "-" "-" "-"
   fi
+  echo "  $onestep"
 done
 echo "ours = import-ice + reconcile (release build, fresh database), wall seconds; *_cpu = user + system CPU seconds"
 echo "peak_MB = max RSS of our two processes; ratio = peer wall / ours wall; cpu_ratio = peer CPU / ours CPU"

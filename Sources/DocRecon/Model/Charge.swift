@@ -48,7 +48,17 @@ public struct Charge: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     /// stored once per import (`recon_imports.headers_json`); `ReconIntake.originalColumns`
     /// pairs them up. Pairs on every row would cost ~230 MB more at a million rows.
     public var columnsJson: String?
+    /// The same, in the compact binary form of `RowCells` (rows imported since migration v7;
+    /// `columnsJson` is then nil). `cells` reads either.
+    public var columnsBin: Data?
     public var createdAt: Date
+
+    /// The original cells of an ICE row, in input order (empty for paper charges).
+    public var cells: [CellValue] {
+        if let b = columnsBin { return RowCells.decode([UInt8](b), charge: self) }
+        if let j = columnsJson { return RowValues.decode(j) }
+        return []
+    }
 
     public init(id: Int64? = nil, source: ChargeSource, importId: Int64? = nil, rowNumber: Int? = nil,
                 documentId: Int64? = nil, recordIndex: Int? = nil, lineIndex: Int? = nil,
@@ -56,7 +66,7 @@ public struct Charge: Codable, Sendable, Equatable, FetchableRecord, MutablePers
                 facility: String = "", typeOfCare: String = "", typeOfVisit: String = "",
                 servicingProvider: String = "", providerNpi: String? = nil, accountNumber: String? = nil,
                 cpt: String, modifiers: String = "", units: Int = 1, amount: Money? = nil,
-                diagnosisCodes: String = "", columnsJson: String? = nil, createdAt: Date = Date()) {
+                diagnosisCodes: String = "", columnsJson: String? = nil, columnsBin: Data? = nil, createdAt: Date = Date()) {
         self.id = id; self.source = source; self.importId = importId; self.rowNumber = rowNumber
         self.documentId = documentId; self.recordIndex = recordIndex; self.lineIndex = lineIndex
         self.patientName = patientName; self.patientDob = patientDob; self.dateOfService = dateOfService
@@ -64,6 +74,7 @@ public struct Charge: Codable, Sendable, Equatable, FetchableRecord, MutablePers
         self.servicingProvider = servicingProvider; self.providerNpi = providerNpi
         self.accountNumber = accountNumber; self.cpt = cpt; self.modifiers = modifiers; self.units = units
         self.amount = amount; self.diagnosisCodes = diagnosisCodes; self.columnsJson = columnsJson
+        self.columnsBin = columnsBin
         self.createdAt = createdAt
     }
 

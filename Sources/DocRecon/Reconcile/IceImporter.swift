@@ -30,17 +30,15 @@ public enum IceImporter {
                                   limits: SpreadsheetLimits = .init()) throws -> ImportResult {
         let started = Date()
         let name = (path as NSString).lastPathComponent
-        let sha = try SHA256.hexOfFile(path)
-        let existing = try db.writer.read { db -> (Int64, String?, Int)? in
-            guard let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
-                                           arguments: [sha]) else { return nil }
-            return (r["id"], r["sheet"], r["row_count"])
+        // The file's hash (was it imported before?) is computed on its own thread while the sheet
+        // is opened and parsing starts; the rows wait in the pipe until it is known.
+        let shaBox = ResultBox<String>()
+        let hasher = Worker { shaBox.value = try SHA256.hexOfFile(path) }
+        let source: any RowSource
+        do { source = try Spreadsheet.open(path: path, sheet: sheet, limits: limits) } catch {
+            try hasher.wait()  // an unreadable file says so first, as before
+            throw error
         }
-        if let existing {
-            return ImportResult(file: name, sheet: existing.1, sha256: sha, importId: existing.0, alreadyImported: true,
-                                rows: existing.2, rejected: [], seconds: Date().timeIntervalSince(started))
-        }
-        let source = try Spreadsheet.open(path: path, sheet: sheet, limits: limits)
         let sheetName = (source as? XlsxReader)?.sheetName
         let map = rules.ice
         let result = try db.writer.write { db -> ImportResult in
@@ -50,42 +48,65 @@ public enum IceImporter {
             var sawHeader = false
             let createdAtValue = Date().databaseValue
             let createdAt = String.fromDatabaseValue(createdAtValue) ?? ""
+            let createdAtBytes = Array(createdAt.utf8)
+            // Columns in the order the preparer lays out a row's fields (`IceBatch`).
             var insert = try BulkStatement(db, sql: """
-                INSERT INTO charges (source, import_id, row_number, patient_name, patient_dob, date_of_service, facility,
-                  type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, units, diagnosis_codes,
-                  columns_json, created_at) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO charges (source, import_id, row_number, units, created_at, patient_name, patient_dob, date_of_service,
+                  facility, type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, diagnosis_codes,
+                  columns_bin) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            func store(_ r: PreparedIceRow) throws {
-                insert.bind(importId); insert.bind(r.rowNumber); insert.bind(r.patient)
-                insert.bind(r.dob); insert.bind(r.dos); insert.bind(r.facility)
-                insert.bind(r.care); insert.bind(r.visit); insert.bind(r.provider)
-                insert.bind(r.npi); insert.bind(r.cpt); insert.bind(r.modifiers); insert.bind(r.units)
-                insert.bind(r.diagnoses)
-                r.json.withUnsafeBufferPointer { insert.bind(bytes: $0) }
-                insert.bind(createdAt)
+            /// The rows of a batch, their fields bound in place (no copy, no allocation per value).
+            func store(_ b: IceBatch, _ buf: UnsafeBufferPointer<UInt8>, _ ca: UnsafeBufferPointer<UInt8>, _ e: inout Int,
+                       _ start: inout Int, number: Int, units: Int) throws {
+                insert.bind(importId); insert.bind(number); insert.bind(units); insert.bindStatic(text: ca)
+                for f in 0..<IceBatch.fields {
+                    let end = Int(b.ends[e])
+                    e += 1
+                    if end < 0 { insert.bindNull(); continue }
+                    let field = UnsafeBufferPointer(rebasing: buf[start..<end])
+                    start = end
+                    if f == IceBatch.fields - 1 { insert.bindStatic(blob: field) } else { insert.bindStatic(text: field) }
+                }
                 try insert.step(db)
                 rows += 1
             }
             // The sheet is parsed, checked and encoded on its own thread (IcePreparer) while this
             // one (the database writer) only binds and steps: the writer was the busier of the two.
-            let pipe = RowPipe<[PreparedIceItem]>(capacity: 8)
+            let pipe = RowPipe<IceBatch>(capacity: 32)
             let src = Handoff(value: source)
             let preparer = Handoff(value: IcePreparer(map: map, file: name, sheetName: sheetName, dateSystem: source.dateSystem))
             let parser = Worker {
                 defer { pipe.close() }
-                var batch: [PreparedIceItem] = []
-                batch.reserveCapacity(512)
+                var batch = IceBatch()
                 try src.value.forEachRow { n, cells in
-                    batch.append(try preparer.value.prepare(n, cells[...]))
-                    if batch.count >= 512 { try pipe.push(batch); batch = []; batch.reserveCapacity(512) }
+                    try preparer.value.prepare(n, cells[...], into: &batch)
+                    if batch.items.count >= 512 { try pipe.push(batch); batch = IceBatch() }
                 }
-                if !batch.isEmpty { try pipe.push(batch) }
+                if !batch.items.isEmpty { try pipe.push(batch) }
+            }
+            let sha: String
+            do {
+                try hasher.wait()
+                sha = shaBox.value!
+            } catch {
+                pipe.fail(error)
+                try? parser.wait()
+                throw error
+            }
+            if let r = try Row.fetchOne(db, sql: "SELECT id, sheet, row_count FROM recon_imports WHERE kind = 'ice' AND sha256 = ?",
+                                        arguments: [sha]) {
+                pipe.fail(CancellationError())
+                try? parser.wait()
+                return ImportResult(file: name, sheet: r["sheet"], sha256: sha, importId: r["id"], alreadyImported: true,
+                                    rows: r["row_count"], rejected: [], seconds: 0)
             }
             do {
                 while let b = pipe.pop() {
-                    for item in b {
+                    try b.bytes.withUnsafeBufferPointer { buf in try createdAtBytes.withUnsafeBufferPointer { ca in
+                    var e = 0, start = 0
+                    for item in b.items {
                         switch item {
-                        case .row(let r): try store(r)
+                        case .row(let n, let units): try store(b, buf, ca, &e, &start, number: n, units: units)
                         case .rejected(let r): rejected.append(r)
                         case .header(let headers):
                             sawHeader = true
@@ -96,6 +117,7 @@ public enum IceImporter {
                             importId = db.lastInsertedRowID
                         }
                     }
+                    } }
                 }
             } catch {
                 pipe.fail(error)
@@ -146,23 +168,41 @@ public enum IceImporter {
     }
 }
 
-/// A row ready to bind (or why it was refused), made on the parsing thread.
+/// A value one thread sets and another reads after `Worker.wait()`.
+final class ResultBox<T>: @unchecked Sendable { var value: T? }
+
+/// One item of the sheet, made on the parsing thread: the header, a row ready to bind (its
+/// fields are in the batch's bytes), or a refused row.
 enum PreparedIceItem {
     case header([String])
-    case row(PreparedIceRow)
+    case row(number: Int, units: Int)
     case rejected(RowRejection)
 }
 
-struct PreparedIceRow {
-    var rowNumber: Int
-    var patient: String
-    var dob: String?, dos: String?
-    var facility: String, care: String, visit: String, provider: String
-    var npi: String?
-    var cpt: String, modifiers: String
-    var units: Int
-    var diagnoses: String
-    var json: [UInt8]
+/// Up to 512 items and the fields of their rows, laid out one after the other in `bytes`:
+/// per row `fields` values (patient name, DOB, date of service, facility, type of care, type of
+/// visit, servicing provider, NPI, CPT, modifiers, diagnoses as UTF-8; then the `RowCells` blob),
+/// each ending at `ends[k]` (-1: NULL).
+struct IceBatch {
+    static let fields = 12
+    var items: [PreparedIceItem] = []
+    var bytes: [UInt8] = []
+    var ends: [Int32] = []
+
+    init() {
+        items.reserveCapacity(512); bytes.reserveCapacity(512 * 256); ends.reserveCapacity(512 * Self.fields)
+    }
+
+    @inline(__always) mutating func put(_ s: String?) {
+        guard var s else { ends.append(-1); return }
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+        ends.append(Int32(bytes.count))
+    }
+
+    @inline(__always) mutating func put(bytes b: [UInt8]) {
+        bytes.append(contentsOf: b)
+        ends.append(Int32(bytes.count))
+    }
 }
 
 /// Turns the sheet's rows into charges' columns: the header row matched through the source map
@@ -177,13 +217,27 @@ final class IcePreparer {
     private var headers: [String] = []
     private var pos: [String: Int] = [:]
     private var dateColumns: [(col: Int, header: String, required: Bool)] = []
+    /// The typed charge column each sheet column feeds (nil for the others).
+    private var typedAt: [RowCells.Typed?] = []
+    /// The columns of the fields read on every row (a dictionary lookup per field and row was ~2%).
+    private struct FieldColumns {
+        var patient: Int?, dob: Int?, dos: Int?, facility: Int?, care: Int?, visit: Int?, provider: Int?, npi: Int?, cpt: Int?
+        var assessment: Int?, modifiers: Int?, units: Int?
+    }
+    private var at = FieldColumns()
     private var values: [CellValue] = []
+    private var cellBytes: [UInt8] = []
 
     init(map: SourceMap, file: String, sheetName: String?, dateSystem: DateSystem) {
         self.map = map; self.file = file; self.sheetName = sheetName; self.dateSystem = dateSystem
     }
 
-    func prepare(_ rowNumber: Int, _ cells: ArraySlice<CellValue>) throws -> PreparedIceItem {
+    /// Prepares one sheet row into `batch` (its item, and a row's fields).
+    func prepare(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, into batch: inout IceBatch) throws {
+        batch.items.append(try item(rowNumber, cells, &batch))
+    }
+
+    private func item(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, _ batch: inout IceBatch) throws -> PreparedIceItem {
         if !sawHeader {
             sawHeader = true
             headers = cells.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -199,14 +253,19 @@ final class IcePreparer {
                 pos[col.field] = i
                 if col.isDate { dateColumns.append((i, headers[i], col.required)) }
             }
+            at = FieldColumns(patient: pos["patient_name"], dob: pos["patient_dob"], dos: pos["date_of_service"], facility: pos["facility"],
+                              care: pos["type_of_care"], visit: pos["type_of_visit"], provider: pos["servicing_provider"],
+                              npi: pos["provider_npi"], cpt: pos["cpt"], assessment: pos["assessment"], modifiers: pos["modifiers"],
+                              units: pos["units"])
+            typedAt = headers.indices.map { i in pos.first { $0.value == i }.flatMap { RowCells.Typed.field($0.key) } }
             return .header(headers)
         }
         // Copy the row to the header width (cells past the last header are kept too).
         values.removeAll(keepingCapacity: true)
         values.append(contentsOf: cells)
         while values.count < headers.count { values.append(.empty) }
-        func text(_ field: String) -> String {
-            guard let i = pos[field], i < values.count else { return "" }
+        func text(_ column: Int?) -> String {
+            guard let i = column, i < values.count else { return "" }
             return FastText.trim(values[i].text)
         }
         // Dates: must be dates; normalised to date cells for the output.
@@ -221,29 +280,48 @@ final class IcePreparer {
             }
             values[dc.col] = .date(d)
         }
-        let patient = text("patient_name")
-        if patient.isEmpty { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[pos["patient_name"]!]) is empty")) }
+        let patient = text(at.patient)
+        if patient.isEmpty { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[at.patient!]) is empty")) }
         // Optional Units (default 1) and Modifier columns.
         var units = 1
-        if let ui = pos["units"], !values[ui].isEmpty {
-            let u = text("units")
+        if let ui = at.units, !values[ui].isEmpty {
+            let u = text(at.units)
             if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
             else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) '\(u)' is not a whole number of units")) }
         }
-        func date(_ field: String) -> String? {
-            guard let i = pos[field], case .date(let d) = values[i] else { return nil }
+        func date(_ column: Int?) -> String? {
+            guard let i = column, case .date(let d) = values[i] else { return nil }
             return FastText.iso(d)
         }
-        let npi = text("provider_npi")
-        var json: [UInt8] = []
-        json.reserveCapacity(256)
-        RowValues.encode(values, into: &json)
-        return .row(PreparedIceRow(
-            rowNumber: rowNumber, patient: patient, dob: date("patient_dob"), dos: date("date_of_service"),
-            facility: text("facility"), care: text("type_of_care"), visit: text("type_of_visit"),
-            provider: text("servicing_provider"), npi: npi.isEmpty ? nil : npi, cpt: text("cpt"),
-            modifiers: pos["modifiers"] == nil ? "" : IceImporter.modifierList(text("modifiers")), units: units,
-            diagnoses: IceImporter.diagnosisList(text("assessment")), json: json))
+        let npi = text(at.npi)
+        let facility = text(at.facility), care = text(at.care), visit = text(at.visit)
+        let provider = text(at.provider), cpt = text(at.cpt)
+        let diagnoses = IceImporter.diagnosisList(text(at.assessment))
+        // The original cells; those equal to a typed column are stored as a reference to it.
+        RowCells.encode(values, into: &cellBytes) { i in
+            guard i < self.typedAt.count, let t = self.typedAt[i] else { return nil }
+            let v = self.values[i]
+            if t.isDate { if case .date = v { return t } else { return nil } }
+            guard case .text(let s) = v else { return nil }
+            let typed: String
+            switch t {
+            case .patientName: typed = patient
+            case .facility: typed = facility
+            case .typeOfCare: typed = care
+            case .typeOfVisit: typed = visit
+            case .servicingProvider: typed = provider
+            case .providerNpi: if npi.isEmpty { return nil }; typed = npi
+            case .cpt: typed = cpt
+            case .diagnosisCodes: typed = diagnoses
+            case .patientDob, .dateOfService: return nil
+            }
+            return s == typed ? t : nil
+        }
+        batch.put(patient); batch.put(date(at.dob)); batch.put(date(at.dos)); batch.put(facility); batch.put(care)
+        batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)
+        batch.put(at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers))); batch.put(diagnoses)
+        batch.put(bytes: cellBytes)
+        return .row(number: rowNumber, units: units)
     }
 }
 
@@ -265,13 +343,14 @@ public enum ReconIntake {
     }
 
     /// The original columns of an imported row, header → cell, in input order (the headers are
-    /// stored once per import; `charges.columns_json` holds the row's values).
+    /// stored once per import; `charges.columns_bin`, or `columns_json` for rows imported before
+    /// migration v7, holds the row's values).
     public static func originalColumns(_ db: Database, charge: Charge) throws -> [(header: String, value: CellValue)] {
-        guard let importId = charge.importId, let json = charge.columnsJson,
+        guard let importId = charge.importId, charge.columnsBin != nil || charge.columnsJson != nil,
               let headersJSON = try String.fetchOne(db, sql: "SELECT headers_json FROM recon_imports WHERE id = ?", arguments: [importId])
         else { return [] }
         let headers = RowValues.decode(headersJSON).map(\.text)
-        let values = RowValues.decode(json)
+        let values = charge.cells
         return headers.enumerated().map { i, h in (h, i < values.count ? values[i] : .empty) }
     }
 }

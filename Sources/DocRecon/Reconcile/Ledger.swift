@@ -226,16 +226,19 @@ public enum LedgerStore {
     }
 
     public static func upsert(_ db: Database, _ entries: some Sequence<LedgerEntry>) throws {
-        let st = try db.cachedStatement(sql: """
+        var st = try BulkStatement(db, sql: """
             INSERT OR REPLACE INTO ledger_entries (key, patient_name, patient_dob, date_of_service, facility, cpt, type_of_care,
               type_of_visit, servicing_provider, source, status, reason, first_seen, last_attempt, attempts, resolved_on)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        // Bound straight through the C API (dates as `yyyy-MM-dd`, as CalendarDate stores itself).
         for e in entries {
             let f = e.fields
-            try st.execute(arguments: [e.key.hex, f.patientName, f.patientDob, f.dateOfService, f.facility, f.cpt, f.typeOfCare,
-                                       f.typeOfVisit, f.servicingProvider, e.sources.label, e.status.rawValue, e.reason,
-                                       e.firstSeen, e.lastAttempt, e.attempts, e.resolvedOn])
+            st.bind(e.key.hex); st.bind(f.patientName); st.bind(f.patientDob.map(\.iso)); st.bind(f.dateOfService.map(\.iso))
+            st.bind(f.facility); st.bind(f.cpt); st.bind(f.typeOfCare); st.bind(f.typeOfVisit); st.bind(f.servicingProvider)
+            st.bind(e.sources.label); st.bind(e.status.rawValue); st.bind(e.reason); st.bind(e.firstSeen.iso)
+            st.bind(e.lastAttempt.iso); st.bind(e.attempts); st.bind(e.resolvedOn.map(\.iso))
+            try st.step(db)
         }
     }
 }

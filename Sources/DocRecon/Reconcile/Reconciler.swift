@@ -144,25 +144,19 @@ public enum Reconciler {
             data.writeHeader(headers + [settings.billedColumn, settings.reasonColumn])
 
             var summary: [SummaryKey: (billed: Int, cpts: Int)] = [:]
-            var keyIndex: [EncounterKey: Int32] = [:]
-            var keys: [EncounterKey] = []
-            var keyBilled: [Bool] = []
-            var keySources: [SourceSet] = []
-            var keyUnbilled: [Int32] = []
-            var unbilled: [(reason: String?, fields: EncounterFields)] = []
             var charges = 0, billedRows = 0
             var row = 0
             // Sized up front: growing these by doubling costs a rehash and fresh pages per step.
             let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM charges WHERE import_id IN (SELECT id FROM recon_imports WHERE run_id = ?)",
                                             arguments: [run]) ?? 0
-            keyIndex.reserveCapacity(expected)
-            keys.reserveCapacity(expected)
-            keyBilled.reserveCapacity(expected)
-            keySources.reserveCapacity(expected)
-            keyUnbilled.reserveCapacity(expected)
+            // The encounters (keys, billed, sources, first unbilled reason): gathered by the sheet
+            // thread as it takes the rows (in row order), read here once it has finished.
+            let encounters = EncounterTally(expected: expected)
+            // With an EBS export the evaluation needs the key: it is made here and handed over.
+            let keyOnThisThread = evaluator.ebs != nil
             let cursor = try BulkCursor(db, sql: """
                 SELECT c.source, c.import_id, c.patient_name, c.patient_dob, c.date_of_service, c.facility, c.type_of_care,
-                       c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number
+                       c.type_of_visit, c.servicing_provider, c.provider_npi, c.cpt, c.diagnosis_codes, c.columns_json, c.row_number, c.columns_bin
                 FROM charges c
                 WHERE c.import_id IN (SELECT id FROM recon_imports WHERE run_id = ?) ORDER BY c.import_id, c.row_number, c.id
                 """, arguments: [run])
@@ -179,11 +173,15 @@ public enum Reconciler {
             let pipe = RowPipe<DataRowBatch>(capacity: 8)
             let sheet = Handoff(value: data)
             let yes = CellValue.text(settings.yes), no = CellValue.text(settings.no)
+            let tally = Handoff(value: encounters)
             let writer = Worker {
+                var scratch = [UInt8]()
+                scratch.reserveCapacity(256)
                 var r = 0
                 var values: [CellValue] = []
                 values.reserveCapacity(width)
                 var placed = [CellValue](repeating: .empty, count: width)
+                var lastCols: [Int] = [], inOrder = true
                 while let batch = pipe.pop() {
                     batch.bytes.withUnsafeBufferPointer { all in
                         var start = 0
@@ -195,6 +193,40 @@ public enum Reconciler {
                                 let cells = batch.fallback[fallback]
                                 fallback += 1
                                 for (c, v) in cells.enumerated() { sheet.value.write(r, c, v) }
+                            } else if batch.binary[i] {
+                                // RowCells: written cell by cell, straight from the bytes, when the
+                                // import's columns keep their order in the layout; a reference is the
+                                // charge's own column (read by the evaluating thread, handed over).
+                                let cols = batch.cols[i]
+                                let charge = batch.charges[i]
+                                if cols != lastCols { lastCols = cols; inOrder = zip(cols, cols.dropFirst()).allSatisfy { $0 < $1 } }
+                                let row = UnsafeBufferPointer(rebasing: all[start..<end])
+                                if inOrder {
+                                    RowCells.forEach(row) { k, cell in
+                                        guard k < cols.count else { return }
+                                        if case .reference(let t) = cell {
+                                            if let v = t.value(of: charge) { sheet.value.write(r, cols[k], v) }
+                                        } else {
+                                            sheet.value.write(r, cols[k], cell: cell)
+                                        }
+                                    }
+                                } else {
+                                    for k in 0..<width { placed[k] = .empty }
+                                    RowCells.forEach(row) { k, cell in
+                                        guard k < cols.count else { return }
+                                        switch cell {
+                                        case .empty: break
+                                        case .reference(let t): placed[cols[k]] = t.value(of: charge) ?? .empty
+                                        case .text(let u): placed[cols[k]] = .text(String(decoding: u, as: UTF8.self))
+                                        case .error(let u): placed[cols[k]] = .error(String(decoding: u, as: UTF8.self))
+                                        case .number(let d): placed[cols[k]] = .number(d)
+                                        case .bool(let b): placed[cols[k]] = .bool(b)
+                                        case .date(let d): placed[cols[k]] = .date(d)
+                                        }
+                                    }
+                                    for c in 0..<width { sheet.value.write(r, c, placed[c]) }
+                                }
+                                start = end
                             } else {
                                 for k in 0..<width { placed[k] = .empty }
                                 RowValues.decode(UnsafeBufferPointer(rebasing: all[start..<end]), into: &values)
@@ -205,6 +237,11 @@ public enum Reconciler {
                             }
                             sheet.value.write(r, width, batch.billed[i] ? yes : no)
                             if let reason = batch.reasons[i] { sheet.value.write(r, width + 1, text: reason) }
+                            let c = batch.charges[i]
+                            let key = batch.keys[i] ?? EncounterKey.make(patientName: c.patientName, dob: c.patientDob,
+                                                                         dateOfService: c.dateOfService, facility: c.facility,
+                                                                         cpt: c.cpt, scratch: &scratch)
+                            tally.value.add(key, c, billed: batch.billed[i], reason: batch.reasons[i])
                         }
                     }
                 }
@@ -220,14 +257,17 @@ public enum Reconciler {
                                     typeOfCare: cursor.string(6), typeOfVisit: cursor.string(7), servicingProvider: cursor.string(8),
                                     providerNpi: cursor.optionalString(9), cpt: cursor.string(10), diagnosisCodes: cursor.string(11),
                                     createdAt: now)
-                let key = EncounterKey.make(patientName: charge.patientName, dob: charge.patientDob, dateOfService: charge.dateOfService,
-                                            facility: charge.facility, cpt: charge.cpt, scratch: &scratch)
+                let key = keyOnThisThread
+                    ? EncounterKey.make(patientName: charge.patientName, dob: charge.patientDob, dateOfService: charge.dateOfService,
+                                        facility: charge.facility, cpt: charge.cpt, scratch: &scratch) : nil
                 let outcome = evaluator.evaluate(charge, key: key)
                 charges += 1
                 row += 1
                 // Data row: the original cells in the union layout, then Billed and the reason.
-                if let json = cursor.bytes(12), !cols.isEmpty {
-                    batch.add(json: json, cols: cols, billed: outcome.billed, reason: outcome.reason)
+                if !cols.isEmpty, let bin = cursor.blob(14) {
+                    batch.add(cells: bin, charge: charge, key: key, cols: cols, billed: outcome.billed, reason: outcome.reason)
+                } else if let json = cursor.bytes(12), !cols.isEmpty {
+                    batch.add(json: json, charge: charge, key: key, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else {
                     var placed = [CellValue](repeating: .empty, count: width)
                     func put(_ f: String, _ v: CellValue) { if let c = fieldColumn[f] { placed[c] = v } }
@@ -238,7 +278,7 @@ public enum Reconciler {
                     put("type_of_visit", .text(charge.typeOfVisit)); put("servicing_provider", .text(charge.servicingProvider))
                     put("cpt", .text(charge.cpt)); put("assessment", .text(charge.diagnosisCodes))
                     if let n = charge.providerNpi { put("provider_npi", .text(n)) }
-                    batch.add(cells: placed, billed: outcome.billed, reason: outcome.reason)
+                    batch.add(cells: placed, charge: charge, key: key, billed: outcome.billed, reason: outcome.reason)
                 }
                 if batch.count >= batchRows {
                     try pipe.push(batch)
@@ -252,37 +292,26 @@ public enum Reconciler {
                 Reconciler.tally(&summary[sk, default: (0, 0)], billed: outcome.billed,
                                  cpts: outcome.billed ? Normalize.cptCount(charge.cpt) : 0)
 
-                if let k = keyIndex[key].map(Int.init) {
-                    keySources[k].formUnion(SourceSet(source))
-                    if outcome.billed { keyBilled[k] = true }
-                } else {
-                    keyIndex[key] = Int32(keys.count)
-                    keys.append(key)
-                    keyBilled.append(outcome.billed)
-                    keySources.append(SourceSet(source))
-                    if outcome.billed {
-                        keyUnbilled.append(-1)
-                    } else {
-                        keyUnbilled.append(Int32(unbilled.count))
-                        unbilled.append((outcome.reason, EncounterFields(charge)))
-                    }
-                }
             }
+            if batch.count > 0 { try pipe.push(batch) }
+            batch = DataRowBatch()
+            pipe.close()
+            try writer.wait()
+            var keys: [EncounterKey] = [], keyBilled: [Bool] = [], keySources: [SourceSet] = [], keyUnbilled: [Int32] = []
+            var unbilled: [(reason: String?, fields: EncounterFields)] = []
+            swap(&keys, &encounters.keys); swap(&keyBilled, &encounters.billed); swap(&keySources, &encounters.sources)
+            swap(&keyUnbilled, &encounters.unbilledAt); swap(&unbilled, &encounters.unbilled)
             // A paper line that ICE has as written makes that encounter's source `both`; the paper
             // lines ICE lacks or has otherwise are events of their own (unless ICE has that very key).
             var paperEvents: [LedgerEvent] = []
             if let paper {
+                let keyIndex = encounters.index
                 for k in paper.confirmedIceKeys { if let i = keyIndex[k] { keySources[Int(i)].formUnion(.paper) } }
                 for e in paper.unbilled {
                     if let i = keyIndex[e.key] { keySources[Int(i)].formUnion(.paper) } else { paperEvents.append(e) }
                 }
             }
-            keyIndex = [:]
-
-            if batch.count > 0 { try pipe.push(batch) }
-            batch = DataRowBatch()
-            pipe.close()
-            try writer.wait()
+            encounters.index = [:]
 
             // Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care).
             summarySheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
@@ -322,7 +351,15 @@ public enum Reconciler {
                 for k in paper.resolve where !billedKeys.contains(k) { billed.append((k, .paper)) }
             }
             keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
-            billed.sort { $0.0 < $1.0 }
+            // The run's billed keys as a sorted blob: made on another thread while the ledger is read.
+            let billedKeys = Handoff(value: billed.map(\.0))
+            let billedBlob = ResultBox<Data>()
+            let blobber = Worker {
+                var ks = billedKeys.value
+                ks.sort()
+                billedBlob.value = LedgerStore.blob(ks)
+            }
+            defer { try? blobber.wait() }
 
             let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
             var fold = LedgerFold()
@@ -337,8 +374,10 @@ public enum Reconciler {
             for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
                 resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
             }
+            resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
             try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
-            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [LedgerStore.blob(billed.map(\.0)), run])
+            try blobber.wait()
+            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
             billed = []
             if !laterOrRerun {
                 var changed = Set<EncounterKey>()
@@ -403,6 +442,41 @@ public enum Reconciler {
     }
 }
 
+/// The encounters of a run as its rows come, one entry per key in first-seen order: billed when
+/// any of its rows is, the union of their sources, and the first unbilled row's reason and fields.
+final class EncounterTally: @unchecked Sendable {
+    var index: [EncounterKey: Int32] = [:]
+    var keys: [EncounterKey] = []
+    var billed: [Bool] = []
+    var sources: [SourceSet] = []
+    /// Where a key's entry is in `unbilled` (-1: its first row was billed).
+    var unbilledAt: [Int32] = []
+    var unbilled: [(reason: String?, fields: EncounterFields)] = []
+
+    init(expected: Int) {
+        index.reserveCapacity(expected); keys.reserveCapacity(expected); billed.reserveCapacity(expected)
+        sources.reserveCapacity(expected); unbilledAt.reserveCapacity(expected)
+    }
+
+    @inline(__always) func add(_ key: EncounterKey, _ c: Charge, billed b: Bool, reason: String?) {
+        if let k = index[key].map(Int.init) {
+            sources[k].formUnion(SourceSet(c.source))
+            if b { billed[k] = true }
+        } else {
+            index[key] = Int32(keys.count)
+            keys.append(key)
+            billed.append(b)
+            sources.append(SourceSet(c.source))
+            if b {
+                unbilledAt.append(-1)
+            } else {
+                unbilledAt.append(Int32(unbilled.count))
+                unbilled.append((reason, EncounterFields(c)))
+            }
+        }
+    }
+}
+
 /// Data rows handed from the evaluating thread to the sheet writer: each row's stored JSON
 /// (concatenated; `ends[i]` < 0 marks a row given as cells instead), its column layout, and the
 /// billing outcome.
@@ -412,21 +486,37 @@ struct DataRowBatch {
     var cols: [[Int]] = []
     var billed: [Bool] = []
     var reasons: [String?] = []
+    /// The row's bytes are `RowCells`, not JSON.
+    var binary: [Bool] = []
+    /// Each row's charge (a `RowCells` row's references stand for its columns), and its
+    /// encounter key when the evaluating thread made it (with an EBS export).
+    var charges: [Charge] = []
+    var keys: [EncounterKey?] = []
     var fallback: [[CellValue]] = []
     var count: Int { ends.count }
 
     init() {
         bytes.reserveCapacity(256 << 10)
         ends.reserveCapacity(1024); cols.reserveCapacity(1024); billed.reserveCapacity(1024); reasons.reserveCapacity(1024)
+        binary.reserveCapacity(1024); charges.reserveCapacity(1024); keys.reserveCapacity(1024)
     }
 
-    mutating func add(json: UnsafeBufferPointer<UInt8>, cols c: [Int], billed b: Bool, reason: String?) {
+    mutating func add(json: UnsafeBufferPointer<UInt8>, charge: Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
         bytes.append(contentsOf: json)
-        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason)
+        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(false)
+        charges.append(charge); keys.append(key)
     }
 
-    mutating func add(cells: [CellValue], billed b: Bool, reason: String?) {
+    /// A `RowCells` row (its references stand for its charge's columns).
+    mutating func add(cells: UnsafeBufferPointer<UInt8>, charge: Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
+        bytes.append(contentsOf: cells)
+        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(true)
+        charges.append(charge); keys.append(key)
+    }
+
+    mutating func add(cells: [CellValue], charge: Charge, key: EncounterKey?, billed b: Bool, reason: String?) {
         fallback.append(cells)
-        ends.append(-1); cols.append([]); billed.append(b); reasons.append(reason)
+        ends.append(-1); cols.append([]); billed.append(b); reasons.append(reason); binary.append(false)
+        charges.append(charge); keys.append(key)
     }
 }

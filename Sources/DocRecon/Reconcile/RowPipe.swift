@@ -31,6 +31,15 @@ final class RowPipe<T>: @unchecked Sendable {
         return item
     }
 
+    /// An item if one is waiting, without blocking.
+    func tryPop() -> T? {
+        cond.lock(); defer { cond.unlock() }
+        if items.isEmpty { return nil }
+        let item = items.removeFirst()
+        cond.broadcast()
+        return item
+    }
+
     func close() { cond.lock(); closed = true; cond.broadcast(); cond.unlock() }
 
     /// The consumer stops the producer with an error.

@@ -37,6 +37,20 @@ struct BulkStatement {
             .assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_PTR)
     }
 
+    /// Binds text without copying it: `bytes` must stay valid until `step` (which resets).
+    mutating func bindStatic(text bytes: UnsafeBufferPointer<UInt8>) {
+        index += 1
+        _ = sqlite3_bind_text(sqlite, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+            .assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+    }
+
+    /// Binds a blob without copying it: `bytes` must stay valid until `step` (which resets).
+    mutating func bindStatic(blob bytes: UnsafeBufferPointer<UInt8>) {
+        index += 1
+        _ = sqlite3_bind_blob(sqlite, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!),
+                              Int32(bytes.count), nil)
+    }
+
     mutating func bind(blob: [UInt8]) {
         index += 1
         blob.withUnsafeBytes { b in _ = sqlite3_bind_blob(sqlite, index, b.baseAddress, Int32(b.count), SQLITE_TRANSIENT_PTR) }
@@ -91,6 +105,14 @@ struct BulkCursor {
     func bytes(_ i: Int32) -> UnsafeBufferPointer<UInt8>? {
         guard let p = sqlite3_column_text(sqlite, i) else { return nil }
         return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(sqlite, i)))
+    }
+
+    /// The column's bytes as a blob, valid until the next step (nil when NULL).
+    func blob(_ i: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard sqlite3_column_type(sqlite, i) != SQLITE_NULL else { return nil }
+        let n = Int(sqlite3_column_bytes(sqlite, i))
+        guard n > 0, let p = sqlite3_column_blob(sqlite, i) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
     }
 
     func date(_ i: Int32) -> CalendarDate? {

@@ -13,12 +13,19 @@ final class SheetBody {
     let dateStyle: Int
     private var xml: [UInt8] = []
     private let flushAt = 1 << 20
-    private let deflater: RawDeflater
-    /// The compressed rows so far (raw deflate, left open and byte-aligned by `finish`).
-    private(set) var compressed: [[UInt8]] = []
-    private(set) var crc: UInt32 = 0
-    private(set) var size = 0
+    /// The deflater and what it made so far; fed 1 MB chunks of XML by a thread of its own (started
+    /// at the first chunk) so that compressing overlaps formatting.
+    private let sink: ChunkDeflater
+    private var chunks: RowPipe<[UInt8]>?
+    private let spare = RowPipe<[UInt8]>(capacity: 8)
+    private var compressor: Worker?
+    /// The compressed rows (raw deflate, left open and byte-aligned by `finish`).
+    var compressed: [[UInt8]] { sink.compressed }
+    var crc: UInt32 { sink.crc }
+    var size: Int { sink.size }
     private var openRow = 0
+    /// The last column written in the open row (-1 before its first cell).
+    private var openColumn = -1
     private(set) var lastRow = 0
     private(set) var maxColumn = -1
     private var finished = false
@@ -32,7 +39,7 @@ final class SheetBody {
     init(dateStyle: Int, level: Int32 = 1) throws {
         self.dateStyle = dateStyle
         dateStyleBytes = Array(" s=\"\(dateStyle)\"".utf8)
-        deflater = try RawDeflater(level: level)
+        sink = ChunkDeflater(try RawDeflater(level: level))
         xml.reserveCapacity(flushAt + 64 << 10)
     }
 
@@ -42,60 +49,71 @@ final class SheetBody {
         precondition(row >= openRow && row > 0, "rows are written in order")
         if row != openRow {
             if openRow > 0 { endRow() }
-            xml.append(contentsOf: #"<row r=""#.utf8)
+            lit(#"<row r=""#)
             let at = xml.count
             appendInt(row + 1)
             rowDigits.removeAll(keepingCapacity: true)
             rowDigits.append(contentsOf: xml[at...])
-            xml.append(contentsOf: #"">"#.utf8)
+            lit(#"">"#)
             openRow = row
             lastRow = row
+            openColumn = -1
         }
         if col > maxColumn { maxColumn = col }
-        xml.append(contentsOf: #"<c r=""#.utf8)
-        if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
-        xml.append(contentsOf: rowDigits)
-        xml.append(UInt8(ascii: "\""))
+        // A cell right after the previous one of its row needs no reference (`r` is optional:
+        // readers place it in the next column); the first cell of a row and one after a gap get it.
+        if col == openColumn + 1 {
+            lit("<c")
+        } else {
+            lit(#"<c r=""#)
+            if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
+            xml.append(contentsOf: rowDigits)
+            xml.append(UInt8(ascii: "\""))
+        }
+        openColumn = col
     }
 
     private func endRow() {
-        xml.append(contentsOf: "</row>".utf8)
+        lit("</row>")
         if xml.count >= flushAt {
             do { try flush() } catch { if failure == nil { failure = error } }
         }
     }
 
     func text(_ row: Int, _ col: Int, _ s: String) {
-        guard !s.isEmpty else { return }
-        begin(row, col)
         var s = s
-        s.withUTF8 { u in
-            let needsPreserve = Self.isSpace(u[0]) || Self.isSpace(u[u.count - 1])
-            xml.append(contentsOf: needsPreserve ? #" t="inlineStr"><is><t xml:space="preserve">"#.utf8 : #" t="inlineStr"><is><t>"#.utf8)
-            appendEscaped(u)
-        }
-        xml.append(contentsOf: "</t></is></c>".utf8)
+        s.withUTF8 { text(row, col, bytes: $0) }
+    }
+
+    /// A text cell from its UTF-8 bytes.
+    func text(_ row: Int, _ col: Int, bytes u: UnsafeBufferPointer<UInt8>) {
+        guard !u.isEmpty else { return }
+        begin(row, col)
+        let needsPreserve = Self.isSpace(u[0]) || Self.isSpace(u[u.count - 1])
+        if needsPreserve { lit(#" t="inlineStr"><is><t xml:space="preserve">"#) } else { lit(#" t="inlineStr"><is><t>"#) }
+        appendEscaped(u)
+        lit("</t></is></c>")
     }
 
     func number(_ row: Int, _ col: Int, _ d: Double) {
         guard d.isFinite else { return }  // Excel has no cell for NaN or infinity
         begin(row, col)
-        xml.append(contentsOf: "><v>".utf8)
+        lit("><v>")
         appendNumber(d)
-        xml.append(contentsOf: "</v></c>".utf8)
+        lit("</v></c>")
     }
 
     func bool(_ row: Int, _ col: Int, _ b: Bool) {
         begin(row, col)
-        xml.append(contentsOf: (b ? #" t="b"><v>1</v></c>"# : #" t="b"><v>0</v></c>"#).utf8)
+        if b { lit(#" t="b"><v>1</v></c>"#) } else { lit(#" t="b"><v>0</v></c>"#) }
     }
 
     func date(_ row: Int, _ col: Int, _ d: CalendarDate) {
         begin(row, col)
         xml.append(contentsOf: dateStyleBytes)
-        xml.append(contentsOf: "><v>".utf8)
+        lit("><v>")
         appendNumber(DateSystem.excel1900.serial(of: d))
-        xml.append(contentsOf: "</v></c>".utf8)
+        lit("</v></c>")
     }
 
     func cell(_ row: Int, _ col: Int, _ value: CellValue) {
@@ -112,13 +130,27 @@ final class SheetBody {
 
     private func flush() throws {
         guard !xml.isEmpty else { return }
-        crc = Zlib.crc32(xml, continuing: crc)
-        size += xml.count
-        var out: [UInt8] = []
-        out.reserveCapacity(xml.count / 4)
-        try deflater.compress(xml, flush: .none, into: &out)
-        if !out.isEmpty { compressed.append(out) }
-        xml.removeAll(keepingCapacity: true)
+        if chunks == nil {
+            let pipe = RowPipe<[UInt8]>(capacity: 3)
+            let sink = sink, spare = spare
+            chunks = pipe
+            compressor = Worker {
+                do {
+                    while var chunk = pipe.pop() {
+                        try sink.take(chunk, flush: .none)
+                        chunk.removeAll(keepingCapacity: true)
+                        try? spare.push(chunk)
+                    }
+                } catch {
+                    pipe.fail(error)
+                    throw error
+                }
+            }
+        }
+        var next = spare.tryPop() ?? []
+        if next.capacity < flushAt { next.reserveCapacity(flushAt + 64 << 10) }
+        swap(&xml, &next)
+        try chunks!.push(next)
     }
 
     /// Closes the last row and compresses what is left. The deflate stream ends with a full flush
@@ -126,17 +158,21 @@ final class SheetBody {
     func finish() throws {
         guard !finished else { return }
         finished = true
+        if let compressor { chunks?.close(); try compressor.wait() }
         if let failure { throw failure }
-        if openRow > 0 { xml.append(contentsOf: "</row>".utf8) }
-        crc = Zlib.crc32(xml, continuing: crc)
-        size += xml.count
-        var out: [UInt8] = []
-        try deflater.compress(xml, flush: .full, into: &out)
-        if !out.isEmpty { compressed.append(out) }
+        if openRow > 0 { lit("</row>") }
+        try sink.take(xml, flush: .full)
         xml = []
     }
 
+    deinit { chunks?.close() }
+
     // MARK: bytes
+
+    /// Appends a literal's bytes (a plain copy: appending a `String.UTF8View` went element by element).
+    @inline(__always) private func lit(_ s: StaticString) {
+        xml.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
 
     @inline(__always) private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
@@ -216,5 +252,25 @@ final class SheetBody {
             if !((c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))) { return false }
         }
         return true
+    }
+}
+
+/// A raw deflate stream and its output so far: CRC and size of what went in, compressed pieces.
+/// One thread at a time (the compressing thread, then `finish` after it has ended).
+final class ChunkDeflater: @unchecked Sendable {
+    private let deflater: RawDeflater
+    private(set) var compressed: [[UInt8]] = []
+    private(set) var crc: UInt32 = 0
+    private(set) var size = 0
+
+    init(_ deflater: RawDeflater) { self.deflater = deflater }
+
+    func take(_ xml: [UInt8], flush: RawDeflater.Flush) throws {
+        crc = Zlib.crc32(xml, continuing: crc)
+        size += xml.count
+        var out: [UInt8] = []
+        out.reserveCapacity(xml.count / 4)
+        try deflater.compress(xml, flush: flush, into: &out)
+        if !out.isEmpty { compressed.append(out) }
     }
 }

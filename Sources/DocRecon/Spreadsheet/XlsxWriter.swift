@@ -150,6 +150,25 @@ public final class XlsxSheet {
         if row > lastRow { lastRow = row }
     }
 
+    /// A text cell from its UTF-8 bytes (the Data rows of `reconcile`, straight from the database).
+    func write(_ row: Int, _ col: Int, textBytes u: UnsafeBufferPointer<UInt8>) {
+        guard !u.isEmpty else { return }
+        if let body { body.text(row, col, bytes: u) } else { write(row, col, text: String(decoding: u, as: UTF8.self)); return }
+        if row < 5000 { note(col, min(u.count, 60)) }
+        if row > lastRow { lastRow = row }
+    }
+
+    /// A cell of a `RowCells` row (a reference left unresolved writes nothing).
+    func write(_ row: Int, _ col: Int, cell: RowCells.Cell) {
+        switch cell {
+        case .empty, .reference: break
+        case .text(let u), .error(let u): write(row, col, textBytes: u)
+        case .number(let d): write(row, col, number: d)
+        case .bool(let b): write(row, col, bool: b)
+        case .date(let d): write(row, col, date: d)
+        }
+    }
+
     public func write(_ row: Int, _ col: Int, number: Double) {
         if let body { body.number(row, col, number) } else { worksheet_write_number(ws, lxw_row_t(row), lxw_col_t(col), number, nil) }
         if row < 5000 { note(col, min(CellValue.format(number).count, 20)) }

@@ -22,6 +22,7 @@ public final class AppDatabase: Sendable {
     }
 
     public static func open(path: String) throws -> AppDatabase {
+        _ = SQLiteConfig.applied
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let dir = url.deletingLastPathComponent()
         let fm = FileManager.default
@@ -48,7 +49,8 @@ public final class AppDatabase: Sendable {
 
     /// An empty in-memory database for unit tests.
     public static func inMemory() throws -> AppDatabase {
-        try AppDatabase(DatabaseQueue(), originals: nil)
+        _ = SQLiteConfig.applied
+        return try AppDatabase(DatabaseQueue(), originals: nil)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {

@@ -276,6 +276,21 @@ extension AppDatabase {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v7-charge-cells") { db in
+            // The original cells of an ICE row in the compact binary form of `RowCells` (a third
+            // of the JSON's size: the cells equal to a typed column are only referenced). Rows
+            // imported before keep their `columns_json`; new rows leave it NULL.
+            try db.alter(table: "charges") { t in t.add(column: "columns_bin", .blob) }
+        }
+        m.registerMigration("v8-partial-document-index") { db in
+            // ICE rows have no document: indexing their NULLs cost an index insert per imported
+            // row for nothing. Every lookup is `document_id = ?` / `IN (…)` (and the cascade from
+            // documents), which SQLite serves from the partial index.
+            try db.execute(sql: """
+                DROP INDEX charges_on_document;
+                CREATE INDEX charges_on_document ON charges (document_id, record_index, line_index) WHERE document_id IS NOT NULL;
+                """)
+        }
         return m
     }
 }
