@@ -110,6 +110,27 @@ struct ReconcileRowCellsTests {
         #expect(novak.cells[6] == .empty && novak.cells[7] == .empty && novak.cells[11] == .text("Zoë 🩺"))
     }
 
+    @Test("an imported row's values cannot be changed: its referenced cells would change with them")
+    func importedRowsAreImmutable() throws {
+        let dir = try TestSupport.tempDir("rowcells-immutable")
+        let path = dir.appendingPathComponent("ice.csv").path
+        try Self.csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let db = try AppDatabase.inMemory()
+        _ = try IceImporter.importFile(path, into: db, rules: Self.rules)
+        for sql in ["UPDATE charges SET patient_name = 'SOMEONE, ELSE'", "UPDATE charges SET date_of_service = '2026-01-01'",
+                    "UPDATE charges SET cpt = '99213'", "UPDATE charges SET columns_bin = NULL"] {
+            #expect(throws: DatabaseError.self, "\(sql)") { try db.write { try $0.execute(sql: sql + " WHERE source = 'ice'") } }
+        }
+        let rivera = try db.read { db in try Charge.order(Column("row_number")).fetchOne(db) }
+        #expect(rivera?.patientName == "RIVERA, ANA" && rivera?.cells.first == .text("RIVERA, ANA"))
+        // Writing a row back unchanged (a full-record update) and setting its intake batch stay allowed.
+        try db.write { db in
+            var c = try #require(try Charge.order(Column("row_number")).fetchOne(db))
+            try c.update(db)
+            try db.execute(sql: "UPDATE charges SET import_id = import_id WHERE source = 'ice'")
+        }
+    }
+
     @Test("rows stored as JSON before migration v7 read back and reconcile to the same Data sheet as RowCells rows")
     func oldJSONRowsStillRead() throws {
         let dir = try TestSupport.tempDir("rowcells-old")
@@ -127,6 +148,8 @@ struct ReconcileRowCellsTests {
         let old = try AppDatabase.inMemory()
         _ = try IceImporter.importFile(csv, into: old, rules: Self.rules)
         let converted = try old.write { db -> Int in
+            // Rows like these were written before v7, when the v9 guard did not exist yet either.
+            try db.execute(sql: "DROP TRIGGER charges_imported_cells_immutable")
             var n = 0
             for c in try Charge.fetchAll(db) where (c.rowNumber ?? 0) % 2 == 0 {
                 try db.execute(sql: "UPDATE charges SET columns_json = ?, columns_bin = NULL WHERE id = ?",

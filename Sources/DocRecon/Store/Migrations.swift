@@ -291,6 +291,21 @@ extension AppDatabase {
                 CREATE INDEX charges_on_document ON charges (document_id, record_index, line_index) WHERE document_id IS NOT NULL;
                 """)
         }
+        m.registerMigration("v9-imported-cells-immutable") { db in
+            // An imported row's cells that equal one of its typed columns are stored only as a
+            // reference to that column (RowCells): changing the column would silently change what
+            // the export said. Nothing edits an imported (ICE) row; this makes sure nothing can
+            // (writing a row back unchanged, as a full-record update does, stays allowed).
+            let guarded = ["patient_name", "patient_dob", "date_of_service", "facility", "type_of_care", "type_of_visit",
+                           "servicing_provider", "provider_npi", "cpt", "diagnosis_codes", "columns_bin", "columns_json"]
+            try db.execute(sql: """
+                CREATE TRIGGER charges_imported_cells_immutable
+                BEFORE UPDATE OF \(guarded.joined(separator: ", ")) ON charges
+                WHEN OLD.source = 'ice' AND OLD.columns_bin IS NOT NULL
+                  AND (\(guarded.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")))
+                BEGIN SELECT RAISE(ABORT, 'an imported row keeps the values of its export: it cannot be changed'); END;
+                """)
+        }
         return m
     }
 }
