@@ -81,13 +81,17 @@ struct ReconcileRowCellsTests {
 
         """
 
+    /// `csv` imported into a fresh in-memory database.
+    static func importedCSV(_ name: String) throws -> (AppDatabase, ImportResult) {
+        let path = try TestSupport.tempDir(name).appendingPathComponent("ice.csv").path
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let db = try AppDatabase.inMemory()
+        return (db, try IceImporter.importFile(path, into: db, rules: rules))
+    }
+
     @Test("import stores the cells as RowCells with references; originalColumns gives every original cell back")
     func importAndOriginalColumns() throws {
-        let dir = try TestSupport.tempDir("rowcells")
-        let path = dir.appendingPathComponent("ice.csv").path
-        try Self.csv.write(toFile: path, atomically: true, encoding: .utf8)
-        let db = try AppDatabase.inMemory()
-        let r = try IceImporter.importFile(path, into: db, rules: Self.rules)
+        let (db, r) = try Self.importedCSV("rowcells")
         #expect(r.rows == 3 && r.rejected.isEmpty)
         let charges = try db.read { db in try Charge.order(Column("row_number")).fetchAll(db) }
         #expect(charges.allSatisfy { $0.columnsJson == nil && $0.columnsBin != nil })
@@ -112,11 +116,7 @@ struct ReconcileRowCellsTests {
 
     @Test("an imported row's values cannot be changed: its referenced cells would change with them")
     func importedRowsAreImmutable() throws {
-        let dir = try TestSupport.tempDir("rowcells-immutable")
-        let path = dir.appendingPathComponent("ice.csv").path
-        try Self.csv.write(toFile: path, atomically: true, encoding: .utf8)
-        let db = try AppDatabase.inMemory()
-        _ = try IceImporter.importFile(path, into: db, rules: Self.rules)
+        let (db, _) = try Self.importedCSV("rowcells-immutable")
         for sql in ["UPDATE charges SET patient_name = 'SOMEONE, ELSE'", "UPDATE charges SET date_of_service = '2026-01-01'",
                     "UPDATE charges SET cpt = '99213'", "UPDATE charges SET columns_bin = NULL"] {
             #expect(throws: DatabaseError.self, "\(sql)") { try db.write { try $0.execute(sql: sql + " WHERE source = 'ice'") } }
