@@ -97,3 +97,61 @@ struct ReconcileGoldenTests {
         #expect(ours == data)
     }
 }
+
+/// The streamed sheets leave out a cell's `r="B12"` reference when it follows the previous cell
+/// (optional in SpreadsheetML). openpyxl places such cells; this checks a second, unrelated
+/// reader: LibreOffice (headless, CSV export of every sheet) must see every cell openpyxl sees.
+@Suite("Reconcile workbooks in LibreOffice", .serialized)
+struct ReconcileLibreOfficeTests {
+    static let soffice = ["/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let noSoffice: Comment = "LibreOffice is not installed (make deps installs libreoffice-calc-nogui): test skipped"
+
+    @Test("every cell of Data, Summary and Master Missing reads the same in LibreOffice as in openpyxl",
+          .enabled(if: soffice != nil && ReconTest.hasOpenpyxl, noSoffice))
+    func libreOfficeReadsEveryCell() throws {
+        let db = try AppDatabase.inMemory()
+        let rules = try ReconRules.load(dir: TestSupport.repoRoot.appendingPathComponent("Rules").path)
+        _ = try IceImporter.importFile(TestSupport.fixture("recon/ice-small.csv").path, into: db, rules: rules)
+        let out = try TestSupport.tempDir("libreoffice")
+        let result = try Reconciler.run(db: db, rules: rules, options: ReconcileOptions(date: ReconTest.date(2026, 11, 20), outDir: out.path))
+        let csvDir = out.appendingPathComponent("csv")
+        // CSV, UTF-8, every sheet to its own file (`<name>-<sheet>.csv`); a private profile.
+        let filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+        let r = try TestSupport.runTool(Self.soffice!, ["-env:UserInstallation=file://\(out.path)/profile", "--headless",
+                                                       "--convert-to", filter, "--outdir", csvDir.path,
+                                                       result.generalWorkbook, result.masterWorkbook])
+        #expect(r.status == 0, "\(r.stderr)")
+        var sheetsChecked = 0
+        for (workbook, prefix) in [(result.generalWorkbook, "General Reconciliation 11-20-2026"), (result.masterWorkbook, "Master Missing to 11-20-2026")] {
+            for (sheet, rows) in try ReconTest.openpyxlDump(workbook) {
+                let csvPath = csvDir.appendingPathComponent("\(prefix)-\(sheet).csv").path
+                var lo: [[String]] = []
+                try CSVReader(path: csvPath).forEachRow { _, cells in lo.append(cells.map(\.text)) }
+                #expect(lo.count == rows.count, "\(sheet): \(lo.count) rows in LibreOffice, \(rows.count) in openpyxl")
+                for (i, (want, got)) in zip(rows, lo).enumerated() {
+                    let width = max(want.count, got.lastIndex { !$0.isEmpty }.map { $0 + 1 } ?? 0)
+                    for j in 0..<width {
+                        let w = j < want.count ? want[j] : ["", ""], g = j < got.count ? got[j] : ""
+                        #expect(Self.same(w, g), "\(sheet) row \(i + 1) column \(j + 1): openpyxl \(w), LibreOffice '\(g)'")
+                    }
+                }
+                sheetsChecked += 1
+            }
+        }
+        #expect(sheetsChecked == 3)
+    }
+
+    /// An openpyxl cell ([type, value]) against LibreOffice's CSV text of it (dates as MM/dd/yyyy).
+    static func same(_ cell: [String], _ text: String) -> Bool {
+        switch cell[0] {
+        case "": return text.isEmpty
+        case "n": return Double(text.replacingOccurrences(of: ",", with: "")).map { abs($0 - (Double(cell[1]) ?? .nan)) < 1e-9 } ?? false
+        case "b": return text.uppercased() == cell[1]
+        case "d":
+            let p = text.split(separator: "/")
+            guard p.count == 3 else { return false }
+            return "\(p[2])-\(p[0])-\(p[1])" == cell[1]
+        default: return text == cell[1]
+        }
+    }
+}
