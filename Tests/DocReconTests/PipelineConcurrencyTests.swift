@@ -36,6 +36,16 @@ struct PipelineConcurrencyTests {
         try await waitUntil { done.get() }
     }
 
+    @Test func cancellingDropsWhatIsStillQueued() {
+        let q = WorkQueue<Int>()
+        q.add([1, 2, 3], weight: 1)
+        #expect(q.next() == 1)
+        q.cancel()
+        #expect(q.next() == nil)
+        q.add([4], weight: 1)      // a closed queue takes nothing more
+        #expect(q.next() == nil)
+    }
+
     @Test func aLargeQueueHandsOutEveryItemOnceInWeightOrder() {
         let q = WorkQueue<Int>()
         var rng = SystemRandomNumberGenerator()

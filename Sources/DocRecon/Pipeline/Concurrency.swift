@@ -8,10 +8,11 @@ final class WorkQueue<T>: @unchecked Sendable {
     private var seq = 0
     private var closed = false
 
-    /// Adds items of one weight (the higher, the sooner they are handed out).
+    /// Adds items of one weight (the higher, the sooner they are handed out); ignored once closed.
     func add(_ items: [T], weight: Int64) {
         guard !items.isEmpty else { return }
         cond.lock()
+        guard !closed else { cond.unlock(); return }
         for item in items {
             heap.append((weight, seq, item)); seq += 1
             siftUp(heap.count - 1)
@@ -23,6 +24,11 @@ final class WorkQueue<T>: @unchecked Sendable {
     /// No more items will come: `next` returns nil once the queue is empty.
     func close() {
         cond.lock(); closed = true; cond.broadcast(); cond.unlock()
+    }
+
+    /// Closes the queue and drops what is still waiting (the batch is being abandoned).
+    func cancel() {
+        cond.lock(); closed = true; heap.removeAll(); cond.broadcast(); cond.unlock()
     }
 
     func next() -> T? {

@@ -161,8 +161,8 @@ public final class IngestPipeline {
             // 2. The rest of the pages, committed as the readers hand them over.
             while let r = channel.take() { try store(r) }
         } catch {
-            // Stop the readers before giving up: nothing more is queued, what they hold is dropped.
-            queue.close()
+            // Stop the readers before giving up: queued pages are dropped, what they hold is discarded.
+            queue.cancel()
             while channel.take() != nil {}
             throw error
         }
