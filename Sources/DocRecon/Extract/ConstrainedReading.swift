@@ -137,6 +137,18 @@ public enum ReadingVote {
         var source: String { method.hasSuffix("-choices") ? String(method.dropLast("-choices".count)) : method }
     }
 
+    /// The readings that parsed to a value, as votes (a reading passes when its value is not in review).
+    static func votes(_ readings: [CropReading], _ parsed: [ExtractedValue?]) -> [Parsed] {
+        zip(readings, parsed).compactMap { r, n in
+            n.flatMap { n in n.value.map { Parsed(value: $0, confidence: n.confidence, method: r.method, passes: n.status != .needsReview) } }
+        }
+    }
+
+    /// The confidence of the value `votes[chosen]` gives: the best of the passing votes for it.
+    static func agreedConfidence(_ votes: [Parsed], _ chosen: Int) -> Double {
+        votes.filter { $0.value == votes[chosen].value && $0.passes }.map(\.confidence).max() ?? votes[chosen].confidence
+    }
+
     /// The reading to take, or nil when the readings do not decide. A value is taken when
     /// (1) readings from at least two independent sources give it, at least one of them passing,
     /// and no other value passes as surely; or (2) it is the only value that passes with at least

@@ -26,6 +26,11 @@ public struct CropReading: Sendable, Equatable {
     public init(text: String, confidence: Double, method: String = "crop", rivals: [String] = []) {
         self.text = text; self.confidence = confidence; self.method = method; self.rivals = rivals
     }
+
+    /// The reading as one word over `box`, for the value parsers.
+    func word(_ box: Box, index: Int = 0) -> Word {
+        Word(pageId: 0, text: text, box: box, confidence: confidence, block: 0, line: 0, wordIndex: index)
+    }
 }
 
 /// What the second look did in one extraction.
@@ -132,21 +137,17 @@ public struct Extractor: Sendable {
             stats.attempted += 1
             let readings = rereader.readings(documentId: documentId, page: v.page, box: box, type: v.type)
             guard !readings.isEmpty else { return }
-            func parse(_ r: CropReading) -> ExtractedValue? {
-                let w = Word(pageId: 0, text: r.text, box: box, confidence: r.confidence, block: 0, line: 0, wordIndex: 0)
-                return ValueReader.read(name: v.name, type: v.type, words: [w], birth: isBirth(v.name), page: v.page, rule: v.rule,
-                                        reviewConfidence: template.reviewConfidence, today: today)
+            let parsed = readings.map { r in
+                ValueReader.read(name: v.name, type: v.type, words: [r.word(box)], birth: isBirth(v.name), page: v.page, rule: v.rule,
+                                 reviewConfidence: template.reviewConfidence, today: today)
             }
-            let parsed = readings.map(parse)
-            let votes = zip(readings, parsed).compactMap { r, n in
-                n.flatMap { n in n.value.map { ReadingVote.Parsed(value: $0, confidence: n.confidence, method: r.method, passes: n.status != .needsReview) } }
-            }
+            let votes = ReadingVote.votes(readings, parsed)
             // The readings decide (agree, or one alone passes surely); else the plain reading of the crop, as before.
             var first: ExtractedValue
             if let i = ReadingVote.choose(votes), let k = parsed.firstIndex(where: { $0?.value == votes[i].value && $0?.status != .needsReview }),
                let n = parsed[k] {
                 first = n
-                first.confidence = votes.filter { $0.value == votes[i].value && $0.passes }.map(\.confidence).max() ?? n.confidence
+                first.confidence = ReadingVote.agreedConfidence(votes, i)
             } else {
                 guard let n = parsed[0] else { return }
                 first = n
@@ -180,11 +181,9 @@ public struct Extractor: Sendable {
                 v.rule += "+reread"
                 return
             }
-            let wasReview = v.status == .needsReview || flagged
             // A value only the checks doubted is replaced only by a different reading.
             if v.status != .needsReview && n.value == v.value { return }
             if n.value != v.value { stats.changed += 1 }
-            _ = wasReview
             v.value = n.value; v.raw = n.raw; v.confidence = n.confidence; v.status = n.status
             v.box = box // what was read again: the value's crop, or the whole cell
             v.problem = n.problem.map { "second look: \($0)" } ?? "second look"
@@ -200,34 +199,24 @@ public struct Extractor: Sendable {
             guard v.type == .icd10List, flagged || v.status == .needsReview, let span = v.listSpan, !v.listRows.isEmpty,
                   case .list(let before)? = v.value else { return }
             stats.attempted += 1
-            // Every row read every way.
-            var rows: [(box: Box, readings: [CropReading])] = []
+            // Every row read every way; the readings vote (a row's items parsed alone), and a row
+            // they do not decide keeps its plain reading of the crop.
+            var words: [Word] = []
             for row in v.listRows {
                 let pad = max(4, row.height / 4)
                 let box = Box(span.x0, max(0, row.y0 - pad), span.x1, row.y1 + pad)
-                rows.append((box, rereader.readings(documentId: documentId, page: v.page, box: box, type: .icd10List)))
-            }
-            // Row by row, the readings vote (a row's items parsed alone); a row they do not
-            // decide keeps its plain reading of the crop.
-            var words: [Word] = []
-            for (box, rs) in rows {
+                let rs = rereader.readings(documentId: documentId, page: v.page, box: box, type: .icd10List)
                 let parsed = rs.map { r in
-                    ValueReader.read(name: v.name, type: .icd10List, words: [Word(pageId: 0, text: r.text, box: box, confidence: r.confidence,
-                                                                                  block: 0, line: 0, wordIndex: 0)],
-                                     page: v.page, rule: v.rule, reviewConfidence: template.reviewConfidence, today: today)
+                    ValueReader.read(name: v.name, type: .icd10List, words: [r.word(box)], page: v.page, rule: v.rule,
+                                     reviewConfidence: template.reviewConfidence, today: today)
                 }
-                let votes = zip(rs, parsed).compactMap { r, n -> ReadingVote.Parsed? in
-                    guard let n, let val = n.value, case .list(let items) = val, !items.isEmpty else { return nil }
-                    return ReadingVote.Parsed(value: val, confidence: n.confidence, method: r.method, passes: n.status != .needsReview)
-                }
+                let votes = ReadingVote.votes(rs, parsed).filter { if case .list(let items) = $0.value { return !items.isEmpty } else { return false } }
                 var pick = rs.first { $0.method == "crop" } ?? rs.first
                 if let i = ReadingVote.choose(votes), let r = rs.first(where: { $0.method == votes[i].method }) {
                     pick = r
-                    pick?.confidence = votes.filter { $0.value == votes[i].value && $0.passes }.map(\.confidence).max() ?? r.confidence
+                    pick?.confidence = ReadingVote.agreedConfidence(votes, i)
                 }
-                if let pick {
-                    words.append(Word(pageId: 0, text: pick.text, box: box, confidence: pick.confidence, block: 0, line: 0, wordIndex: words.count))
-                }
+                if let pick { words.append(pick.word(box, index: words.count)) }
             }
             guard !words.isEmpty,
                   let n = ValueReader.read(name: v.name, type: .icd10List, words: words, page: v.page, rule: v.rule,

@@ -578,19 +578,18 @@ public enum ValueReader {
             if let f = tok.first, "£€$§".contains(f), FieldValues.normalizeICD10(String(tok.dropFirst())) != nil {
                 return (String(tok.dropFirst()), w)
             }
-            // `$72.001A`: an S read as a dollar sign.
-            if tok.first == "$", tok.count > 3 { return ("$S" + tok.dropFirst(), w) }
             return (tok, w)
         }
-        for (tok0, w) in tokens {
-            var tok = tok0
-            if tok.hasPrefix("$S") {
-                tok = String(tok.dropFirst())
+        for (read, w) in tokens {
+            var tok = read
+            if tok.first == "$", tok.count > 3 {
+                // `$72.001A`: an S read as a dollar sign.
+                tok = "S" + tok.dropFirst()
                 if let c = FieldValues.normalizeICD10(tok) {
                     if !codes.contains(c) { codes.append(c) }
-                    used.append(w); raws.append("$" + tok.dropFirst())
+                    used.append(w); raws.append(read)
                     if w.confidence < reviewConfidence { status = .needsReview } else if status == .ok { status = .repaired }
-                    problems.append("'$\(tok.dropFirst())': $ read as S")
+                    problems.append("'\(read)': $ read as S")
                     continue
                 }
             }

@@ -168,9 +168,6 @@ public enum IceImporter {
     }
 }
 
-/// A value one thread sets and another reads after `Worker.wait()`.
-final class ResultBox<T>: @unchecked Sendable { var value: T? }
-
 /// One item of the sheet, made on the parsing thread: the header, a row ready to bind (its
 /// fields are in the batch's bytes), or a refused row.
 enum PreparedIceItem {
@@ -315,7 +312,7 @@ final class IcePreparer {
             case .diagnosisCodes: typed = diagnoses
             case .patientDob, .dateOfService: return nil
             }
-            return s == typed ? t : nil
+            return s.utf8.elementsEqual(typed.utf8) ? t : nil  // byte for byte: the reference must give back the same bytes
         }
         batch.put(patient); batch.put(date(at.dob)); batch.put(date(at.dos)); batch.put(facility); batch.put(care)
         batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)

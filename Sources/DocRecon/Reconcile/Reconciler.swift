@@ -214,15 +214,8 @@ public enum Reconciler {
                                     for k in 0..<width { placed[k] = .empty }
                                     RowCells.forEach(row) { k, cell in
                                         guard k < cols.count else { return }
-                                        switch cell {
-                                        case .empty: break
-                                        case .reference(let t): placed[cols[k]] = t.value(of: charge) ?? .empty
-                                        case .text(let u): placed[cols[k]] = .text(String(decoding: u, as: UTF8.self))
-                                        case .error(let u): placed[cols[k]] = .error(String(decoding: u, as: UTF8.self))
-                                        case .number(let d): placed[cols[k]] = .number(d)
-                                        case .bool(let b): placed[cols[k]] = .bool(b)
-                                        case .date(let d): placed[cols[k]] = .date(d)
-                                        }
+                                        if case .empty = cell { return }
+                                        placed[cols[k]] = cell.value { $0.value(of: charge) }
                                     }
                                     for c in 0..<width { sheet.value.write(r, c, placed[c]) }
                                 }
@@ -502,15 +495,18 @@ struct DataRowBatch {
     }
 
     mutating func add(json: UnsafeBufferPointer<UInt8>, charge: Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
-        bytes.append(contentsOf: json)
-        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(false)
-        charges.append(charge); keys.append(key)
+        add(stored: json, binary: false, charge: charge, key: key, cols: c, billed: b, reason: reason)
     }
 
     /// A `RowCells` row (its references stand for its charge's columns).
     mutating func add(cells: UnsafeBufferPointer<UInt8>, charge: Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
-        bytes.append(contentsOf: cells)
-        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(true)
+        add(stored: cells, binary: true, charge: charge, key: key, cols: c, billed: b, reason: reason)
+    }
+
+    private mutating func add(stored: UnsafeBufferPointer<UInt8>, binary isBinary: Bool, charge: Charge, key: EncounterKey?,
+                              cols c: [Int], billed b: Bool, reason: String?) {
+        bytes.append(contentsOf: stored)
+        ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(isBinary)
         charges.append(charge); keys.append(key)
     }
 

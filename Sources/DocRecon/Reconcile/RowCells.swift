@@ -123,6 +123,19 @@ public enum RowCells {
         case bool(Bool)
         case date(CalendarDate)
         case reference(Typed)
+
+        /// The cell as a value, a reference resolved by `typed` (empty when it gives none).
+        func value(_ typed: (Typed) -> CellValue?) -> CellValue {
+            switch self {
+            case .empty: return .empty
+            case .text(let s): return .text(String(decoding: s, as: UTF8.self))
+            case .error(let s): return .error(String(decoding: s, as: UTF8.self))
+            case .number(let d): return .number(d)
+            case .bool(let v): return .bool(v)
+            case .date(let d): return .date(d)
+            case .reference(let t): return typed(t) ?? .empty
+            }
+        }
     }
 
     /// Calls `body` with each cell in order. Stops at the first malformed byte (a truncated blob
@@ -178,17 +191,7 @@ public enum RowCells {
     public static func decode(_ bytes: [UInt8], typed: (Typed) -> CellValue?) -> [CellValue] {
         var out: [CellValue] = []
         bytes.withUnsafeBufferPointer { b in
-            forEach(b) { _, c in
-                switch c {
-                case .empty: out.append(.empty)
-                case .text(let s): out.append(.text(String(decoding: s, as: UTF8.self)))
-                case .error(let s): out.append(.error(String(decoding: s, as: UTF8.self)))
-                case .number(let d): out.append(.number(d))
-                case .bool(let v): out.append(.bool(v))
-                case .date(let d): out.append(.date(d))
-                case .reference(let t): out.append(typed(t) ?? .empty)
-                }
-            }
+            forEach(b) { _, c in out.append(c.value(typed)) }
         }
         return out
     }

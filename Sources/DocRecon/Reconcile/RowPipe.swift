@@ -74,3 +74,6 @@ final class Worker: @unchecked Sendable {
 
 /// Moves a value that is used by one thread at a time across a thread boundary.
 struct Handoff<T>: @unchecked Sendable { let value: T }
+
+/// A value one thread sets and another reads after `Worker.wait()`.
+final class ResultBox<T>: @unchecked Sendable { var value: T? }

@@ -116,16 +116,6 @@ final class SheetBody {
         lit("</v></c>")
     }
 
-    func cell(_ row: Int, _ col: Int, _ value: CellValue) {
-        switch value {
-        case .empty: break
-        case .text(let s), .error(let s): text(row, col, s)
-        case .number(let d): number(row, col, d)
-        case .bool(let b): bool(row, col, b)
-        case .date(let d): date(row, col, d)
-        }
-    }
-
     // MARK: compression
 
     private func flush() throws {

@@ -165,10 +165,7 @@ import Testing
         ("KEMP, IRENE", "KEMP, IRENE", .ok),
     ])
     func aSemicolonInANameIsAComma(raw: String, value: String, status: ParseOutcome.Status) throws {
-        var p = PageBuilder()
-        p.put(raw, 100, 100)
-        let v = try #require(ValueReader.read(name: "patient_name", type: .name, words: p.words, page: 1, rule: "t",
-                                              reviewConfidence: 0.55, today: Self.today))
+        let v = try #require(ExtractFixtures.readAlone(raw, name: "patient_name", type: .name))
         #expect(v.value == .string(value))
         #expect(v.status == status)
     }
@@ -242,10 +239,7 @@ import Testing
         ("99213", 0.64, .ok), // no other reading is a code
     ])
     func anUnsureCodeWithALookAlikeGoesToReview(code: String, confidence: Double, status: ParseOutcome.Status) throws {
-        var p = PageBuilder()
-        p.put(code, 100, 100, confidence: confidence)
-        let v = try #require(ValueReader.read(name: "code", type: .code, words: p.words, page: 1, rule: "t",
-                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        let v = try #require(ExtractFixtures.readAlone(code, confidence: confidence, name: "code", type: .code))
         #expect(v.value == .string(code))
         #expect(v.status == status)
     }
@@ -283,10 +277,7 @@ import Testing
         ("N39.0 $7", ["N39.0"], .ok), // too short to be a code
     ])
     func aDollarSignBeforeADiagnosisIsAnS(text: String, codes: [String], status: ParseOutcome.Status) throws {
-        var p = PageBuilder()
-        p.put(text, 100, 100)
-        let v = try #require(ValueReader.read(name: "diagnosis_codes", type: .icd10List, words: p.words, page: 1, rule: "t",
-                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        let v = try #require(ExtractFixtures.readAlone(text, name: "diagnosis_codes", type: .icd10List))
         #expect(v.value == .list(codes))
         #expect(v.status == status)
     }
@@ -300,10 +291,7 @@ import Testing
         ("Pat Lee III", "Pat Lee III"),
     ])
     func aNameStopsAtARunOfDigits(raw: String, value: String) throws {
-        var p = PageBuilder()
-        p.put(raw, 100, 100)
-        let v = try #require(ValueReader.read(name: "rendering_provider", type: .name, words: p.words, page: 1, rule: "t",
-                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        let v = try #require(ExtractFixtures.readAlone(raw, name: "rendering_provider", type: .name))
         #expect(v.value == .string(value))
     }
 

@@ -31,6 +31,13 @@ enum ExtractFixtures {
     static func templates() throws -> [Template] { try TemplateLoader.loadAll(rulesDirectory: rulesDir) }
     static func template(_ name: String) throws -> Template { try templates().first { $0.name == name }! }
     static let today = CalendarDate(year: 2026, month: 11, day: 23)!
+
+    /// `text` read as field `name` of `type` when it is the only thing on the page.
+    static func readAlone(_ text: String, confidence: Double = 0.95, name: String, type: FieldType) -> ExtractedValue? {
+        var p = PageBuilder()
+        p.put(text, 100, 100, confidence: confidence)
+        return ValueReader.read(name: name, type: type, words: p.words, page: 1, rule: "t", reviewConfidence: 0.55, today: today)
+    }
 }
 
 extension ExtractedRecord {

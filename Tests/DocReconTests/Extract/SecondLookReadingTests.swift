@@ -175,10 +175,7 @@ func symbols(_ spec: String) -> [SymbolChoices] {
         ("Dr. Lee Park", "Dr. Lee Park", .ok),
     ])
     func aNameHoldsLettersAndNamePunctuationOnly(read: String, value: String, status: ParseOutcome.Status) throws {
-        var p = PageBuilder()
-        p.put(read, 100, 100, confidence: 0.9)
-        let v = try #require(ValueReader.read(name: "patient_name", type: .name, words: p.words, page: 1, rule: "t",
-                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        let v = try #require(ExtractFixtures.readAlone(read, confidence: 0.9, name: "patient_name", type: .name))
         #expect(v.value == .string(value))
         #expect(v.status == status)
     }
@@ -222,10 +219,7 @@ func symbols(_ spec: String) -> [SymbolChoices] {
     }
 
     @Test func aListWithAnEmptySlotBetweenItemsGoesToReview() throws {
-        var p = PageBuilder()
-        p.put("1. R26.81 2. 3. L89.152", 100, 100, confidence: 0.93)
-        let v = try #require(ValueReader.read(name: "diagnosis_codes", type: .icd10List, words: p.words, page: 1, rule: "t",
-                                              reviewConfidence: 0.55, today: ExtractFixtures.today))
+        let v = try #require(ExtractFixtures.readAlone("1. R26.81 2. 3. L89.152", confidence: 0.93, name: "diagnosis_codes", type: .icd10List))
         #expect(v.value == .list(["R26.81", "L89.152"]))
         #expect(v.status == .needsReview)
     }
