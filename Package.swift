@@ -31,10 +31,13 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         // The one sqlite3_config call (variadic: Swift cannot make it), made before SQLite is used.
         .target(name: "CSQLiteConfig", path: "Sources/CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // Exact, faster pixOpenBrick/pixCloseBrick: Tesseract's line finder binds to them
+        // (symbol interposition; every other case goes to Leptonica's own functions).
+        .target(name: "CLeptFast", path: "Sources/CLeptFast", linkerSettings: [.linkedLibrary("lept")]),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig",
+                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -52,7 +55,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "DocReconTests",
-            dependencies: ["DocRecon", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["DocRecon", "CLeptFast", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")]),
     ]

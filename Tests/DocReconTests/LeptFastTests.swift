@@ -1,0 +1,147 @@
+import CLeptFast
+import CTesseract
+import Foundation
+import Testing
+@testable import DocRecon
+
+/// CLeptFast defines pixOpenBrick, pixCloseBrick and pixWriteMem again so that Tesseract's calls
+/// bind to faster versions. Each must give exactly what Leptonica's own function gives.
+struct LeptFastTests {
+    /// A 1-bpp image: speckle noise, long horizontal and vertical strokes of a few pixels'
+    /// thickness (what Tesseract's line finder looks for), strokes running off the edges, and
+    /// the pad bits past each row's end set (they are not pixels and must not count).
+    static func binaryImage(width: Int, height: Int, seed: UInt64) -> DocRecon.Pix {
+        var rng = SplitMix64(state: seed)
+        let p = pixCreate(Int32(width), Int32(height), 1)!
+        func set(_ x: Int, _ y: Int) {
+            if x >= 0, x < width, y >= 0, y < height { pixSetPixel(p, Int32(x), Int32(y), 1) }
+        }
+        let density = 2 + Int(rng.next() % 5)
+        for y in 0..<height { for x in 0..<width where rng.next() % UInt64(density) == 0 { set(x, y) } }
+        for _ in 0..<8 {
+            let thick = 1 + Int(rng.next() % 4)
+            let horizontal = rng.next() % 2 == 0
+            let along = horizontal ? width : height, across = horizontal ? height : width
+            let start = Int(rng.next() % UInt64(along + 20)) - 10
+            let length = Int(rng.next() % UInt64(along + 10)) + 1
+            let at = Int(rng.next() % UInt64(across))
+            for a in start..<(start + length) {
+                for t in 0..<thick { horizontal ? set(a, at + t) : set(at + t, a) }
+            }
+        }
+        pixSetPadBits(p, 1)
+        return DocRecon.Pix(owning: p)
+    }
+
+    static func same(_ a: UnsafeMutablePointer<PIX>?, _ b: UnsafeMutablePointer<PIX>?) -> Bool {
+        guard let a, let b else { return false }
+        var equal: Int32 = 0
+        return pixEqual(a, b, &equal) == 0 && equal == 1
+    }
+
+    static func original(open: Bool, _ pixs: DocRecon.Pix, _ h: Int, _ v: Int) -> UnsafeMutablePointer<PIX>? {
+        let raw = UnsafeMutableRawPointer(pixs.raw)
+        let r = open ? docrecon_lept_original_open_brick(nil, raw, Int32(h), Int32(v))
+                     : docrecon_lept_original_close_brick(nil, raw, Int32(h), Int32(v))
+        return r?.assumingMemoryBound(to: PIX.self)
+    }
+
+    static func ours(open: Bool, _ pixs: DocRecon.Pix, _ h: Int, _ v: Int) -> UnsafeMutablePointer<PIX>? {
+        open ? pixOpenBrick(nil, pixs.raw, Int32(h), Int32(v)) : pixCloseBrick(nil, pixs.raw, Int32(h), Int32(v))
+    }
+
+    static func destroy(_ ps: UnsafeMutablePointer<PIX>?...) {
+        for p in ps { var q = p; pixDestroy(&q) }
+    }
+
+    /// Brick sizes: Tesseract's at 300 dpi (5 x 5, 15 x 15, 1 x 75, 75 x 1) and others around
+    /// word boundaries (31, 32, 33, 64), even and odd, and larger than the image.
+    static let bricks: [(Int, Int)] = [
+        (1, 2), (2, 1), (2, 2), (5, 5), (15, 15), (1, 75), (75, 1), (3, 8), (8, 3),
+        (31, 1), (32, 1), (33, 1), (1, 31), (1, 32), (1, 64), (65, 2), (7, 200), (300, 1),
+    ]
+    static let sizes: [(Int, Int)] = [(1, 1), (5, 3), (31, 17), (32, 32), (33, 40), (95, 61), (200, 150)]
+
+    @Test(arguments: [true, false])
+    func brickMorphologyIsLeptonicasPixelForPixel(open: Bool) throws {
+        let before = docrecon_lept_fast_morph_calls()
+        var cases = 0
+        for (i, (w, h)) in Self.sizes.enumerated() {
+            for (j, (bh, bv)) in Self.bricks.enumerated() {
+                let pix = Self.binaryImage(width: w, height: h, seed: UInt64(1000 * i + j))
+                let mine = Self.ours(open: open, pix, bh, bv), theirs = Self.original(open: open, pix, bh, bv)
+                #expect(Self.same(mine, theirs), "\(open ? "open" : "close") \(bh)x\(bv) on \(w)x\(h)")
+                Self.destroy(mine, theirs)
+                cases += 1
+            }
+        }
+        // Every case went through the fast path (the counter is process-wide: at least ours).
+        #expect(docrecon_lept_fast_morph_calls() - before >= cases)
+    }
+
+    @Test func casesOutsideTheFastPathGoToLeptonica() throws {
+        // A given destination, and an 8-bpp image: Leptonica's own function answers.
+        let pix = Self.binaryImage(width: 64, height: 48, seed: 7)
+        let dest = pixCreateTemplate(pix.raw)
+        let into = pixOpenBrick(dest, pix.raw, 1, 9)
+        let theirs = Self.original(open: true, pix, 1, 9)
+        #expect(into == dest && Self.same(into, theirs))
+        Self.destroy(into, theirs)
+        let gray = pixConvert1To8(nil, pix.raw, 255, 0)
+        #expect(pixOpenBrick(nil, gray, 3, 3) == nil) // Leptonica refuses non-binary input
+        Self.destroy(gray)
+    }
+
+    /// The four calls Tesseract's line finder makes, on a real page: a degraded 200-dpi scan of a
+    /// ruled form, rendered and binarised as OCR sees it.
+    @Test func lineFinderCallsOnARealPageMatch() throws {
+        let pdf = try PDFDocument(path: TestSupport.repoRoot.appendingPathComponent("Samples/sheets/degraded-03-superbill.pdf").path)
+        let page = try pdf.render(1, dpi: 300, maxPixels: ReadSettings.defaultMaxPixels)
+        let binary = DocRecon.Pix(owning: try #require(pixThresholdToBinary(page.raw, 160)))
+        var ruled: Int32 = 0
+        for (open, h, v) in [(false, 5, 5), (true, 15, 15), (true, 1, 75), (true, 75, 1)] {
+            let mine = Self.ours(open: open, binary, h, v), theirs = Self.original(open: open, binary, h, v)
+            #expect(Self.same(mine, theirs), "\(open ? "open" : "close") \(h)x\(v)")
+            if open, h == 75 || v == 75 { // the form's rulings
+                var count: Int32 = 0
+                pixCountPixels(mine, &count, nil)
+                ruled += count
+            }
+            Self.destroy(mine, theirs)
+        }
+        #expect(ruled > 5000)
+    }
+
+    /// Tesseract's line images go through the level-0 PNG path; our own PNGs keep Leptonica's
+    /// default compression.
+    @Test func onlyTesseractsPNGsAreStored() throws {
+        let pdf = try PDFDocument(path: TestSupport.fixture("intake/born-digital.pdf").path)
+        let page = try pdf.render(1, dpi: 300, maxPixels: ReadSettings.defaultMaxPixels)
+        let before = docrecon_lept_fast_png_calls()
+        let ocr = try Tesseract(dataPath: TessdataLocator.locate(explicit: nil), language: "eng")
+        let words = ocr.words(in: page, dpi: 300)
+        #expect(words.contains { $0.text == "40917733" })
+        #expect(docrecon_lept_fast_png_calls() - before >= 3) // one per text line
+        // A mostly white page compresses to a small fraction of its pixels at zlib's default level.
+        let png = try #require(page.pngData())
+        #expect(png.count < page.width * page.height / 20)
+    }
+
+    /// The whole OCR output of a ruled, degraded scan is the same with Leptonica's own functions
+    /// (DOCRECON_LEPT_FAST=0) as with ours: every word, box and confidence.
+    @Test func ocrOutputIsTheSameWithLeptonicasOwnFunctions() throws {
+        let dir = try TestSupport.tempDir("leptfast")
+        let sample = TestSupport.repoRoot.appendingPathComponent("Samples/sheets/degraded-06-charge-ticket.pdf").path
+        var outputs: [String] = []
+        for (tag, env) in [("ours", [String: String]()), ("leptonica", ["DOCRECON_LEPT_FAST": "0"])] {
+            let db = dir.appendingPathComponent("\(tag).sqlite").path
+            let ingest = try TestSupport.run(["--db", db, "ingest", "--no-extract", "--jobs", "1", sample], env: env)
+            #expect(ingest.status == 0, "\(ingest.stderr)")
+            let words = try TestSupport.run(["--db", db, "words", "1", "--json"], env: env)
+            #expect(words.status == 0)
+            outputs.append(words.stdout)
+        }
+        #expect(outputs[0].count > 1000)
+        #expect(outputs[0] == outputs[1])
+    }
+}
