@@ -15,40 +15,68 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <leptonica/allheaders.h>
 #include "docrecon_lept_fast.h"
 
 typedef uint32_t word;
 typedef PIX *(*brick_fn)(PIX *, PIX *, l_int32, l_int32);
 typedef l_ok (*write_mem_fn)(l_uint8 **, size_t *, PIX *, l_int32);
+typedef PIX *(*rotate_fn)(PIX *, l_float32, l_uint8);
 
 static brick_fn real_open, real_close;
 static write_mem_fn real_write_mem;
-static void *tesseract_base; /* libtesseract's load address: which calls are Tesseract's */
+static rotate_fn real_rotate_am_gray;
+/* libtesseract's code, [start, end): a call returning there is Tesseract's (found once, since
+   dladdr on every call cost ~0.5% of a page's CPU). */
+static uintptr_t tesseract_start, tesseract_end;
 static const l_int32 *morph_bc;
 static int use_original; /* DOCRECON_LEPT_FAST=0: Leptonica serves every call (A/B timing) */
-static atomic_long morph_calls, png_calls;
+static atomic_long morph_calls, png_calls, rotate_calls;
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
+
+/* The executable segment that holds `code` (a libtesseract function). */
+static int find_code(struct dl_phdr_info *info, size_t size, void *code) {
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        if ((uintptr_t)code >= start && (uintptr_t)code < end) {
+            tesseract_start = start;
+            tesseract_end = end;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static void resolve(void) {
     real_open = (brick_fn)dlsym(RTLD_NEXT, "pixOpenBrick");
     real_close = (brick_fn)dlsym(RTLD_NEXT, "pixCloseBrick");
     real_write_mem = (write_mem_fn)dlsym(RTLD_NEXT, "pixWriteMem");
+    real_rotate_am_gray = (rotate_fn)dlsym(RTLD_NEXT, "pixRotateAMGray");
     morph_bc = (const l_int32 *)dlsym(RTLD_DEFAULT, "MORPH_BC");
-    Dl_info info;
     void *api = dlsym(RTLD_DEFAULT, "TessBaseAPICreate");
-    if (api && dladdr(api, &info) && info.dli_fbase) tesseract_base = info.dli_fbase;
+    if (api) dl_iterate_phdr(find_code, api);
     const char *e = getenv("DOCRECON_LEPT_FAST");
     use_original = e && strcmp(e, "0") == 0;
 }
 
 long docrecon_lept_fast_morph_calls(void) { return atomic_load(&morph_calls); }
 long docrecon_lept_fast_png_calls(void) { return atomic_load(&png_calls); }
+long docrecon_lept_fast_rotate_calls(void) { return atomic_load(&rotate_calls); }
+
+void *docrecon_lept_original_rotate_am_gray(void *pixs, float angle, unsigned char grayval) {
+    pthread_once(&resolved, resolve);
+    return real_rotate_am_gray ? real_rotate_am_gray((PIX *)pixs, angle, grayval) : NULL;
+}
 
 void *docrecon_lept_original_open_brick(void *pixd, void *pixs, int hsize, int vsize) {
     pthread_once(&resolved, resolve);
@@ -186,9 +214,8 @@ PIX *pixCloseBrick(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize) {
 l_ok pixWriteMem(l_uint8 **pdata, size_t *psize, PIX *pix, l_int32 format) {
     pthread_once(&resolved, resolve);
     if (!real_write_mem) return 1;
-    Dl_info info;
-    if (format == IFF_PNG && pix && !use_original && tesseract_base &&
-        dladdr(__builtin_return_address(0), &info) && info.dli_fbase == tesseract_base) {
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+    if (format == IFF_PNG && pix && !use_original && caller >= tesseract_start && caller < tesseract_end) {
         /* Tesseract never sets a pix's "special" field (it has no call to pixSetSpecial or
            pixSetZlibCompression); 10 + level asks Leptonica's PNG writer for that zlib level. */
         pixSetZlibCompression(pix, 0);
@@ -198,4 +225,64 @@ l_ok pixWriteMem(l_uint8 **pdata, size_t *psize, PIX *pix, l_int32 format) {
         return r;
     }
     return real_write_mem(pdata, psize, pix, format);
+}
+
+/* ---- pixRotateAMGray: Leptonica's arithmetic, source coordinates a row at a time ----
+ *
+ * Leptonica (rotateAMGrayLow), per pixel: xpm = (int)(-xdif * cosa - ydif * sina),
+ * ypm = (int)(-ydif * cosa + xdif * sina) in single precision with cosa = 16 cos(angle),
+ * sina = 16 sin(angle); the source pixel is (xcen + xpm >> 4, ycen + ypm >> 4) and the low four
+ * bits weigh its 2 x 2 neighbourhood; outside, grayval. Here the same float operations in the
+ * same order (the row's products are made once per row: the same values), into two int rows a
+ * loop that vectorises; then the weighing, as Leptonica does it. No contraction into fused
+ * multiply-adds, which would round differently. */
+#pragma clang fp contract(off)
+
+#define ROTATE_MIN_ANGLE 0.001f /* Leptonica's MIN_ANGLE_TO_ROTATE: below it, a clone */
+
+PIX *pixRotateAMGray(PIX *pixs, l_float32 angle, l_uint8 grayval) {
+    pthread_once(&resolved, resolve);
+    int w = pixs ? pixGetWidth(pixs) : 0, h = pixs ? pixGetHeight(pixs) : 0;
+    if (use_original || !pixs || pixGetDepth(pixs) != 8 || fabsf(angle) < ROTATE_MIN_ANGLE || w < 2 || h < 2)
+        return real_rotate_am_gray ? real_rotate_am_gray(pixs, angle, grayval) : NULL;
+    PIX *pixd = pixCreateTemplate(pixs);
+    if (!pixd) return NULL;
+    int32_t *xpm = malloc(sizeof(int32_t) * (size_t)w * 2);
+    if (!xpm) { pixDestroy(&pixd); return real_rotate_am_gray ? real_rotate_am_gray(pixs, angle, grayval) : NULL; }
+    int32_t *ypm = xpm + w;
+    const l_uint32 *datas = pixGetData(pixs);
+    l_uint32 *datad = pixGetData(pixd);
+    int wpls = pixGetWpl(pixs), wpld = pixGetWpl(pixd);
+    int xcen = w / 2, ycen = h / 2, wm2 = w - 2, hm2 = h - 2;
+    float sina = 16. * sin(angle), cosa = 16. * cos(angle);
+    for (int i = 0; i < h; i++) {
+        int ydif = ycen - i;
+        float ys = ydif * sina, yc = -ydif * cosa;
+        for (int j = 0; j < w; j++) {
+            int xdif = xcen - j;
+            xpm[j] = (int32_t)(-xdif * cosa - ys);
+            ypm[j] = (int32_t)(yc + xdif * sina);
+        }
+        uint8_t *lined = (uint8_t *)(datad + (size_t)i * wpld);
+        for (int j = 0; j < w; j++) {
+            int xp = xcen + (xpm[j] >> 4), yp = ycen + (ypm[j] >> 4);
+            int xf = xpm[j] & 0x0f, yf = ypm[j] & 0x0f;
+            uint8_t val;
+            if (xp < 0 || yp < 0 || xp > wm2 || yp > hm2) {
+                val = grayval;
+            } else {
+                const uint8_t *l0 = (const uint8_t *)(datas + (size_t)yp * wpls), *l1 = l0 + 4 * (size_t)wpls;
+                /* Leptonica's byte order within a 32-bit word: pixel x is byte x ^ 3 (little endian) */
+                int v00 = (16 - xf) * (16 - yf) * l0[xp ^ 3];
+                int v10 = xf * (16 - yf) * l0[(xp + 1) ^ 3];
+                int v01 = (16 - xf) * yf * l1[xp ^ 3];
+                int v11 = xf * yf * l1[(xp + 1) ^ 3];
+                val = (uint8_t)((v00 + v01 + v10 + v11 + 128) / 256);
+            }
+            lined[j ^ 3] = val;
+        }
+    }
+    free(xpm);
+    atomic_fetch_add(&rotate_calls, 1);
+    return pixd;
 }

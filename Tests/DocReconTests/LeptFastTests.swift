@@ -112,6 +112,41 @@ struct LeptFastTests {
         #expect(ruled > 5000)
     }
 
+    /// Gray images with text-like strokes and noise, turned by angles around deskew's range, by
+    /// large ones, and by angles below Leptonica's threshold (a plain copy).
+    @Test(arguments: [Float(0.0005), -0.0012, 0.0035, -0.02, 0.033, 0.3, -1.2, 3.0])
+    func rotationIsLeptonicasPixelForPixel(angle: Float) throws {
+        let before = docrecon_lept_fast_rotate_calls()
+        for (i, (w, h)) in [(2, 2), (3, 7), (33, 20), (200, 150), (641, 480)].enumerated() {
+            var rng = SplitMix64(state: UInt64(i + 1))
+            let p = pixCreate(Int32(w), Int32(h), 8)!
+            for y in 0..<h { for x in 0..<w { pixSetPixel(p, Int32(x), Int32(y), UInt32(rng.next() % 256)) } }
+            let pix = DocRecon.Pix(owning: p)
+            for gray: UInt8 in [255, 0] {
+                let mine = pixRotateAMGray(pix.raw, angle, gray)
+                let theirs = docrecon_lept_original_rotate_am_gray(UnsafeMutableRawPointer(pix.raw), angle, gray)?
+                    .assumingMemoryBound(to: PIX.self)
+                #expect(Self.same(mine, theirs), "\(angle) rad on \(w)x\(h), fill \(gray)")
+                Self.destroy(mine, theirs)
+            }
+        }
+        if abs(angle) >= 0.001 { #expect(docrecon_lept_fast_rotate_calls() - before >= 10) }
+    }
+
+    /// Our deskew of a real skewed scan: the same image and angle as with Leptonica's own.
+    @Test func deskewOfARealScanMatches() throws {
+        let pdf = try PDFDocument(path: TestSupport.repoRoot.appendingPathComponent("Samples/sheets/degraded-01-cms1500.pdf").path)
+        let page = try pdf.render(1, dpi: 300, maxPixels: ReadSettings.defaultMaxPixels)
+        let before = docrecon_lept_fast_rotate_calls()
+        let (deskewed, angle) = page.deskewed()
+        #expect(abs(angle) > 0.1 && docrecon_lept_fast_rotate_calls() > before)
+        let radians = Float(3.1415926535 / 180.0) * Float(angle) // as pixDeskewGeneral turns it
+        let theirs = docrecon_lept_original_rotate_am_gray(UnsafeMutableRawPointer(page.raw), radians, 255)?
+            .assumingMemoryBound(to: PIX.self)
+        #expect(Self.same(deskewed.raw, theirs))
+        Self.destroy(theirs)
+    }
+
     /// Tesseract's line images go through the level-0 PNG path; our own PNGs keep Leptonica's
     /// default compression.
     @Test func onlyTesseractsPNGsAreStored() throws {
