@@ -170,8 +170,15 @@ struct LeptFastTests {
         var outputs: [String] = []
         for (tag, env) in [("ours", [String: String]()), ("leptonica", ["DOCRECON_LEPT_FAST": "0"])] {
             let db = dir.appendingPathComponent("\(tag).sqlite").path
-            let ingest = try TestSupport.run(["--db", db, "ingest", "--no-extract", "--jobs", "1", sample], env: env)
+            let ingest = try TestSupport.run(["--db", db, "--verbose", "ingest", "--no-extract", "--jobs", "1", sample], env: env)
             #expect(ingest.status == 0, "\(ingest.stderr)")
+            // The built binary's own calls reach CLeptFast (its definitions are exported), or
+            // with DOCRECON_LEPT_FAST=0 none do.
+            let marker = "Leptonica calls served by CLeptFast:"
+            let served = ingest.stderr.components(separatedBy: "\n").first { $0.contains(marker) } ?? ""
+            let counts = served.components(separatedBy: marker).last!.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            #expect(counts.count == 3)
+            if tag == "ours" { #expect(counts.allSatisfy { $0 > 0 }, "\(counts)") } else { #expect(counts == [0, 0, 0]) }
             let words = try TestSupport.run(["--db", db, "words", "1", "--json"], env: env)
             #expect(words.status == 0)
             outputs.append(words.stdout)

@@ -1,3 +1,4 @@
+import CLeptFast
 import Foundation
 import GRDB
 
@@ -170,6 +171,10 @@ public final class IngestPipeline {
         if let e = initFailure.get() { throw CLIFailure(message: e) }
         summary.documents.sort { $0.id < $1.id }
         summary.seconds = (seconds(since: started) * 100).rounded() / 100
+        Log.logger("ocr").debug("""
+            Leptonica calls served by CLeptFast: \(docrecon_lept_fast_morph_calls()) morphology, \
+            \(docrecon_lept_fast_png_calls()) line PNGs, \(docrecon_lept_fast_rotate_calls()) rotations
+            """)
         return summary
     }
 
