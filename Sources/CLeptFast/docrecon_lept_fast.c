@@ -35,26 +35,38 @@ static write_mem_fn real_write_mem;
 static rotate_fn real_rotate_am_gray;
 /* libtesseract's code, [start, end): a call returning there is Tesseract's (found once, since
    dladdr on every call cost ~0.5% of a page's CPU). */
-static uintptr_t tesseract_start, tesseract_end;
+static _Atomic uintptr_t tesseract_start, tesseract_end;
 static const l_int32 *morph_bc;
 static int use_original; /* DOCRECON_LEPT_FAST=0: Leptonica serves every call (A/B timing) */
 static atomic_long morph_calls, png_calls, rotate_calls;
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
 
-/* The executable segment that holds `code` (a libtesseract function). */
-static int find_code(struct dl_phdr_info *info, size_t size, void *code) {
-    (void)size;
+/* libtesseract's executable segment, by the object's file name (found however the library was
+   loaded, at start-up or later). */
+static int find_code(struct dl_phdr_info *info, size_t size, void *unused) {
+    (void)size; (void)unused;
+    if (!info->dlpi_name || !strstr(info->dlpi_name, "/libtesseract.so")) return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
-        if ((uintptr_t)code >= start && (uintptr_t)code < end) {
-            tesseract_start = start;
-            tesseract_end = end;
-            return 1;
-        }
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        atomic_store(&tesseract_end, start + ph->p_memsz);
+        atomic_store(&tesseract_start, start);
+        return 1;
     }
     return 0;
+}
+
+static pthread_mutex_t finding = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether `caller` is in libtesseract's code; looks for the library until it has been found. */
+static int called_from_tesseract(uintptr_t caller) {
+    if (atomic_load(&tesseract_start) == 0) {
+        pthread_mutex_lock(&finding);
+        if (atomic_load(&tesseract_start) == 0) dl_iterate_phdr(find_code, NULL);
+        pthread_mutex_unlock(&finding);
+    }
+    return caller >= atomic_load(&tesseract_start) && caller < atomic_load(&tesseract_end);
 }
 
 static void resolve(void) {
@@ -63,8 +75,6 @@ static void resolve(void) {
     real_write_mem = (write_mem_fn)dlsym(RTLD_NEXT, "pixWriteMem");
     real_rotate_am_gray = (rotate_fn)dlsym(RTLD_NEXT, "pixRotateAMGray");
     morph_bc = (const l_int32 *)dlsym(RTLD_DEFAULT, "MORPH_BC");
-    void *api = dlsym(RTLD_DEFAULT, "TessBaseAPICreate");
-    if (api) dl_iterate_phdr(find_code, api);
     const char *e = getenv("DOCRECON_LEPT_FAST");
     use_original = e && strcmp(e, "0") == 0;
 }
@@ -215,7 +225,7 @@ l_ok pixWriteMem(l_uint8 **pdata, size_t *psize, PIX *pix, l_int32 format) {
     pthread_once(&resolved, resolve);
     if (!real_write_mem) return 1;
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
-    if (format == IFF_PNG && pix && !use_original && caller >= tesseract_start && caller < tesseract_end) {
+    if (format == IFF_PNG && pix && !use_original && called_from_tesseract(caller)) {
         /* Tesseract never sets a pix's "special" field (it has no call to pixSetSpecial or
            pixSetZlibCompression); 10 + level asks Leptonica's PNG writer for that zlib level. */
         pixSetZlibCompression(pix, 0);
