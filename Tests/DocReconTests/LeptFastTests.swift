@@ -187,3 +187,30 @@ struct LeptFastTests {
         #expect(outputs[0] == outputs[1])
     }
 }
+
+/// Cairo's BGRX pixels to Leptonica's 8-bit gray, four pixels a word.
+struct PixFromCairoTests {
+    @Test(arguments: [1, 2, 3, 4, 5, 7, 8, 33])
+    func everyPixelIsItsLuma(width: Int) throws {
+        let height = 3, stride = width * 4 + 8 // rows with slack, as cairo may give
+        var rng = SplitMix64(state: UInt64(width))
+        let bytes = (0..<(stride * height)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let pix = try #require(bytes.withUnsafeBufferPointer {
+            DocRecon.Pix(bgrx: $0.baseAddress!, stride: stride, width: width, height: height, dpi: 300)
+        })
+        #expect(pix.width == width && pix.height == height && pix.depth == 8 && pix.resolution == 300)
+        for y in 0..<height {
+            for x in 0..<width {
+                let b = Int(bytes[y * stride + x * 4]), g = Int(bytes[y * stride + x * 4 + 1]), r = Int(bytes[y * stride + x * 4 + 2])
+                var v: UInt32 = 0
+                pixGetPixel(pix.raw, Int32(x), Int32(y), &v)
+                #expect(Int(v) == (r * 77 + g * 150 + b * 29) >> 8, "pixel \(x),\(y)")
+            }
+            // The pad pixels of the row's last word are zero.
+            let words = pixGetData(pix.raw)! + y * Int(pixGetWpl(pix.raw))
+            let last = words[Int(pixGetWpl(pix.raw)) - 1]
+            let used = width % 4 == 0 ? 4 : width % 4
+            #expect(used == 4 || last & (UInt32.max >> (8 * UInt32(used))) == 0)
+        }
+    }
+}

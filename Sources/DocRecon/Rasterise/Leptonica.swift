@@ -45,18 +45,29 @@ public final class Pix: @unchecked Sendable {
         guard width > 0, height > 0, stride >= width * 4, let p = pixCreateNoInit(Int32(width), Int32(height), 8) else { return nil }
         pixSetResolution(p, Int32(dpi), Int32(dpi))
         let wpl = Int(pixGetWpl(p))
-        let out = UnsafeMutableRawPointer(pixGetData(p)!).assumingMemoryBound(to: UInt8.self)
+        let out = pixGetData(p)!
+        @inline(__always) func luma(_ px: UInt32) -> UInt32 {
+            ((px >> 16 & 0xFF) * 77 + (px >> 8 & 0xFF) * 150 + (px & 0xFF) * 29) >> 8
+        }
+        let whole = width / 4
         for y in 0..<height {
-            let src = data + y * stride
-            let row = out + y * wpl * 4
-            // Leptonica stores each 32-bit word big-endian: on little-endian the byte of pixel x is at x ^ 3.
-            for x in 0..<width {
-                let px = src + x * 4
-                row[x ^ 3] = UInt8(truncatingIfNeeded: (Int(px[2]) * 77 + Int(px[1]) * 150 + Int(px[0]) * 29) >> 8)
+            let src = UnsafeRawPointer(data + y * stride)
+            let row = out + y * wpl
+            // Leptonica keeps pixel x of a word in its byte 3 - (x % 4), counted from the least
+            // significant: four pixels make one word, first pixel in the top byte. The pad
+            // pixels of the last word (width not a multiple of 4) are zero, as pixCreate leaves them.
+            for i in 0..<whole {
+                let q = src + i * 16
+                row[i] = luma(q.loadUnaligned(as: UInt32.self)) << 24 | luma(q.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) << 16
+                    | luma(q.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) << 8 | luma(q.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
             }
-            // Pad bytes of the last word (when the width is not a multiple of 4): zero, as pixCreate leaves them.
-            var x = width
-            while x % 4 != 0 { row[x ^ 3] = 0; x += 1 }
+            if whole * 4 < width {
+                var word: UInt32 = 0
+                for x in (whole * 4)..<width {
+                    word |= luma(src.loadUnaligned(fromByteOffset: x * 4, as: UInt32.self)) << (24 - 8 * UInt32(x % 4))
+                }
+                row[whole] = word
+            }
         }
         self.init(owning: p)
     }
