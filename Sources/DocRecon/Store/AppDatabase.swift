@@ -21,6 +21,9 @@ public final class AppDatabase: Sendable {
         return [path, path + "-wal", path + "-shm", path + "-journal"] + (originals.map { [$0.root] } ?? [])
     }
 
+    /// The page size of a database created by `open(path:)`.
+    public static let newPageSize = 65536
+
     public static func open(path: String) throws -> AppDatabase {
         _ = SQLiteConfig.applied
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -37,6 +40,12 @@ public final class AppDatabase: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
+            // A new database gets 64 KiB pages (SQLite's default is 4 KiB): an import of 100,000
+            // rows made 25,500 page writes to the WAL and 18,300 reads back at its checkpoint;
+            // with 64 KiB pages 1,800 and 1,200 (import 0.58 -> 0.52 CPU-s, reconcile -0.03).
+            // It only applies to an empty file before WAL mode is set (GRDB sets it after this);
+            // an existing database keeps its page size (the pragma is then a no-op).
+            try db.execute(sql: "PRAGMA page_size = \(AppDatabase.newPageSize)")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         let pool = try DatabasePool(path: url.path, configuration: config)
