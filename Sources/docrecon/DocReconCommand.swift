@@ -18,6 +18,7 @@ struct DocReconCommand: AsyncParsableCommand {
     static let withoutOCR: Set<String> = ["import-ice", "reconcile", "ledger", "generate-ice"]
 
     static func main() async {
+        PhaseClock.mark("main")
         let arguments = GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()))
         // Debian's libtesseract uses OpenMP, which reads OMP_THREAD_LIMIT when the library loads:
         // setting it now is too late, so re-execute once with it set (PLATFORM.md: 6x slower otherwise).
@@ -32,6 +33,7 @@ struct DocReconCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            PhaseClock.mark("command returned")
         } catch {
             StderrGate.restore()
             exit(withError: error)
@@ -69,6 +71,7 @@ struct GlobalOptions: ParsableArguments {
     func open() throws -> AppDatabase {
         Log.configure(verbose: verbose)
         do {
+            defer { PhaseClock.mark("database open") }
             return try AppDatabase.open(path: databasePath)
         } catch {
             throw CLIError.failure("cannot open the database \(databasePath): \(error)")

@@ -16,7 +16,9 @@ struct ImportIce: AsyncParsableCommand {
         let db = try global.open()
         let ruleSet: ReconRules
         do { ruleSet = try ReconRules.load(dir: rules) } catch { throw CLIError.failure("\(error)") }
+        PhaseClock.mark("rules loaded")
         let outcome = IceImportReport.run(file: file, sheet: sheet, db: db, rules: ruleSet)
+        PhaseClock.mark("command done (database still open)")
         if json { print(outcome.json) } else if let line = outcome.summaryLine { print(line) }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }

@@ -32,6 +32,7 @@ struct Reconcile: AsyncParsableCommand {
         let db = try global.open()
         let ruleSet: ReconRules
         do { ruleSet = try ReconRules.load(dir: rules) } catch { throw CLIError.failure("\(error)") }
+        PhaseClock.mark("rules loaded")
         var exit: Int32 = 0
         var imports: [ImportResult] = []
         var failures: [IceImportReport.Failure] = []
@@ -51,6 +52,7 @@ struct Reconcile: AsyncParsableCommand {
             for rej in result.ebsRejected { printError("\(e) row \(rej.row): \(rej.reason)") }
             if !result.ebsRejected.isEmpty { exit = 2 }
         }
+        PhaseClock.mark("command done (database still open)")
         if json {
             print(try JSON.string(Output(imports: imports, importErrors: failures, run: result)))
         } else {

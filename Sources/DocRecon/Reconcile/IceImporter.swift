@@ -39,6 +39,7 @@ public enum IceImporter {
             try hasher.wait()  // an unreadable file says so first, as before
             throw error
         }
+        PhaseClock.mark("import: sheet open")
         let sheetName = (source as? XlsxReader)?.sheetName
         let map = rules.ice
         let result = try db.writer.write { db -> ImportResult in
@@ -125,6 +126,7 @@ public enum IceImporter {
                 throw error
             }
             try parser.wait()
+            PhaseClock.mark("import: rows stored")
             guard sawHeader else {
                 throw SpreadsheetError("\(name): the sheet\(sheetName.map { " '\($0)'" } ?? "") is empty (no header row)")
             }
@@ -138,6 +140,7 @@ public enum IceImporter {
             return ImportResult(file: name, sheet: sheetName, sha256: sha, importId: importId, alreadyImported: false,
                                 rows: rows, rejected: rejected, seconds: 0)
         }
+        PhaseClock.mark("import: committed")
         var r = result
         r.seconds = Date().timeIntervalSince(started)
         return r
@@ -312,7 +315,7 @@ final class IcePreparer {
             case .diagnosisCodes: typed = diagnoses
             case .patientDob, .dateOfService: return nil
             }
-            return s.utf8.elementsEqual(typed.utf8) ? t : nil  // byte for byte: the reference must give back the same bytes
+            return FastText.sameBytes(s, typed) ? t : nil  // byte for byte: the reference must give back the same bytes
         }
         batch.put(patient); batch.put(date(at.dob)); batch.put(date(at.dos)); batch.put(facility); batch.put(care)
         batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)

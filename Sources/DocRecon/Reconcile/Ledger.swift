@@ -155,7 +155,7 @@ public enum LedgerStore {
         Set(try String.fetchAll(db, sql: "SELECT key FROM ledger_entries").compactMap(EncounterKey.init(hex:)))
     }
 
-    public static func insertEvents(_ db: Database, runId: Int64, events: [LedgerEvent]) throws {
+    public static func insertEvents(_ db: Database, runId: Int64, events: some Sequence<LedgerEvent>) throws {
         var st = try BulkStatement(db, sql: """
             INSERT INTO ledger_events (run_id, key, billed, source, reason, patient_name, patient_dob, date_of_service,
               facility, cpt, type_of_care, type_of_visit, servicing_provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

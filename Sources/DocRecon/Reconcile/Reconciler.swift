@@ -90,6 +90,7 @@ public enum Reconciler {
         let ebs = try options.ebsPath.map { try EbsExport.load(path: $0, rules: rules) }
         let evaluator = BillingEvaluator(rules: rules, ebs: ebs?.statuses)
 
+        defer { PhaseClock.mark("reconcile: committed") }
         return try db.writer.write { db -> ReconcileResult in
             let now = Date()
             let otherLatest = try CalendarDate.fetchOne(db, sql: "SELECT MAX(run_date) FROM recon_runs WHERE run_date <> ?", arguments: [date])
@@ -137,6 +138,7 @@ public enum Reconciler {
             var fieldColumn: [String: Int] = [:]
             for (i, ci) in rules.ice.match(headers: headers).mapping.enumerated() { if let ci { fieldColumn[rules.ice.columns[ci].field] = i } }
             let width = headers.count
+            PhaseClock.mark("reconcile: set up")
 
             let general = try XlsxWorkbook(path: generalPath, dateFormat: settings.dateFormat)
             let data = try general.addSheet(settings.dataSheet, streamed: true)
@@ -290,6 +292,7 @@ public enum Reconciler {
             batch = DataRowBatch()
             pipe.close()
             try writer.wait()
+            PhaseClock.mark("reconcile: rows done")
             var keys: [EncounterKey] = [], keyBilled: [Bool] = [], keySources: [SourceSet] = [], keyUnbilled: [Int32] = []
             var unbilled: [(reason: String?, fields: EncounterFields)] = []
             swap(&keys, &encounters.keys); swap(&keyBilled, &encounters.billed); swap(&keySources, &encounters.sources)
@@ -321,6 +324,7 @@ public enum Reconciler {
             // The General workbook is complete: it is written (spliced, under its temporary name)
             // on another thread while this one does the ledger; it is moved in place at the end.
             if let paper { try PaperReconciliation.writeSheets(general, paper) }
+            PhaseClock.mark("reconcile: summary")
             let generalBook = Handoff(value: general)
             let generalWriter = Worker { try generalBook.value.write() }
             defer { try? generalWriter.wait() }
@@ -368,15 +372,21 @@ public enum Reconciler {
                 resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
             }
             resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
-            try LedgerStore.insertEvents(db, runId: run, events: events + resolutions)
+            PhaseClock.mark("reconcile: ledger prepared")
+            // Stored in key order: both tables are keyed by the encounter key, and rows in key order
+            // are appended to the B-trees instead of landing at random places in them.
+            let runEvents = events + resolutions
+            try LedgerStore.insertEvents(db, runId: run, events: runEvents.indices.sorted { runEvents[$0].key < runEvents[$1].key }
+                .lazy.map { runEvents[$0] })
+            PhaseClock.mark("reconcile: events inserted")
             try blobber.wait()
             try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
             billed = []
             if !laterOrRerun {
                 var changed = Set<EncounterKey>()
-                changes = fold.apply(date: date, events: events + resolutions, changed: &changed)
+                changes = fold.apply(date: date, events: runEvents, changed: &changed)
                 atDate = fold.openEntries
-                try LedgerStore.upsert(db, changed.lazy.compactMap { fold.entries[$0] })
+                try LedgerStore.upsert(db, changed.sorted().lazy.compactMap { fold.entries[$0] })
             } else {
                 var changed = Set<EncounterKey>()
                 var snapshot: [LedgerEntry]?
@@ -387,9 +397,10 @@ public enum Reconciler {
                 }
                 atDate = snapshot ?? fold.openEntries
                 try db.execute(sql: "DELETE FROM ledger_entries")
-                try LedgerStore.upsert(db, fold.entries.values)
+                try LedgerStore.upsert(db, fold.entries.keys.sorted().lazy.compactMap { fold.entries[$0] })
             }
 
+            PhaseClock.mark("reconcile: ledger stored")
             // Master Missing: the open ledger after this run.
             let master = try XlsxWorkbook(path: masterPath, dateFormat: settings.dateFormat)
             let ms = try master.addSheet(settings.masterSheet, streamed: true)
@@ -421,8 +432,11 @@ public enum Reconciler {
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
                                  otherLatest.map { $0 > date } ?? false, now, run])
+            PhaseClock.mark("reconcile: master rows")
             try master.write()
+            PhaseClock.mark("reconcile: master written")
             try generalWriter.wait()
+            PhaseClock.mark("reconcile: general written")
             try general.close()
             try master.close()
             return ReconcileResult(date: date, runId: run, generalWorkbook: generalPath, masterWorkbook: masterPath, rerun: rerun,

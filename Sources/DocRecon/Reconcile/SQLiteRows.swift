@@ -138,6 +138,17 @@ enum FastText {
         return String(s[lo..<hi])
     }
 
+    /// The same UTF-8 bytes (not `==`, which compares canonical equivalence). Through the strings'
+    /// storage and memcmp: `utf8.elementsEqual` walked both views byte by byte (~8% of import's
+    /// parsing thread, once per typed column and row).
+    @inline(__always) static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0 }
+        }
+    }
+
     /// `yyyy-MM-dd` exactly.
     static func isoDate(_ b: UnsafeBufferPointer<UInt8>) -> CalendarDate? {
         guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
