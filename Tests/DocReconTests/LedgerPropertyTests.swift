@@ -28,6 +28,11 @@ struct LedgerPropertyTests {
         return try names.map { try ReconTest.rows(try XlsxReader(path: path, sheet: $0)).map { [String($0.0)] + $0.1.map(\.text) } }
     }
 
+    /// Ledger entry keys in the order the rows were stored (rowid).
+    static func storedKeyOrder(_ db: AppDatabase) throws -> [String] {
+        try db.read { try String.fetchAll($0, sql: "SELECT key FROM ledger_entries ORDER BY rowid") }
+    }
+
     @Test("random daily runs keep the ledger equal to the reference fold", arguments: [1, 2, 3, 4] as [UInt64])
     func randomRuns(seed: UInt64) throws {
         var rng = RNG(state: seed)
@@ -78,6 +83,8 @@ struct LedgerPropertyTests {
             }
 
             let entries = try db.read { db in try LedgerStore.loadEntries(db) }
+            // The first run stores its entries in key order (appended to the key index, not scattered).
+            if d == 0 { #expect(try Self.storedKeyOrder(db) == entries.map(\.key.hex).sorted()) }
             #expect(Set(entries.map(\.key)).count == entries.count, "no duplicate keys")
             #expect(entries.count == model.count)
             let byKey = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
@@ -106,6 +113,7 @@ struct LedgerPropertyTests {
         let out = dir.appendingPathComponent("rerun").path
         let again = try Reconciler.run(db: db, rules: Self.rules, options: ReconcileOptions(date: last, outDir: out))
         #expect(again.rerun)
+        #expect(try Self.storedKeyOrder(db) == before.map(\.key.hex).sorted(), "a re-run rewrites the entries in key order")
         #expect([try Self.cells(again.generalWorkbook), try Self.cells(again.masterWorkbook)] == workbooks[last]!)
         #expect(try db.read { db in try LedgerStore.loadEntries(db).sorted(by: LedgerFold.order) } == before)
 

@@ -11,6 +11,18 @@ import ZIPFoundation
 struct ReconcileRowCellsTests {
     static let rules = try! ReconRules.load(dir: TestSupport.repoRoot.appendingPathComponent("Rules").path)
 
+    @Test("a cell is stored as a reference only when its bytes equal the typed column's, not merely canonically equal",
+          arguments: [
+              ("Zoë", "Zoë", true), ("Zoe\u{308}", "Zoë", false), ("Zoë", "Zoe\u{308}", false), ("", "", true), ("A", "", false),
+              ("GARCIA, ANA", "GARCIA, ANA", true), ("GARCIA, ANA", "GARCIA, ANA ", false), ("李小龍 🩺", "李小龍 🩺", true),
+              (String(repeating: "x", count: 40), String(repeating: "x", count: 39) + "y", false),
+          ] as [(String, String, Bool)])
+    func referenceNeedsTheSameBytes(cell: String, typed: String, same: Bool) {
+        #expect(cell == typed || !same)  // (Swift's == says the decomposed and precomposed forms are equal)
+        #expect(FastText.sameBytes(cell, typed) == same)
+        #expect(FastText.sameBytes(cell, typed) == cell.utf8.elementsEqual(typed.utf8))
+    }
+
     static let tricky: [CellValue] = [
         .empty, .text(""), .text("plain"), .text("with \"quotes\" and \\backslashes\\"), .text("tab\there\nnew line\r\u{1}\u{1F}\u{0}"),
         .text("Zoë Ñúñez 李小龍 🩺"), .text("2026-11-20"), .text(" padded "), .text(String(repeating: "long ", count: 60)),
