@@ -33,8 +33,8 @@ typedef PIX *(*rotate_fn)(PIX *, l_float32, l_uint8);
 static brick_fn real_open, real_close;
 static write_mem_fn real_write_mem;
 static rotate_fn real_rotate_am_gray;
-/* libtesseract's code, [start, end): a call returning there is Tesseract's (found once, since
-   dladdr on every call cost ~0.5% of a page's CPU). */
+/* libtesseract's code, [start, end): a call returning there is Tesseract's (looked up until
+   found, then kept: dladdr on every call cost ~0.5% of a page's CPU). */
 static _Atomic uintptr_t tesseract_start, tesseract_end;
 static const l_int32 *morph_bc;
 static int use_original; /* DOCRECON_LEPT_FAST=0: Leptonica serves every call (A/B timing) */
