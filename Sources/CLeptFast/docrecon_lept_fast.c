@@ -30,7 +30,7 @@ typedef PIX *(*brick_fn)(PIX *, PIX *, l_int32, l_int32);
 typedef l_ok (*write_mem_fn)(l_uint8 **, size_t *, PIX *, l_int32);
 typedef PIX *(*rotate_fn)(PIX *, l_float32, l_uint8);
 
-static brick_fn real_open, real_close;
+static brick_fn real_open, real_close, real_erode, real_dilate;
 static write_mem_fn real_write_mem;
 static rotate_fn real_rotate_am_gray;
 /* libtesseract's code, [start, end): a call returning there is Tesseract's (looked up until
@@ -72,6 +72,8 @@ static int called_from_tesseract(uintptr_t caller) {
 static void resolve(void) {
     real_open = (brick_fn)dlsym(RTLD_NEXT, "pixOpenBrick");
     real_close = (brick_fn)dlsym(RTLD_NEXT, "pixCloseBrick");
+    real_erode = (brick_fn)dlsym(RTLD_NEXT, "pixErodeBrick");
+    real_dilate = (brick_fn)dlsym(RTLD_NEXT, "pixDilateBrick");
     real_write_mem = (write_mem_fn)dlsym(RTLD_NEXT, "pixWriteMem");
     real_rotate_am_gray = (rotate_fn)dlsym(RTLD_NEXT, "pixRotateAMGray");
     morph_bc = (const l_int32 *)dlsym(RTLD_DEFAULT, "MORPH_BC");
@@ -96,6 +98,16 @@ void *docrecon_lept_original_open_brick(void *pixd, void *pixs, int hsize, int v
 void *docrecon_lept_original_close_brick(void *pixd, void *pixs, int hsize, int vsize) {
     pthread_once(&resolved, resolve);
     return real_close ? real_close((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
+}
+
+void *docrecon_lept_original_erode_brick(void *pixd, void *pixs, int hsize, int vsize) {
+    pthread_once(&resolved, resolve);
+    return real_erode ? real_erode((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
+}
+
+void *docrecon_lept_original_dilate_brick(void *pixd, void *pixs, int hsize, int vsize) {
+    pthread_once(&resolved, resolve);
+    return real_dilate ? real_dilate((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
 }
 
 /* ---- one pass: buf[q] op= buf[q + k] (ahead) or buf[q - k] (behind); outside is 0 ---- */
@@ -179,7 +191,9 @@ static void brick1(word *x, word *tmp, size_t words, int h, int wpl, int horizon
 }
 
 /* NULL when the fast path does not apply (the caller then uses Leptonica's own function). */
-static PIX *fast_brick(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize, int close) {
+enum brick_kind { BRICK_OPEN, BRICK_CLOSE, BRICK_ERODE, BRICK_DILATE };
+
+static PIX *fast_brick(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize, enum brick_kind kind) {
     pthread_once(&resolved, resolve);
     if (use_original) return NULL;
     if (!pixs || pixd || pixGetDepth(pixs) != 1) return NULL;
@@ -197,27 +211,29 @@ static PIX *fast_brick(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize, int c
     int tail = w & 31;
     word padmask = tail ? ~(word)0 << (32 - tail) : ~(word)0;
     for (int y = 0; y < h; y++) x[(size_t)y * wpl + wpl - 1] &= padmask;
-    int first = close ? OP_OR : OP_AND, second = close ? OP_AND : OP_OR;
+    int first = kind == BRICK_CLOSE || kind == BRICK_DILATE ? OP_OR : OP_AND;
     brick1(x, tmp, words, h, wpl, 1, hsize, first, padmask);
     brick1(x, tmp, words, h, wpl, 0, vsize, first, padmask);
-    brick1(x, tmp, words, h, wpl, 1, hsize, second, padmask);
-    brick1(x, tmp, words, h, wpl, 0, vsize, second, padmask);
+    if (kind == BRICK_OPEN || kind == BRICK_CLOSE) {
+        int second = first == OP_AND ? OP_OR : OP_AND;
+        brick1(x, tmp, words, h, wpl, 1, hsize, second, padmask);
+        brick1(x, tmp, words, h, wpl, 0, vsize, second, padmask);
+    }
     free(tmp);
     atomic_fetch_add(&morph_calls, 1);
     return out;
 }
 
-PIX *pixOpenBrick(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize) {
-    PIX *fast = fast_brick(pixd, pixs, hsize, vsize, 0);
-    if (fast) return fast;
-    return real_open ? real_open(pixd, pixs, hsize, vsize) : NULL;
-}
-
-PIX *pixCloseBrick(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize) {
-    PIX *fast = fast_brick(pixd, pixs, hsize, vsize, 1);
-    if (fast) return fast;
-    return real_close ? real_close(pixd, pixs, hsize, vsize) : NULL;
-}
+#define BRICK_FUNCTION(NAME, KIND, REAL)                                       \
+    PIX *NAME(PIX *pixd, PIX *pixs, l_int32 hsize, l_int32 vsize) {             \
+        PIX *fast = fast_brick(pixd, pixs, hsize, vsize, KIND);                 \
+        if (fast) return fast;                                                  \
+        return REAL ? REAL(pixd, pixs, hsize, vsize) : NULL;                    \
+    }
+BRICK_FUNCTION(pixOpenBrick, BRICK_OPEN, real_open)
+BRICK_FUNCTION(pixCloseBrick, BRICK_CLOSE, real_close)
+BRICK_FUNCTION(pixErodeBrick, BRICK_ERODE, real_erode)
+BRICK_FUNCTION(pixDilateBrick, BRICK_DILATE, real_dilate)
 
 /* ---- PNG bytes of Tesseract's line images: zlib level 0 ---- */
 

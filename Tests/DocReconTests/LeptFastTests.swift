@@ -39,15 +39,27 @@ struct LeptFastTests {
         return pixEqual(a, b, &equal) == 0 && equal == 1
     }
 
-    static func original(open: Bool, _ pixs: DocRecon.Pix, _ h: Int, _ v: Int) -> UnsafeMutablePointer<PIX>? {
-        let raw = UnsafeMutableRawPointer(pixs.raw)
-        let r = open ? docrecon_lept_original_open_brick(nil, raw, Int32(h), Int32(v))
-                     : docrecon_lept_original_close_brick(nil, raw, Int32(h), Int32(v))
+    enum Operation: String, CaseIterable, Sendable { case open, close, erode, dilate }
+
+    static func original(_ op: Operation, _ pixs: DocRecon.Pix, _ h: Int, _ v: Int) -> UnsafeMutablePointer<PIX>? {
+        let raw = UnsafeMutableRawPointer(pixs.raw), h = Int32(h), v = Int32(v)
+        let r = switch op {
+        case .open: docrecon_lept_original_open_brick(nil, raw, h, v)
+        case .close: docrecon_lept_original_close_brick(nil, raw, h, v)
+        case .erode: docrecon_lept_original_erode_brick(nil, raw, h, v)
+        case .dilate: docrecon_lept_original_dilate_brick(nil, raw, h, v)
+        }
         return r?.assumingMemoryBound(to: PIX.self)
     }
 
-    static func ours(open: Bool, _ pixs: DocRecon.Pix, _ h: Int, _ v: Int) -> UnsafeMutablePointer<PIX>? {
-        open ? pixOpenBrick(nil, pixs.raw, Int32(h), Int32(v)) : pixCloseBrick(nil, pixs.raw, Int32(h), Int32(v))
+    static func ours(_ op: Operation, _ pixs: DocRecon.Pix, _ h: Int, _ v: Int) -> UnsafeMutablePointer<PIX>? {
+        let h = Int32(h), v = Int32(v)
+        return switch op {
+        case .open: pixOpenBrick(nil, pixs.raw, h, v)
+        case .close: pixCloseBrick(nil, pixs.raw, h, v)
+        case .erode: pixErodeBrick(nil, pixs.raw, h, v)
+        case .dilate: pixDilateBrick(nil, pixs.raw, h, v)
+        }
     }
 
     static func destroy(_ ps: UnsafeMutablePointer<PIX>?...) {
@@ -62,15 +74,15 @@ struct LeptFastTests {
     ]
     static let sizes: [(Int, Int)] = [(1, 1), (5, 3), (31, 17), (32, 32), (33, 40), (95, 61), (200, 150)]
 
-    @Test(arguments: [true, false])
-    func brickMorphologyIsLeptonicasPixelForPixel(open: Bool) throws {
+    @Test(arguments: Operation.allCases)
+    func brickMorphologyIsLeptonicasPixelForPixel(_ op: Operation) throws {
         let before = docrecon_lept_fast_morph_calls()
         var cases = 0
         for (i, (w, h)) in Self.sizes.enumerated() {
             for (j, (bh, bv)) in Self.bricks.enumerated() {
                 let pix = Self.binaryImage(width: w, height: h, seed: UInt64(1000 * i + j))
-                let mine = Self.ours(open: open, pix, bh, bv), theirs = Self.original(open: open, pix, bh, bv)
-                #expect(Self.same(mine, theirs), "\(open ? "open" : "close") \(bh)x\(bv) on \(w)x\(h)")
+                let mine = Self.ours(op, pix, bh, bv), theirs = Self.original(op, pix, bh, bv)
+                #expect(Self.same(mine, theirs), "\(op) \(bh)x\(bv) on \(w)x\(h)")
                 Self.destroy(mine, theirs)
                 cases += 1
             }
@@ -84,7 +96,7 @@ struct LeptFastTests {
         let pix = Self.binaryImage(width: 64, height: 48, seed: 7)
         let dest = pixCreateTemplate(pix.raw)
         let into = pixOpenBrick(dest, pix.raw, 1, 9)
-        let theirs = Self.original(open: true, pix, 1, 9)
+        let theirs = Self.original(.open, pix, 1, 9)
         #expect(into == dest && Self.same(into, theirs))
         Self.destroy(into, theirs)
         let gray = pixConvert1To8(nil, pix.raw, 255, 0)
@@ -99,10 +111,11 @@ struct LeptFastTests {
         let page = try pdf.render(1, dpi: 300, maxPixels: ReadSettings.defaultMaxPixels)
         let binary = DocRecon.Pix(owning: try #require(pixThresholdToBinary(page.raw, 160)))
         var ruled: Int32 = 0
-        for (open, h, v) in [(false, 5, 5), (true, 15, 15), (true, 1, 75), (true, 75, 1)] {
-            let mine = Self.ours(open: open, binary, h, v), theirs = Self.original(open: open, binary, h, v)
-            #expect(Self.same(mine, theirs), "\(open ? "open" : "close") \(h)x\(v)")
-            if open, h == 75 || v == 75 { // the form's rulings
+        let calls: [(Operation, Int, Int)] = [(.close, 5, 5), (.open, 15, 15), (.open, 1, 75), (.open, 75, 1), (.erode, 1, 6), (.dilate, 3, 3)]
+        for (op, h, v) in calls {
+            let mine = Self.ours(op, binary, h, v), theirs = Self.original(op, binary, h, v)
+            #expect(Self.same(mine, theirs), "\(op) \(h)x\(v)")
+            if op == .open, h == 75 || v == 75 { // the form's rulings
                 var count: Int32 = 0
                 pixCountPixels(mine, &count, nil)
                 ruled += count

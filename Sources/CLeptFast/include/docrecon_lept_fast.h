@@ -7,7 +7,7 @@
  * executable's definitions come first). Each gives exactly what Leptonica's own would, cheaper;
  * every case outside that goes to Leptonica's own function, found with dlsym(RTLD_NEXT).
  *
- * 1. pixOpenBrick / pixCloseBrick on 1-bpp images. Tesseract's line finder
+ * 1. pixOpenBrick / pixCloseBrick (and pixErodeBrick / pixDilateBrick) on 1-bpp images. Tesseract's line finder
  *    (LineFinder::GetLineMasks) opens each page with bricks of 1 x 75 and 75 x 1 pixels at
  *    300 dpi (and closes/opens it with 5 x 5 and 15 x 15). Leptonica makes one full-page rasterop
  *    per pixel of the brick, ~380 a page: 7-8% of a page's OCR CPU. Here: window doubling, about
@@ -37,6 +37,8 @@ long docrecon_lept_fast_rotate_calls(void);
 /// Leptonica's own functions, for comparisons (PIX pointers). NULL when they cannot be found.
 void *docrecon_lept_original_open_brick(void *pixd, void *pixs, int hsize, int vsize);
 void *docrecon_lept_original_close_brick(void *pixd, void *pixs, int hsize, int vsize);
+void *docrecon_lept_original_erode_brick(void *pixd, void *pixs, int hsize, int vsize);
+void *docrecon_lept_original_dilate_brick(void *pixd, void *pixs, int hsize, int vsize);
 void *docrecon_lept_original_rotate_am_gray(void *pixs, float angle, unsigned char grayval);
 
 #endif
