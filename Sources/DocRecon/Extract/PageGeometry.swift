@@ -30,13 +30,18 @@ public enum PageGeometry {
     public static func lines(_ words: [Word]) -> [TextLine] {
         let sorted = words.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
             .sorted { ($0.box.midY, $0.x0) < ($1.box.midY, $1.x0) }
+        // Specks (marks without a letter or digit, under half the page's usual word height) join
+        // the line they sit in after the other words made the lines: a speck first in y order
+        // would otherwise start a thin line that splits the words around it between two lines.
+        let heights = sorted.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) }.map(\.box.height)
+        let usual = median(heights)
+        let isMark = { (w: Word) in 2 * w.box.height < usual && !w.text.contains(where: { $0.isLetter || $0.isNumber }) }
         var groups: [[Word]] = []
         var boxes: [Box] = []
-        for w in sorted {
+        func bestLine(for w: Word, among range: StrideThrough<Int>) -> Int {
             var best = -1
             var bestOverlap = 0.0
-            // Only recent lines can overlap (words are sorted by centre y).
-            for i in stride(from: groups.count - 1, through: max(0, groups.count - 6), by: -1) {
+            for i in range {
                 let b = boxes[i]
                 let lineH = Double(median(groups[i].map { $0.box.height }))
                 let ov = Double(min(b.y1, w.y1) - max(b.y0, w.y0))
@@ -47,8 +52,22 @@ public enum PageGeometry {
                     best = i; bestOverlap = ov / minH
                 }
             }
+            return best
+        }
+        for w in sorted where !isMark(w) {
+            // Only recent lines can overlap (words are sorted by centre y).
+            let best = groups.isEmpty ? -1 : bestLine(for: w, among: stride(from: groups.count - 1, through: max(0, groups.count - 6), by: -1))
             if best >= 0 {
                 groups[best].append(w); boxes[best] = boxes[best].union(w.box)
+            } else {
+                groups.append([w]); boxes.append(w.box)
+            }
+        }
+        let lineCount = groups.count
+        for w in sorted where isMark(w) {
+            let best = lineCount == 0 ? -1 : bestLine(for: w, among: stride(from: lineCount - 1, through: 0, by: -1))
+            if best >= 0 {
+                groups[best].append(w) // a mark does not widen its line's band
             } else {
                 groups.append([w]); boxes.append(w.box)
             }

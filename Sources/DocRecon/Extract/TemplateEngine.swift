@@ -96,7 +96,11 @@ public enum TemplateEngine {
         let lines = PageGeometry.lines(page.words)
         var index = LabelIndex()
         for f in t.fields {
-            for finder in f.finders { if case .anchor(let a) = finder { a.labels.forEach { index.add($0, owner: f.name) } } }
+            for (fi, finder) in f.finders.enumerated() {
+                // Owned by the field (a label of another field beside it ends a value) and by this
+                // finder (a finder reads from its own labels only, not from a later fallback's).
+                if case .anchor(let a) = finder { a.labels.forEach { index.add($0, owner: f.name); index.add($0, owner: finderOwner(f.name, fi)) } }
+            }
         }
         if let table = t.lines {
             for c in table.columns { c.labels.forEach { index.add($0, owner: "col:" + c.name) } }
@@ -116,7 +120,7 @@ public enum TemplateEngine {
             var got: ExtractedValue?
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
-                guard var v = ctx.find(f, finder, rule: rule, rows: rows) else { continue }
+                guard var v = ctx.find(f, finder, index: fi, rule: rule, rows: rows) else { continue }
                 if f.reviewSteps.contains(fi) {
                     // In review for where it was found, however well it is (or will be) read.
                     if v.status != .needsReview { v.problem = "found by a fallback rule; check it" }
@@ -235,12 +239,13 @@ struct PageContext {
 
     // MARK: finders
 
-    func find(_ f: Template.FieldRule, _ finder: Template.Finder, rule: String, rows: [[ExtractedValue]]) -> ExtractedValue? {
+    func find(_ f: Template.FieldRule, _ finder: Template.Finder, index fi: Int, rule: String, rows: [[ExtractedValue]]) -> ExtractedValue? {
         switch finder {
         case .anchor(let a):
             var fallback: ExtractedValue?
             // Exact readings and labels ending in a colon first; then reading order.
-            let mine = hits.filter { $0.owners.contains(f.name) && !inTable($0.lineIndex, $0.box) }
+            let own = finderOwner(f.name, fi)
+            let mine = hits.filter { $0.owners.contains(own) && !inTable($0.lineIndex, $0.box) }
                 .enumerated().sorted { a, b in
                     let ra = (a.element.exact ? 2 : 0) + (a.element.colon ? 1 : 0), rb = (b.element.exact ? 2 : 0) + (b.element.colon ? 1 : 0)
                     return ra != rb ? ra > rb : a.offset < b.offset
@@ -453,6 +458,11 @@ public enum ValueReader {
                     // `WEBER, FATIMA)`: no name holds a bracket, a digit or a symbol; OCR misread a letter.
                     return make(ws[...], ParseOutcome(value: .string(v), status: .needsReview, problem: "'\(odd)' in a name"))
                 }
+            }
+            if type == .name, v.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }).filter({ $0.contains(where: \.isLetter) }).count < 2 {
+                // `OAK`: a person is named by at least a first and a last name; one word is a cut
+                // value or another box's text.
+                return make(ws[...], ParseOutcome(value: .string(v), status: .needsReview, problem: "a name of one word"))
             }
             if type == .name, v.contains(";") {
                 // `KEMP; IRENE`: no name has a semicolon; OCR read the comma's tail as one.
@@ -700,3 +710,6 @@ public enum ValueReader {
                               problem: problems.isEmpty ? nil : problems.joined(separator: "; "), rule: rule)
     }
 }
+
+/// The label owner that names one finder of a field (finder `index` of `field`).
+func finderOwner(_ field: String, _ index: Int) -> String { "\(field)@\(index)" }

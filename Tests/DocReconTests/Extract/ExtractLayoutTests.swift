@@ -173,6 +173,51 @@ import Testing
         return p
     }
 
+    /// Box 31 read badly (`OSE!` at 0.38) under its labels, boxes 32 and 33 filled beside it:
+    /// the rendering provider goes to review with box 31's reading. Before, the box-31 finder
+    /// also read below box 33's label (a later fallback's), and then below its own sub-label
+    /// it took `Lakeside`, the first word of box 32's facility: both wrong and marked ok.
+    @Test func cms1500RenderingProviderNeverTakesANeighbouringBox() throws {
+        var p = PageBuilder()
+        for w in Self.cms1500().words where !(w.y0 == 2574 && w.x0 < 800) { p.words.append(w) }
+        p.put("31. SIGNATURE OF PHYSICIAN OR SUPPLIER", 140, 2470)
+        p.put("32. SERVICE FACILITY LOCATION INFORMATION", 806, 2470)
+        p.put("33. BILLING PROVIDER INFO & PH #", 1615, 2470)
+        p.put("INCLUDING DEGREES OR CREDENTIALS", 140, 2502)
+        p.put("VICTOR", 148, 2574); p.put("OSE!", 309, 2574, confidence: 0.38); p.put("DO", 415, 2574)
+        let r = try Self.run(p, "cms1500")
+        let v = try #require(r.field("rendering_provider"))
+        #expect(v.status == .needsReview)
+        #expect(v.value == .string("VICTOR OSE! DO"), "\(String(describing: v.value)) by \(v.rule)")
+        #expect(r.str("facility") == "Lakeside Nursing Center")
+    }
+
+    /// A person's name of one word is a cut value or another box's text.
+    @Test(arguments: ["OAK", "Lakeside", "SMITH,"])
+    func oneWordNameGoesToReview(_ text: String) throws {
+        let v = try #require(ExtractFixtures.readAlone(text, name: "rendering_provider", type: .name))
+        #expect(v.status == .needsReview && v.problem == "a name of one word")
+        let two = try #require(ExtractFixtures.readAlone("KIM, JOON MD", name: "rendering_provider", type: .name))
+        #expect(two.status == .ok)
+    }
+
+    /// A speck above a line's centre, first in y order, does not split the words around it
+    /// between two lines (a facility was cut to its first word). The boxes of a degraded scan.
+    @Test func aSpeckDoesNotSplitALine() throws {
+        let boxes: [(String, Int, Int, Int, Int)] = [
+            ("SERVICE", 162, 606, 332, 640), ("LOCATION", 350, 609, 555, 640), ("|", 578, 596, 597, 652),
+            ("Maple", 615, 604, 738, 648), ("Grove", 756, 606, 881, 640), ("Family", 899, 604, 1036, 647),
+            ("Clinic:", 1053, 604, 1189, 639), ("°|", 1248, 609, 1253, 615), ("POS", 1289, 609, 1370, 640),
+            ("°", 1393, 614, 1399, 620), (".", 1587, 622, 1593, 628), ("11", 1743, 600, 1806, 639),
+        ]
+        let words = boxes.enumerated().map { i, b in
+            Word(pageId: 1, text: b.0, box: Box(b.1, b.2, b.3, b.4), confidence: 0.9, block: 1, line: 1, wordIndex: i)
+        }
+        let lines = PageGeometry.lines(words)
+        #expect(lines.count == 1)
+        #expect(lines.first?.words.map(\.text) == boxes.map(\.0))
+    }
+
     @Test func cms1500Fixture() throws {
         let p = Self.cms1500()
         let ts = try ExtractFixtures.templates()
