@@ -199,6 +199,13 @@ struct IceBatch {
         ends.append(Int32(bytes.count))
     }
 
+    /// A date as `yyyy-MM-dd`, written straight into the bytes (no String per date and row).
+    @inline(__always) mutating func put(date d: CalendarDate?) {
+        guard let d else { ends.append(-1); return }
+        FastText.appendISO(d, to: &bytes)
+        ends.append(Int32(bytes.count))
+    }
+
     @inline(__always) mutating func put(bytes b: [UInt8]) {
         bytes.append(contentsOf: b)
         ends.append(Int32(bytes.count))
@@ -289,9 +296,9 @@ final class IcePreparer {
             if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
             else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) '\(u)' is not a whole number of units")) }
         }
-        func date(_ column: Int?) -> String? {
+        func date(_ column: Int?) -> CalendarDate? {
             guard let i = column, case .date(let d) = values[i] else { return nil }
-            return FastText.iso(d)
+            return d
         }
         let npi = text(at.npi)
         let facility = text(at.facility), care = text(at.care), visit = text(at.visit)
@@ -317,7 +324,7 @@ final class IcePreparer {
             }
             return FastText.sameBytes(s, typed) ? t : nil  // byte for byte: the reference must give back the same bytes
         }
-        batch.put(patient); batch.put(date(at.dob)); batch.put(date(at.dos)); batch.put(facility); batch.put(care)
+        batch.put(patient); batch.put(date: date(at.dob)); batch.put(date: date(at.dos)); batch.put(facility); batch.put(care)
         batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)
         batch.put(at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers))); batch.put(diagnoses)
         batch.put(bytes: cellBytes)
