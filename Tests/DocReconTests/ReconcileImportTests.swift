@@ -156,6 +156,43 @@ struct ReconcileImportTests {
         }
     }
 
+    @Test("rows go in 32 to an INSERT, the rest one by one: every row keeps its number, its fields and its order")
+    func multiRowInsert() throws {
+        let dir = try TestSupport.tempDir("multi")
+        let path = dir.appendingPathComponent("Export PRM 11-20-2026 Completed.xlsx").path
+        // 1,100 rows cross two 512-item batches; a refused row every 37 falls inside runs of 32.
+        var g = IceGenerator(rows: 1_100, seed: 11)
+        g.badDateEvery = 37
+        try g.write(path: path)
+        let db = try AppDatabase.inMemory()
+        final class Count: @unchecked Sendable { var inserts = 0 }
+        let count = Count()
+        try db.writer.writeWithoutTransaction { db in
+            db.trace(options: .statement) { event in
+                if case .statement(let st) = event, st.sql.hasPrefix("INSERT INTO charges") { count.inserts += 1 }
+            }
+        }
+        let r = try IceImporter.importFile(path, into: db, rules: Self.rules)
+        try db.writer.writeWithoutTransaction { db in db.trace(options: []) }
+        let refused = (1...1_100).filter { $0 % 37 == 0 }.map { $0 + 1 }
+        #expect(r.rows == 1_100 - refused.count && r.rejected.map(\.row) == refused)
+        // Far fewer statements than rows (one per row before), at least one per 32 rows.
+        #expect(count.inserts >= r.rows / 32 && count.inserts < r.rows / 8)
+        var expected: [Int: [CellValue]] = [:]
+        g.makeRows { n, cells in expected[n] = cells }
+        let charges = try db.read { db in try Charge.order(Column("id")).fetchAll(db) }
+        #expect(charges.count == r.rows)
+        #expect(charges.map { $0.rowNumber ?? 0 } == (2...1_101).filter { !refused.contains($0) })
+        for c in charges {
+            var cells = try #require(expected[c.rowNumber ?? 0])
+            cells[1] = DateText.from(cells[1], system: .excel1900).map { .date($0) } ?? cells[1]
+            cells[2] = DateText.from(cells[2], system: .excel1900).map { .date($0) } ?? cells[2]
+            #expect(c.cells == cells, "row \(c.rowNumber ?? 0)")
+            #expect(c.patientName == cells[0].text && c.facility == cells[5].text && c.cpt == cells[8].text)
+            #expect(c.importId == r.importId && c.units == 1)
+        }
+    }
+
     @Test("bad files are rejected with one line naming the file and the reason")
     func badFiles() throws {
         let dir = try TestSupport.tempDir("bad")

@@ -38,6 +38,41 @@ struct SpreadsheetReaderTests {
         #expect(rows[3].1 == [.date(ReconTest.date(2026, 11, 20)), .number(7)])  // a quoted "d" is not a date format
     }
 
+    @Test("one-pass cell scanner: attributes in any order, quoting and spacing; <v> cells and the general path read alike")
+    func cellScannerForms() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let url = dir.appendingPathComponent("forms.xlsx")
+        let shared = ["<si><t>zero</t></si>", "<si><t>one</t></si>"]
+        let sheet = """
+            <row r="1"><c t="s" r="B1"><v>0</v></c><c s='1' r='C1'><v>45000</v></c><c r = "D1" t = "s" ><v>1</v></c>\
+            <c r="E1" cm="1" t="s"><v>0</v></c><c r="F1" t="s"><v>1</v> </c><c r="G1" t="s">
+            <v>0</v></c><c r="H1"><f>1+1</f><v>2</v></c><c r="I1" s="1"><v>45001</v></c><c r="J1" t="n"><v>3.5</v></c></row>
+            <row r="2"><c r="A2" t="b"><v>1</v></c><c t="e"><v>#DIV/0!</v></c><c t="str"><v>a &amp; b</v></c><c/>\
+            <c r="F2" t="s"><v>1</v></c></row>
+            """
+        try ReconTest.xlsx(sheets: [("S", sheet)], shared: shared, xfs: Self.xfs, to: url)
+        let rows = try ReconTest.rows(try Spreadsheet.open(path: url.path))
+        #expect(rows.map(\.0) == [1, 2])
+        #expect(rows[0].1 == [.empty, .text("zero"), .date(ReconTest.date(2023, 3, 15)), .text("one"), .text("zero"), .text("one"),
+                              .text("zero"), .number(2), .date(ReconTest.date(2023, 3, 16)), .number(3.5)])
+        #expect(rows[1].1 == [.bool(true), .error("#DIV/0!"), .text("a & b"), .empty, .empty, .text("one")])
+    }
+
+    @Test("a row without its </row> and a cell without its </c> are damage, named with the row")
+    func damagedRows() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let cut = dir.appendingPathComponent("cut.xlsx")
+        try ReconTest.xlsx(sheets: [("S", "<row r=\"1\"><c><v>1</v></c></row><row r=\"2\"><c><v>2</v></c>")], to: cut)
+        #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: cut.path)) })?.message
+                == "cut.xlsx row 2: the row is cut off (damaged sheet)")
+        for body in ["<row r=\"4\"><c><v>1</v></row>", "<row r=\"4\"><c t=\"inlineStr\"><is><t>x</t></is></row>"] {
+            let open = dir.appendingPathComponent("open.xlsx")
+            try ReconTest.xlsx(sheets: [("S", body)], to: open)
+            #expect((#expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: open.path)) })?.message
+                    == "open.xlsx row 4: a cell is not closed (damaged sheet)")
+        }
+    }
+
     @Test("date serials in the 1900 and 1904 systems, through built-in and custom date formats")
     func dateSystems() throws {
         let dir = try TestSupport.tempDir("xlsx")

@@ -51,25 +51,31 @@ public enum IceImporter {
             let createdAt = String.fromDatabaseValue(createdAtValue) ?? ""
             let createdAtBytes = Array(createdAt.utf8)
             // Columns in the order the preparer lays out a row's fields (`IceBatch`).
-            var insert = try BulkStatement(db, sql: """
+            // Rows go in `perStatement` at a time (one multi-row INSERT): SQLite's per-statement work
+            // (reset, bindings cleared, the AUTOINCREMENT counter read and written, cursors opened and
+            // closed) is paid once per 32 rows; the rest of a batch goes one row per statement.
+            let perStatement = 32
+            func insertSQL(rows n: Int) -> String {
+                """
                 INSERT INTO charges (source, import_id, row_number, units, created_at, patient_name, patient_dob, date_of_service,
                   facility, type_of_care, type_of_visit, servicing_provider, provider_npi, cpt, modifiers, diagnosis_codes,
-                  columns_bin) VALUES ('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            /// The rows of a batch, their fields bound in place (no copy, no allocation per value).
-            func store(_ b: IceBatch, _ buf: UnsafeBufferPointer<UInt8>, _ ca: UnsafeBufferPointer<UInt8>, _ e: inout Int,
-                       _ start: inout Int, number: Int, units: Int) throws {
-                insert.bind(importId); insert.bind(number); insert.bind(units); insert.bindStatic(text: ca)
+                  columns_bin) VALUES
+                """ + Array(repeating: "('ice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+            }
+            var insert = try BulkStatement(db, sql: insertSQL(rows: 1))
+            var insertMany = try BulkStatement(db, sql: insertSQL(rows: perStatement))
+            /// A row's fields bound in place (no copy, no allocation per value).
+            func bindRow(_ st: inout BulkStatement, _ b: IceBatch, _ buf: UnsafeBufferPointer<UInt8>, _ ca: UnsafeBufferPointer<UInt8>,
+                         _ e: inout Int, _ start: inout Int, number: Int, units: Int) {
+                st.bind(importId); st.bind(number); st.bind(units); st.bindStatic(text: ca)
                 for f in 0..<IceBatch.fields {
                     let end = Int(b.ends[e])
                     e += 1
-                    if end < 0 { insert.bindNull(); continue }
+                    if end < 0 { st.bindNull(); continue }
                     let field = UnsafeBufferPointer(rebasing: buf[start..<end])
                     start = end
-                    if f == IceBatch.fields - 1 { insert.bindStatic(blob: field) } else { insert.bindStatic(text: field) }
+                    if f == IceBatch.fields - 1 { st.bindStatic(blob: field) } else { st.bindStatic(text: field) }
                 }
-                try insert.step(db)
-                rows += 1
             }
             // The sheet is parsed, checked and encoded on its own thread (IcePreparer) while this
             // one (the database writer) only binds and steps: the writer was the busier of the two.
@@ -105,9 +111,21 @@ public enum IceImporter {
                 while let b = pipe.pop() {
                     try b.bytes.withUnsafeBufferPointer { buf in try createdAtBytes.withUnsafeBufferPointer { ca in
                     var e = 0, start = 0
+                    var remaining = b.rows  // rows of this batch not bound yet
+                    var inMany = 0          // rows bound into insertMany so far
                     for item in b.items {
                         switch item {
-                        case .row(let n, let units): try store(b, buf, ca, &e, &start, number: n, units: units)
+                        case .row(let n, let units):
+                            if inMany > 0 || remaining >= perStatement {
+                                bindRow(&insertMany, b, buf, ca, &e, &start, number: n, units: units)
+                                inMany += 1
+                                if inMany == perStatement { try insertMany.step(db); inMany = 0 }
+                            } else {
+                                bindRow(&insert, b, buf, ca, &e, &start, number: n, units: units)
+                                try insert.step(db)
+                            }
+                            remaining -= 1
+                            rows += 1
                         case .rejected(let r): rejected.append(r)
                         case .header(let headers):
                             sawHeader = true
@@ -188,6 +206,8 @@ struct IceBatch {
     var items: [PreparedIceItem] = []
     var bytes: [UInt8] = []
     var ends: [Int32] = []
+    /// How many of `items` are rows.
+    var rows = 0
 
     init() {
         items.reserveCapacity(512); bytes.reserveCapacity(512 * 256); ends.reserveCapacity(512 * Self.fields)
@@ -196,6 +216,13 @@ struct IceBatch {
     @inline(__always) mutating func put(_ s: String?) {
         guard var s else { ends.append(-1); return }
         s.withUTF8 { bytes.append(contentsOf: $0) }
+        ends.append(Int32(bytes.count))
+    }
+
+    /// A date as `yyyy-MM-dd`, written straight into the bytes (no String per date and row).
+    @inline(__always) mutating func put(date d: CalendarDate?) {
+        guard let d else { ends.append(-1); return }
+        FastText.appendISO(d, to: &bytes)
         ends.append(Int32(bytes.count))
     }
 
@@ -234,7 +261,9 @@ final class IcePreparer {
 
     /// Prepares one sheet row into `batch` (its item, and a row's fields).
     func prepare(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, into batch: inout IceBatch) throws {
-        batch.items.append(try item(rowNumber, cells, &batch))
+        let it = try item(rowNumber, cells, &batch)
+        if case .row = it { batch.rows += 1 }
+        batch.items.append(it)
     }
 
     private func item(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, _ batch: inout IceBatch) throws -> PreparedIceItem {
@@ -289,9 +318,9 @@ final class IcePreparer {
             if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
             else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) '\(u)' is not a whole number of units")) }
         }
-        func date(_ column: Int?) -> String? {
+        func date(_ column: Int?) -> CalendarDate? {
             guard let i = column, case .date(let d) = values[i] else { return nil }
-            return FastText.iso(d)
+            return d
         }
         let npi = text(at.npi)
         let facility = text(at.facility), care = text(at.care), visit = text(at.visit)
@@ -317,7 +346,7 @@ final class IcePreparer {
             }
             return FastText.sameBytes(s, typed) ? t : nil  // byte for byte: the reference must give back the same bytes
         }
-        batch.put(patient); batch.put(date(at.dob)); batch.put(date(at.dos)); batch.put(facility); batch.put(care)
+        batch.put(patient); batch.put(date: date(at.dob)); batch.put(date: date(at.dos)); batch.put(facility); batch.put(care)
         batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)
         batch.put(at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers))); batch.put(diagnoses)
         batch.put(bytes: cellBytes)

@@ -185,6 +185,8 @@ public enum Reconciler {
                 var placed = [CellValue](repeating: .empty, count: width)
                 var lastCols: [Int] = [], inOrder = true
                 while let batch = pipe.pop() {
+                    // The charges are read in place (a copy of a Charge retains and releases a dozen strings).
+                    batch.charges.withUnsafeBufferPointer { chargeAt in
                     batch.bytes.withUnsafeBufferPointer { all in
                         var start = 0
                         var fallback = 0
@@ -200,14 +202,14 @@ public enum Reconciler {
                                 // import's columns keep their order in the layout; a reference is the
                                 // charge's own column (read by the evaluating thread, handed over).
                                 let cols = batch.cols[i]
-                                let charge = batch.charges[i]
+                                let charge = chargeAt.baseAddress! + i
                                 if cols != lastCols { lastCols = cols; inOrder = zip(cols, cols.dropFirst()).allSatisfy { $0 < $1 } }
                                 let row = UnsafeBufferPointer(rebasing: all[start..<end])
                                 if inOrder {
                                     RowCells.forEach(row) { k, cell in
                                         guard k < cols.count else { return }
                                         if case .reference(let t) = cell {
-                                            if let v = t.value(of: charge) { sheet.value.write(r, cols[k], v) }
+                                            t.write(of: charge, to: sheet.value, r, cols[k])
                                         } else {
                                             sheet.value.write(r, cols[k], cell: cell)
                                         }
@@ -217,7 +219,7 @@ public enum Reconciler {
                                     RowCells.forEach(row) { k, cell in
                                         guard k < cols.count else { return }
                                         if case .empty = cell { return }
-                                        placed[cols[k]] = cell.value { $0.value(of: charge) }
+                                        placed[cols[k]] = cell.value { $0.value(of: charge.pointee) }
                                     }
                                     for c in 0..<width { sheet.value.write(r, c, placed[c]) }
                                 }
@@ -232,12 +234,13 @@ public enum Reconciler {
                             }
                             sheet.value.write(r, width, batch.billed[i] ? yes : no)
                             if let reason = batch.reasons[i] { sheet.value.write(r, width + 1, text: reason) }
-                            let c = batch.charges[i]
-                            let key = batch.keys[i] ?? EncounterKey.make(patientName: c.patientName, dob: c.patientDob,
-                                                                         dateOfService: c.dateOfService, facility: c.facility,
-                                                                         cpt: c.cpt, scratch: &scratch)
+                            let c = chargeAt.baseAddress! + i
+                            let key = batch.keys[i] ?? EncounterKey.make(patientName: c.pointee.patientName, dob: c.pointee.patientDob,
+                                                                         dateOfService: c.pointee.dateOfService, facility: c.pointee.facility,
+                                                                         cpt: c.pointee.cpt, scratch: &scratch)
                             tally.value.add(key, c, billed: batch.billed[i], reason: batch.reasons[i])
                         }
+                    }
                     }
                 }
             }
@@ -258,11 +261,18 @@ public enum Reconciler {
                 let outcome = evaluator.evaluate(charge, key: key)
                 charges += 1
                 row += 1
-                // Data row: the original cells in the union layout, then Billed and the reason.
+                let sk = SummaryKey(dos: charge.dateOfService?.daysSinceEpoch ?? Int.min, facility: charge.facility,
+                                    provider: charge.servicingProvider, care: charge.typeOfCare)
+                // One hash lookup per row, updated in place.
+                if outcome.billed { billedRows += 1 }
+                Reconciler.tally(&summary[sk, default: (0, 0)], billed: outcome.billed,
+                                 cpts: outcome.billed ? Normalize.cptCount(charge.cpt) : 0)
+                // Data row: the original cells in the union layout, then Billed and the reason. The
+                // charge moves into the batch (no copy: its strings are not retained once more).
                 if !cols.isEmpty, let bin = cursor.blob(14) {
-                    batch.add(cells: bin, charge: charge, key: key, cols: cols, billed: outcome.billed, reason: outcome.reason)
+                    batch.add(cells: bin, charge: consume charge, key: key, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else if let json = cursor.bytes(12), !cols.isEmpty {
-                    batch.add(json: json, charge: charge, key: key, cols: cols, billed: outcome.billed, reason: outcome.reason)
+                    batch.add(json: json, charge: consume charge, key: key, cols: cols, billed: outcome.billed, reason: outcome.reason)
                 } else {
                     var placed = [CellValue](repeating: .empty, count: width)
                     func put(_ f: String, _ v: CellValue) { if let c = fieldColumn[f] { placed[c] = v } }
@@ -273,20 +283,12 @@ public enum Reconciler {
                     put("type_of_visit", .text(charge.typeOfVisit)); put("servicing_provider", .text(charge.servicingProvider))
                     put("cpt", .text(charge.cpt)); put("assessment", .text(charge.diagnosisCodes))
                     if let n = charge.providerNpi { put("provider_npi", .text(n)) }
-                    batch.add(cells: placed, charge: charge, key: key, billed: outcome.billed, reason: outcome.reason)
+                    batch.add(cells: placed, charge: consume charge, key: key, billed: outcome.billed, reason: outcome.reason)
                 }
                 if batch.count >= batchRows {
                     try pipe.push(batch)
                     batch = DataRowBatch()
                 }
-
-                let sk = SummaryKey(dos: charge.dateOfService?.daysSinceEpoch ?? Int.min, facility: charge.facility,
-                                    provider: charge.servicingProvider, care: charge.typeOfCare)
-                // One hash lookup per row, updated in place.
-                if outcome.billed { billedRows += 1 }
-                Reconciler.tally(&summary[sk, default: (0, 0)], billed: outcome.billed,
-                                 cpts: outcome.billed ? Normalize.cptCount(charge.cpt) : 0)
-
             }
             if batch.count > 0 { try pipe.push(batch) }
             batch = DataRowBatch()
@@ -465,20 +467,20 @@ final class EncounterTally: @unchecked Sendable {
         sources.reserveCapacity(expected); unbilledAt.reserveCapacity(expected)
     }
 
-    @inline(__always) func add(_ key: EncounterKey, _ c: Charge, billed b: Bool, reason: String?) {
+    @inline(__always) func add(_ key: EncounterKey, _ c: UnsafePointer<Charge>, billed b: Bool, reason: String?) {
         if let k = index[key].map(Int.init) {
-            sources[k].formUnion(SourceSet(c.source))
+            sources[k].formUnion(SourceSet(c.pointee.source))
             if b { billed[k] = true }
         } else {
             index[key] = Int32(keys.count)
             keys.append(key)
             billed.append(b)
-            sources.append(SourceSet(c.source))
+            sources.append(SourceSet(c.pointee.source))
             if b {
                 unbilledAt.append(-1)
             } else {
                 unbilledAt.append(Int32(unbilled.count))
-                unbilled.append((reason, EncounterFields(c)))
+                unbilled.append((reason, EncounterFields(c.pointee)))
             }
         }
     }
@@ -508,23 +510,23 @@ struct DataRowBatch {
         binary.reserveCapacity(1024); charges.reserveCapacity(1024); keys.reserveCapacity(1024)
     }
 
-    mutating func add(json: UnsafeBufferPointer<UInt8>, charge: Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
+    mutating func add(json: UnsafeBufferPointer<UInt8>, charge: consuming Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
         add(stored: json, binary: false, charge: charge, key: key, cols: c, billed: b, reason: reason)
     }
 
     /// A `RowCells` row (its references stand for its charge's columns).
-    mutating func add(cells: UnsafeBufferPointer<UInt8>, charge: Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
+    mutating func add(cells: UnsafeBufferPointer<UInt8>, charge: consuming Charge, key: EncounterKey?, cols c: [Int], billed b: Bool, reason: String?) {
         add(stored: cells, binary: true, charge: charge, key: key, cols: c, billed: b, reason: reason)
     }
 
-    private mutating func add(stored: UnsafeBufferPointer<UInt8>, binary isBinary: Bool, charge: Charge, key: EncounterKey?,
+    private mutating func add(stored: UnsafeBufferPointer<UInt8>, binary isBinary: Bool, charge: consuming Charge, key: EncounterKey?,
                               cols c: [Int], billed b: Bool, reason: String?) {
         bytes.append(contentsOf: stored)
         ends.append(bytes.count); cols.append(c); billed.append(b); reasons.append(reason); binary.append(isBinary)
         charges.append(charge); keys.append(key)
     }
 
-    mutating func add(cells: [CellValue], charge: Charge, key: EncounterKey?, billed b: Bool, reason: String?) {
+    mutating func add(cells: [CellValue], charge: consuming Charge, key: EncounterKey?, billed b: Bool, reason: String?) {
         fallback.append(cells)
         ends.append(-1); cols.append([]); billed.append(b); reasons.append(reason); binary.append(false)
         charges.append(charge); keys.append(key)

@@ -39,6 +39,24 @@ public enum RowCells {
             }
         }
 
+        /// Writes this column of the charge at `c` (nothing when it has none), as `value(of:)` gives
+        /// it, without making a `CellValue` (no retain and release of the string per cell).
+        @inline(__always)
+        func write(of c: UnsafePointer<Charge>, to sheet: XlsxSheet, _ row: Int, _ col: Int) {
+            switch self {
+            case .patientName: sheet.write(row, col, text: c.pointee.patientName)
+            case .patientDob: if let d = c.pointee.patientDob { sheet.write(row, col, date: d) }
+            case .dateOfService: if let d = c.pointee.dateOfService { sheet.write(row, col, date: d) }
+            case .facility: sheet.write(row, col, text: c.pointee.facility)
+            case .typeOfCare: sheet.write(row, col, text: c.pointee.typeOfCare)
+            case .typeOfVisit: sheet.write(row, col, text: c.pointee.typeOfVisit)
+            case .servicingProvider: sheet.write(row, col, text: c.pointee.servicingProvider)
+            case .providerNpi: if let n = c.pointee.providerNpi { sheet.write(row, col, text: n) }
+            case .cpt: sheet.write(row, col, text: c.pointee.cpt)
+            case .diagnosisCodes: sheet.write(row, col, text: c.pointee.diagnosisCodes)
+            }
+        }
+
         /// The value of this column of `charge`, as the cell it stands for (nil when the charge has none).
         public func value(of c: Charge) -> CellValue? {
             switch self {

@@ -309,20 +309,52 @@ public final class XlsxReader: RowSource {
         return false
     }
 
+    /// One pass over each cell: the `<c>` tag's attributes (`r`, `t`, `s`) are read in a single
+    /// scan, and a cell written as `<c …><v>…</v></c>` (what Excel and libxlsxwriter write for every
+    /// shared string, number, boolean and error) is taken without looking for `</c>`, `<v>` and
+    /// `</row>` separately. Anything else (inline strings, formulas, odd spacing) goes the general
+    /// way, which finds the row's end first. A row's end is its `</row>`, met while scanning.
     public func forEachRow(_ body: (Int, [CellValue]) throws -> Void) throws {
         var cells: [CellValue] = []
         cells.reserveCapacity(64)
         var lastRow = 0
-        var delivered = 0
         let file = fileName
         let limits = self.limits
         let shared = sharedStrings
         let dateStyles = self.dateStyles
         let system = dateSystem
+        /// The value of a cell of type `kind` (first two bytes of `t`, "n" when absent) from its `<v>` text.
+        func value(_ buf: UnsafeBufferPointer<UInt8>, _ vs: Range<Int>, kind: UInt8, kind2: UInt8, style: Range<Int>?,
+                   row rowNumber: Int) throws -> CellValue {
+            switch kind {
+            case UInt8(ascii: "s") where kind2 == UInt8(ascii: "t"):  // str (formula text)
+                let s = XmlBytes.text(buf, vs); return s.isEmpty ? .empty : .text(s)
+            case UInt8(ascii: "s"):
+                guard let idx = XmlBytes.int(buf, vs), idx < shared.count else {
+                    throw SpreadsheetError("\(file) row \(rowNumber): a shared string index is out of range (damaged workbook)")
+                }
+                let s = shared[idx]; return s.isEmpty ? .empty : .text(s)
+            case UInt8(ascii: "b"):
+                return .bool(XmlBytes.int(buf, vs) == 1)
+            case UInt8(ascii: "e"):
+                return .error(XmlBytes.text(buf, vs))
+            case UInt8(ascii: "d"):
+                let s = XmlBytes.text(buf, vs)
+                if let d = CalendarDate(iso: String(s.prefix(10))) { return .date(d) } else { return .text(s) }
+            default:
+                guard let d = XmlBytes.double(buf, vs) else {
+                    throw SpreadsheetError("\(file) row \(rowNumber): a number cell holds '\(XmlBytes.text(buf, vs))'")
+                }
+                if let sr = style, let s = XmlBytes.int(buf, sr), s < dateStyles.count, dateStyles[s], let date = system.date(serial: d) {
+                    return .date(date)
+                }
+                return .number(d)
+            }
+        }
         try XlsxReader.streamElements(archive, sheetPart, file: file, limits: limits, closing: "</row>", inflateAside: true) { buf, end, atEnd in
             var i = 0
             var consumed = 0
-            while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: end) {
+            rows: while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: end) {
                 guard XmlBytes.isTag("row", in: buf, at: lt + 1, to: end),
                       let gt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: lt, to: end) else {
                     if XmlBytes.find("</sheetData>", in: buf, from: lt, to: min(end, lt + 12)) == lt { return end }
@@ -332,85 +364,100 @@ public final class XlsxReader: RowSource {
                 if buf[gt - 1] == XmlBytes.slash {  // <row .../>: no cells
                     lastRow = rowNumber; i = gt + 1; consumed = i; continue
                 }
-                guard let rowEnd = XmlBytes.find("</row>", in: buf, from: gt + 1, to: end) else {
-                    if atEnd { throw SpreadsheetError("\(file) row \(rowNumber): the row is cut off (damaged sheet)") }
-                    break
-                }
-                if rowNumber > limits.maxRows {
-                    throw SpreadsheetError("\(file): more than \(limits.maxRows) rows (limit)")
-                }
                 cells.removeAll(keepingCapacity: true)
                 var col = -1
                 var nonEmpty = false
                 var j = gt + 1
-                while let clt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: j, to: rowEnd) {
-                    guard XmlBytes.isTag("c", in: buf, at: clt + 1, to: rowEnd),
-                          let cgt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: clt, to: rowEnd) else {
+                var rowEnd = -1  // the row's `</row>`, looked for only by the general path
+                var closed = -1  // where the row's `</row>` starts, once met
+                while let clt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: j, to: end) {
+                    if clt + 5 < end && buf[clt + 1] == XmlBytes.slash && XmlBytes.startsWith("/row>", in: buf, at: clt + 1) {
+                        closed = clt; break
+                    }
+                    guard XmlBytes.isTag("c", in: buf, at: clt + 1, to: end),
+                          let cgt = XmlBytes.findByte(XmlBytes.gt, in: buf, from: clt, to: end) else {
                         j = clt + 1; continue
                     }
-                    if let rr = XmlBytes.attribute("r", in: buf, from: clt, to: cgt), let c = XmlBytes.column(ofRef: buf, rr) {
-                        col = c
-                    } else {
-                        col += 1
+                    // The tag's attributes in one pass: r (reference), t (type), s (style).
+                    var refR: Range<Int>? = nil, typeR: Range<Int>? = nil, styleR: Range<Int>? = nil
+                    var a = clt + 2
+                    while a < cgt {
+                        let ch = buf[a]
+                        if ch == 0x20 || ch == 0x09 || ch == 0x0A || ch == 0x0D { a += 1; continue }
+                        let ns = a
+                        while a < cgt {
+                            let x = buf[a]
+                            if x == XmlBytes.eq || x == 0x20 || x == 0x09 || x == 0x0A || x == 0x0D || x == XmlBytes.slash { break }
+                            a += 1
+                        }
+                        let ne = a
+                        if ne == ns { a += 1; continue }
+                        while a < cgt && (buf[a] == 0x20 || buf[a] == 0x09 || buf[a] == 0x0A || buf[a] == 0x0D) { a += 1 }
+                        guard a < cgt, buf[a] == XmlBytes.eq else { continue }
+                        a += 1
+                        while a < cgt && (buf[a] == 0x20 || buf[a] == 0x09 || buf[a] == 0x0A || buf[a] == 0x0D) { a += 1 }
+                        guard a < cgt, buf[a] == XmlBytes.quote || buf[a] == XmlBytes.apos else { continue }
+                        guard let close = XmlBytes.findByte(buf[a], in: buf, from: a + 1, to: cgt) else { break }
+                        if ne - ns == 1 {
+                            switch buf[ns] {
+                            case UInt8(ascii: "r"): refR = (a + 1)..<close
+                            case UInt8(ascii: "t"): typeR = (a + 1)..<close
+                            case UInt8(ascii: "s"): styleR = (a + 1)..<close
+                            default: break
+                            }
+                        }
+                        a = close + 1
                     }
+                    if let rr = refR, let c = XmlBytes.column(ofRef: buf, rr) { col = c } else { col += 1 }
                     if col >= limits.maxColumns {
                         throw SpreadsheetError("\(file) row \(rowNumber): a cell beyond column \(limits.maxColumns) (limit)")
                     }
-                    var value = CellValue.empty
+                    var kind: UInt8 = UInt8(ascii: "n")
+                    var kind2: UInt8 = 0
+                    if let tr = typeR, !tr.isEmpty { kind = buf[tr.lowerBound]; kind2 = tr.count > 1 ? buf[tr.lowerBound + 1] : 0 }
+                    var cell = CellValue.empty
                     var next = cgt + 1
                     if buf[cgt - 1] != XmlBytes.slash {
-                        guard let cend = XmlBytes.find("</c>", in: buf, from: cgt + 1, to: rowEnd) else {
-                            throw SpreadsheetError("\(file) row \(rowNumber): a cell is not closed (damaged sheet)")
-                        }
-                        next = cend + 4
-                        let tr = XmlBytes.attribute("t", in: buf, from: clt, to: cgt)
-                        var kind: UInt8 = UInt8(ascii: "n")
-                        var kind2: UInt8 = 0
-                        if let tr, !tr.isEmpty { kind = buf[tr.lowerBound]; kind2 = tr.count > 1 ? buf[tr.lowerBound + 1] : 0 }
-                        if kind == UInt8(ascii: "i") {  // inlineStr
-                            let s = XlsxReader.collectText(buf, from: cgt + 1, to: cend)
-                            value = s.isEmpty ? .empty : .text(s)
-                        } else if let vs = XlsxReader.valueRange(buf, from: cgt + 1, to: cend) {
-                            switch kind {
-                            case UInt8(ascii: "s") where kind2 == UInt8(ascii: "t"):  // str (formula text)
-                                let s = XmlBytes.text(buf, vs); value = s.isEmpty ? .empty : .text(s)
-                            case UInt8(ascii: "s"):
-                                guard let idx = XmlBytes.int(buf, vs), idx < shared.count else {
-                                    throw SpreadsheetError("\(file) row \(rowNumber): a shared string index is out of range (damaged workbook)")
-                                }
-                                let s = shared[idx]; value = s.isEmpty ? .empty : .text(s)
-                            case UInt8(ascii: "b"):
-                                value = .bool(XmlBytes.int(buf, vs) == 1)
-                            case UInt8(ascii: "e"):
-                                value = .error(XmlBytes.text(buf, vs))
-                            case UInt8(ascii: "d"):
-                                let s = XmlBytes.text(buf, vs)
-                                if let d = CalendarDate(iso: String(s.prefix(10))) { value = .date(d) } else { value = .text(s) }
-                            default:
-                                guard let d = XmlBytes.double(buf, vs) else {
-                                    throw SpreadsheetError("\(file) row \(rowNumber): a number cell holds '\(XmlBytes.text(buf, vs))'")
-                                }
-                                value = .number(d)
-                                if let sr = XmlBytes.attribute("s", in: buf, from: clt, to: cgt), let s = XmlBytes.int(buf, sr),
-                                   s < dateStyles.count, dateStyles[s], let date = system.date(serial: d) {
-                                    value = .date(date)
-                                }
+                        let vs = cgt + 4
+                        if kind != UInt8(ascii: "i"), vs < end, buf[cgt + 1] == XmlBytes.lt, buf[cgt + 2] == UInt8(ascii: "v"),
+                           buf[cgt + 3] == XmlBytes.gt, let ve = XmlBytes.findByte(XmlBytes.lt, in: buf, from: vs, to: end),
+                           ve + 8 <= end, XmlBytes.startsWith("</v></c>", in: buf, at: ve) {
+                            cell = try value(buf, vs..<ve, kind: kind, kind2: kind2, style: styleR, row: rowNumber)
+                            next = ve + 8
+                        } else {
+                            if rowEnd < 0 {
+                                guard let re = XmlBytes.find("</row>", in: buf, from: cgt + 1, to: end) else { break }
+                                rowEnd = re
+                            }
+                            guard let cend = XmlBytes.find("</c>", in: buf, from: cgt + 1, to: rowEnd) else {
+                                throw SpreadsheetError("\(file) row \(rowNumber): a cell is not closed (damaged sheet)")
+                            }
+                            next = cend + 4
+                            if kind == UInt8(ascii: "i") {  // inlineStr
+                                let s = XlsxReader.collectText(buf, from: cgt + 1, to: cend)
+                                cell = s.isEmpty ? .empty : .text(s)
+                            } else if let vr = XlsxReader.valueRange(buf, from: cgt + 1, to: cend) {
+                                cell = try value(buf, vr, kind: kind, kind2: kind2, style: styleR, row: rowNumber)
                             }
                         }
                     }
-                    if case .empty = value {} else {
+                    if case .empty = cell {} else {
                         while cells.count < col { cells.append(.empty) }
-                        if cells.count == col { cells.append(value) } else { cells[col] = value }
+                        if cells.count == col { cells.append(cell) } else { cells[col] = cell }
                         nonEmpty = true
                     }
                     j = next
                 }
-                lastRow = rowNumber
-                if nonEmpty {
-                    delivered += 1
-                    try body(rowNumber, cells)
+                guard closed >= 0 else {
+                    if atEnd { throw SpreadsheetError("\(file) row \(rowNumber): the row is cut off (damaged sheet)") }
+                    break rows
                 }
-                i = rowEnd + 6
+                if rowNumber > limits.maxRows {
+                    throw SpreadsheetError("\(file): more than \(limits.maxRows) rows (limit)")
+                }
+                lastRow = rowNumber
+                if nonEmpty { try body(rowNumber, cells) }
+                i = closed + 6
                 consumed = i
             }
             return atEnd ? end : consumed

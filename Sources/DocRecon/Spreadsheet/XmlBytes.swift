@@ -50,6 +50,15 @@ enum XmlBytes {
         return nil
     }
 
+    /// Does `buf[at...]` start with `s`? (The caller knows `at + s.count <= buf.count`.)
+    @inline(__always)
+    static func startsWith(_ s: StaticString, in buf: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
+        let n = s.utf8CodeUnitCount
+        let p = s.utf8Start
+        for k in 0..<n where buf[at + k] != p[k] { return false }
+        return true
+    }
+
     /// Is `buf[at...]` the tag name `name` followed by a delimiter (space, `>`, `/`)?
     @inline(__always)
     static func isTag(_ name: StaticString, in buf: UnsafeBufferPointer<UInt8>, at: Int, to: Int) -> Bool {
