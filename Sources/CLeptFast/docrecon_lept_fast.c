@@ -90,25 +90,16 @@ void *docrecon_lept_original_rotate_am_gray(void *pixs, float angle, unsigned ch
     return real_rotate_am_gray ? real_rotate_am_gray((PIX *)pixs, angle, grayval) : NULL;
 }
 
-void *docrecon_lept_original_open_brick(void *pixd, void *pixs, int hsize, int vsize) {
-    pthread_once(&resolved, resolve);
-    return real_open ? real_open((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
-}
-
-void *docrecon_lept_original_close_brick(void *pixd, void *pixs, int hsize, int vsize) {
-    pthread_once(&resolved, resolve);
-    return real_close ? real_close((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
-}
-
-void *docrecon_lept_original_erode_brick(void *pixd, void *pixs, int hsize, int vsize) {
-    pthread_once(&resolved, resolve);
-    return real_erode ? real_erode((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
-}
-
-void *docrecon_lept_original_dilate_brick(void *pixd, void *pixs, int hsize, int vsize) {
-    pthread_once(&resolved, resolve);
-    return real_dilate ? real_dilate((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;
-}
+/* Leptonica's own brick functions, for comparisons. */
+#define ORIGINAL_BRICK(NAME, REAL)                                                        \
+    void *NAME(void *pixd, void *pixs, int hsize, int vsize) {                            \
+        pthread_once(&resolved, resolve);                                                 \
+        return REAL ? REAL((PIX *)pixd, (PIX *)pixs, hsize, vsize) : NULL;                \
+    }
+ORIGINAL_BRICK(docrecon_lept_original_open_brick, real_open)
+ORIGINAL_BRICK(docrecon_lept_original_close_brick, real_close)
+ORIGINAL_BRICK(docrecon_lept_original_erode_brick, real_erode)
+ORIGINAL_BRICK(docrecon_lept_original_dilate_brick, real_dilate)
 
 /* ---- one pass: buf[q] op= buf[q + k] (ahead) or buf[q - k] (behind); outside is 0 ---- */
 
