@@ -260,7 +260,9 @@ l_ok pixWriteMem(l_uint8 **pdata, size_t *psize, PIX *pix, l_int32 format) {
 PIX *pixRotateAMGray(PIX *pixs, l_float32 angle, l_uint8 grayval) {
     pthread_once(&resolved, resolve);
     int w = pixs ? pixGetWidth(pixs) : 0, h = pixs ? pixGetHeight(pixs) : 0;
-    if (use_original || !pixs || pixGetDepth(pixs) != 8 || fabsf(angle) < ROTATE_MIN_ANGLE || w < 2 || h < 2)
+    /* Bytes are addressed as Leptonica does on little-endian machines (x ^ 3): elsewhere, its own. */
+    int little_endian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+    if (use_original || !little_endian || !pixs || pixGetDepth(pixs) != 8 || fabsf(angle) < ROTATE_MIN_ANGLE || w < 2 || h < 2)
         return real_rotate_am_gray ? real_rotate_am_gray(pixs, angle, grayval) : NULL;
     PIX *pixd = pixCreateTemplate(pixs);
     if (!pixd) return NULL;

@@ -39,8 +39,9 @@ public final class Pix: @unchecked Sendable {
         self.init(owning: p)
     }
 
-    /// An 8-bit gray image from cairo RGB24/ARGB32 pixels (B, G, R, X in memory on little-endian),
-    /// luma with integer weights, written straight into Leptonica's words.
+    /// An 8-bit gray image from cairo RGB24/ARGB32 pixels (native-endian 32-bit words, X R G B
+    /// from the most significant byte), luma with integer weights, written straight into
+    /// Leptonica's words (pixel 0 of a word in its most significant byte).
     public convenience init?(bgrx data: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, dpi: Int) {
         guard width > 0, height > 0, stride >= width * 4, let p = pixCreateNoInit(Int32(width), Int32(height), 8) else { return nil }
         pixSetResolution(p, Int32(dpi), Int32(dpi))
