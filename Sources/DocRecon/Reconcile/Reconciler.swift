@@ -312,25 +312,19 @@ public enum Reconciler {
                 }
             }
             encounters.index = [:]
+            PhaseClock.mark("reconcile: T encounters taken")
 
-            // Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care).
-            summarySheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
-            for (i, (k, v)) in summary.sorted(by: { $0.key < $1.key }).enumerated() {
-                let r = i + 1
-                if k.dos != Int.min { summarySheet.write(r, 0, date: CalendarDate(daysSinceEpoch: k.dos)) }
-                summarySheet.write(r, 1, text: k.facility)
-                summarySheet.write(r, 2, text: k.provider)
-                summarySheet.write(r, 3, text: k.care)
-                summarySheet.write(r, 4, number: Double(v.billed))
-                summarySheet.write(r, 5, number: Double(v.cpts))
+            // The General workbook is complete but for its Summary (and the paper sheets): those
+            // are written, and the workbook spliced under its temporary name, on another thread
+            // while this one does the ledger; it is moved in place at the end.
+            let generalJob = Handoff(value: (general, summarySheet, summary, paper))
+            let generalWriter = Worker {
+                let (general, summarySheet, summary, paper) = generalJob.value
+                writeSummary(summarySheet, summary)
+                if let paper { try PaperReconciliation.writeSheets(general, paper) }
+                try general.write()
             }
-
-            // The General workbook is complete: it is written (spliced, under its temporary name)
-            // on another thread while this one does the ledger; it is moved in place at the end.
-            if let paper { try PaperReconciliation.writeSheets(general, paper) }
             PhaseClock.mark("reconcile: summary")
-            let generalBook = Handoff(value: general)
-            let generalWriter = Worker { try generalBook.value.write() }
             defer { try? generalWriter.wait() }
 
             // Ledger: this run's events (keys not billed, with why; billed keys as a sorted blob).
@@ -351,7 +345,9 @@ public enum Reconciler {
                 let billedKeys = Set(billed.map(\.0))
                 for k in paper.resolve where !billedKeys.contains(k) { billed.append((k, .paper)) }
             }
+            PhaseClock.mark("reconcile: T events made")
             keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
+            PhaseClock.mark("reconcile: T freed")
             // The run's billed keys as a sorted blob: made on another thread while the ledger is read.
             let billedKeys = Handoff(value: billed.map(\.0))
             let billedBlob = ResultBox<Data>()
@@ -362,6 +358,7 @@ public enum Reconciler {
             }
             defer { try? blobber.wait() }
 
+            PhaseClock.mark("reconcile: T blobber started")
             let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
             var fold = LedgerFold()
             var changes = LedgerFold.Changes()
@@ -400,9 +397,8 @@ public enum Reconciler {
             try LedgerStore.insertEvents(db, runId: run, events: runEvents.indices.sorted { runEvents[$0].key < runEvents[$1].key }
                 .lazy.map { runEvents[$0] })
             PhaseClock.mark("reconcile: events inserted")
-            try blobber.wait()
-            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
             billed = []
+            PhaseClock.mark("reconcile: T billed freed")
             let stored: [LedgerEntry]
             if let folder {
                 try folder.wait()
@@ -410,7 +406,10 @@ public enum Reconciler {
                 (changes, stored, atDate) = f
                 folded.value = nil
             } else {
-                // A re-run, or a run dated before another: the whole history is folded again.
+                // A re-run, or a run dated before another: the whole history is folded again,
+                // this run's billed keys included (stored first).
+                try blobber.wait()
+                try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
                 var changed = Set<EncounterKey>()
                 var snapshot: [LedgerEntry]?
                 for (d, evs) in try LedgerStore.events(db) {
@@ -429,17 +428,21 @@ public enum Reconciler {
                 masterBook.value = try writeMasterMissing(path: masterPath, entries: masterRows.value, asOf: date, settings: settings)
             }
             defer { try? masterWriter.wait() }
+            PhaseClock.mark("reconcile: T folded")
             if laterOrRerun { try db.execute(sql: "DELETE FROM ledger_entries") }
             try LedgerStore.upsert(db, stored)
             PhaseClock.mark("reconcile: ledger stored")
 
             let inputHashes = hashes.sorted() + (ebs.map { ["ebs:" + $0.sha256] } ?? [])
+            // A run after every other one writes its row once, with its billed-key blob (3 MB at
+            // 100,000 rows): an UPDATE rewrites the whole record, blob included.
+            try blobber.wait()
             try db.execute(sql: """
                 UPDATE recon_runs SET input_hashes_json = ?, ebs_file = ?, ebs_sha256 = ?, charges = ?, billed = ?, not_billed = ?,
-                  encounters = ?, added = ?, updated = ?, resolved = ?, open_after = ?, forced = ?, updated_at = ? WHERE id = ?
+                  encounters = ?, added = ?, updated = ?, resolved = ?, open_after = ?, forced = ?, updated_at = ?, billed_keys = ? WHERE id = ?
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
-                                 otherLatest.map { $0 > date } ?? false, now, run])
+                                 otherLatest.map { $0 > date } ?? false, now, billedBlob.value!, run])
             PhaseClock.mark("reconcile: runs updated")
             try masterWriter.wait()
             guard let master = masterBook.value else { throw ReconcileRefused(message: "reconcile: Master Missing was not written") }
@@ -459,6 +462,20 @@ public enum Reconciler {
 }
 
 extension Reconciler {
+    /// Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care), in that order.
+    static func writeSummary(_ sheet: XlsxSheet, _ summary: [SummaryKey: (billed: Int, cpts: Int)]) {
+        sheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
+        for (i, (k, v)) in summary.sorted(by: { $0.key < $1.key }).enumerated() {
+            let r = i + 1
+            if k.dos != Int.min { sheet.write(r, 0, date: CalendarDate(daysSinceEpoch: k.dos)) }
+            sheet.write(r, 1, text: k.facility)
+            sheet.write(r, 2, text: k.provider)
+            sheet.write(r, 3, text: k.care)
+            sheet.write(r, 4, number: Double(v.billed))
+            sheet.write(r, 5, number: Double(v.cpts))
+        }
+    }
+
     /// Master Missing: the open ledger entries as of `asOf`, one row each, written under the
     /// workbook's temporary name (`close()` moves it into place).
     static func writeMasterMissing(path: String, entries: [LedgerEntry], asOf date: CalendarDate,
