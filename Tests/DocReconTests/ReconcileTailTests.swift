@@ -101,3 +101,20 @@ struct ReconcileTailTests {
         #expect(try db.read { try PaperVsIce.hasPaperCharges($0) } == true)
     }
 }
+
+@Suite("Rules loaded aside")
+struct PendingRulesTests {
+    @Test("rules read on their own thread are the rules, and a bad folder gives the same error as a direct load")
+    func pendingRules() throws {
+        let dir = TestSupport.repoRoot.appendingPathComponent("Rules").path
+        let aside = try PendingRules(dir: dir).value()
+        let direct = try ReconRules.load(dir: dir)
+        #expect(aside.ice.columns.map(\.header) == direct.ice.columns.map(\.header))
+        #expect(aside.settings.generalTitle == direct.settings.generalTitle && aside.settings.masterTitle == direct.settings.masterTitle)
+        let missing = "/nonexistent-rules-\(getpid())"
+        var directError = "", asideError = ""
+        do { _ = try ReconRules.load(dir: missing) } catch { directError = "\(error)" }
+        do { _ = try PendingRules(dir: missing).value() } catch { asideError = "\(error)" }
+        #expect(!directError.isEmpty && asideError == directError)
+    }
+}

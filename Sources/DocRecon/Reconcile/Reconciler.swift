@@ -312,7 +312,6 @@ public enum Reconciler {
                 }
             }
             encounters.index = [:]
-            PhaseClock.mark("reconcile: T encounters taken")
 
             // The General workbook is complete but for its Summary (and the paper sheets): those
             // are written, and the workbook spliced under its temporary name, on another thread
@@ -345,9 +344,7 @@ public enum Reconciler {
                 let billedKeys = Set(billed.map(\.0))
                 for k in paper.resolve where !billedKeys.contains(k) { billed.append((k, .paper)) }
             }
-            PhaseClock.mark("reconcile: T events made")
             keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
-            PhaseClock.mark("reconcile: T freed")
             // The run's billed keys as a sorted blob: made on another thread while the ledger is read.
             // (The keys are taken out of the pairs there too: a 3 MB copy off this thread.)
             let billedKeys = Handoff(value: billed)
@@ -359,7 +356,6 @@ public enum Reconciler {
             }
             defer { try? blobber.wait() }
 
-            PhaseClock.mark("reconcile: T blobber started")
             let laterOrRerun = rerun || (otherLatest.map { $0 > date } ?? false)
             var fold = LedgerFold()
             var changes = LedgerFold.Changes()
@@ -399,7 +395,6 @@ public enum Reconciler {
                 .lazy.map { runEvents[$0] })
             PhaseClock.mark("reconcile: events inserted")
             billed = []
-            PhaseClock.mark("reconcile: T billed freed")
             let stored: [LedgerEntry]
             if let folder {
                 try folder.wait()
@@ -429,7 +424,6 @@ public enum Reconciler {
                 masterBook.value = try writeMasterMissing(path: masterPath, entries: masterRows.value, asOf: date, settings: settings)
             }
             defer { try? masterWriter.wait() }
-            PhaseClock.mark("reconcile: T folded")
             if laterOrRerun { try db.execute(sql: "DELETE FROM ledger_entries") }
             try LedgerStore.upsert(db, stored)
             PhaseClock.mark("reconcile: ledger stored")
