@@ -373,6 +373,7 @@ public enum Reconciler {
                 }
             }
             resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
+            billed = []  // (the blob's thread holds its own reference until it has taken the keys)
             PhaseClock.mark("reconcile: ledger prepared")
             // Stored in key order: both tables are keyed by the encounter key, and rows in key order
             // are appended to the B-trees instead of landing at random places in them.
@@ -394,7 +395,6 @@ public enum Reconciler {
             try LedgerStore.insertEvents(db, runId: run, events: runEvents.indices.sorted { runEvents[$0].key < runEvents[$1].key }
                 .lazy.map { runEvents[$0] })
             PhaseClock.mark("reconcile: events inserted")
-            billed = []
             let stored: [LedgerEntry]
             if let folder {
                 try folder.wait()
