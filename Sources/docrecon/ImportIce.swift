@@ -13,9 +13,10 @@ struct ImportIce: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON document on stdout.") var json = false
 
     func run() async throws {
+        let pending = PendingRules(dir: rules)  // read while the database opens
         let db = try global.open()
         let ruleSet: ReconRules
-        do { ruleSet = try ReconRules.load(dir: rules) } catch { throw CLIError.failure("\(error)") }
+        do { ruleSet = try pending.value() } catch { throw CLIError.failure("\(error)") }
         PhaseClock.mark("rules loaded")
         let outcome = IceImportReport.run(file: file, sheet: sheet, db: db, rules: ruleSet)
         PhaseClock.mark("command done (database still open)")

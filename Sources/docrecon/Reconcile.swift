@@ -29,9 +29,10 @@ struct Reconcile: AsyncParsableCommand {
         } else {
             runDate = CalendarDate.today()
         }
+        let pending = PendingRules(dir: rules)  // read while the database opens
         let db = try global.open()
         let ruleSet: ReconRules
-        do { ruleSet = try ReconRules.load(dir: rules) } catch { throw CLIError.failure("\(error)") }
+        do { ruleSet = try pending.value() } catch { throw CLIError.failure("\(error)") }
         PhaseClock.mark("rules loaded")
         var exit: Int32 = 0
         var imports: [ImportResult] = []

@@ -77,6 +77,9 @@ public struct LedgerFold: Sendable {
     @discardableResult
     public mutating func apply(date: CalendarDate, events: [LedgerEvent], changed: inout Set<EncounterKey>) -> Changes {
         var ch = Changes()
+        // Room for every event up front (growing a dictionary of large entries rehashes and moves them).
+        entries.reserveCapacity(entries.count + events.count)
+        changed.reserveCapacity(changed.count + events.count)
         for e in events {
             if e.billed {
                 guard var entry = entries[e.key], entry.status == .open else { continue }
@@ -129,15 +132,17 @@ public enum LedgerStore {
 
     /// Sorted keys as one blob of 32-byte digests.
     static func blob(_ keys: [EncounterKey]) -> Data {
-        var d = [UInt8]()
-        d.reserveCapacity(keys.count * 32)
-        for k in keys {
-            withUnsafeBytes(of: k.bytes.0.bigEndian) { d.append(contentsOf: $0) }
-            withUnsafeBytes(of: k.bytes.1.bigEndian) { d.append(contentsOf: $0) }
-            withUnsafeBytes(of: k.bytes.2.bigEndian) { d.append(contentsOf: $0) }
-            withUnsafeBytes(of: k.bytes.3.bigEndian) { d.append(contentsOf: $0) }
+        // Written in place (no byte array appended to and copied into the Data: 3 MB at 100,000 rows).
+        var d = Data(count: keys.count * 32)
+        d.withUnsafeMutableBytes { raw in
+            for (i, k) in keys.enumerated() {
+                raw.storeBytes(of: k.bytes.0.bigEndian, toByteOffset: i * 32, as: UInt64.self)
+                raw.storeBytes(of: k.bytes.1.bigEndian, toByteOffset: i * 32 + 8, as: UInt64.self)
+                raw.storeBytes(of: k.bytes.2.bigEndian, toByteOffset: i * 32 + 16, as: UInt64.self)
+                raw.storeBytes(of: k.bytes.3.bigEndian, toByteOffset: i * 32 + 24, as: UInt64.self)
+            }
         }
-        return Data(d)
+        return d
     }
 
     static func keys(fromBlob d: Data) -> [EncounterKey] {

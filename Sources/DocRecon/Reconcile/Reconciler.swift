@@ -149,7 +149,9 @@ public enum Reconciler {
             var charges = 0, billedRows = 0
             var row = 0
             // Sized up front: growing these by doubling costs a rehash and fresh pages per step.
-            let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM charges WHERE import_id IN (SELECT id FROM recon_imports WHERE run_id = ?)",
+            // (The imports' own row counts: a capacity hint, not a count. Counting the charges
+            // walked 100,000 index entries, ~5 ms before the first row.)
+            let expected = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(row_count), 0) FROM recon_imports WHERE run_id = ?",
                                             arguments: [run]) ?? 0
             // The encounters (keys, billed, sources, first unbilled reason): gathered by the sheet
             // thread as it takes the rows (in row order), read here once it has finished.
@@ -311,24 +313,17 @@ public enum Reconciler {
             }
             encounters.index = [:]
 
-            // Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care).
-            summarySheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
-            for (i, (k, v)) in summary.sorted(by: { $0.key < $1.key }).enumerated() {
-                let r = i + 1
-                if k.dos != Int.min { summarySheet.write(r, 0, date: CalendarDate(daysSinceEpoch: k.dos)) }
-                summarySheet.write(r, 1, text: k.facility)
-                summarySheet.write(r, 2, text: k.provider)
-                summarySheet.write(r, 3, text: k.care)
-                summarySheet.write(r, 4, number: Double(v.billed))
-                summarySheet.write(r, 5, number: Double(v.cpts))
+            // The General workbook is complete but for its Summary (and the paper sheets): those
+            // are written, and the workbook spliced under its temporary name, on another thread
+            // while this one does the ledger; it is moved in place at the end.
+            let generalJob = Handoff(value: (general, summarySheet, summary, paper))
+            let generalWriter = Worker {
+                let (general, summarySheet, summary, paper) = generalJob.value
+                writeSummary(summarySheet, summary)
+                if let paper { try PaperReconciliation.writeSheets(general, paper) }
+                try general.write()
             }
-
-            // The General workbook is complete: it is written (spliced, under its temporary name)
-            // on another thread while this one does the ledger; it is moved in place at the end.
-            if let paper { try PaperReconciliation.writeSheets(general, paper) }
             PhaseClock.mark("reconcile: summary")
-            let generalBook = Handoff(value: general)
-            let generalWriter = Worker { try generalBook.value.write() }
             defer { try? generalWriter.wait() }
 
             // Ledger: this run's events (keys not billed, with why; billed keys as a sorted blob).
@@ -351,10 +346,11 @@ public enum Reconciler {
             }
             keys = []; keyBilled = []; keyUnbilled = []; unbilled = []
             // The run's billed keys as a sorted blob: made on another thread while the ledger is read.
-            let billedKeys = Handoff(value: billed.map(\.0))
+            // (The keys are taken out of the pairs there too: a 3 MB copy off this thread.)
+            let billedKeys = Handoff(value: billed)
             let billedBlob = ResultBox<Data>()
             let blobber = Worker {
-                var ks = billedKeys.value
+                var ks = billedKeys.value.map(\.0)
                 ks.sort()
                 billedBlob.value = LedgerStore.blob(ks)
             }
@@ -370,26 +366,46 @@ public enum Reconciler {
             // Billed keys that meet a ledger entry become events of their own (the resolutions).
             let known: Set<EncounterKey> = laterOrRerun ? try LedgerStore.entryKeys(db) : []
             var resolutions: [LedgerEvent] = []
-            for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
-                resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
+            // (A first run meets no entry: no lookup for each of its billed keys.)
+            if laterOrRerun ? !known.isEmpty : !fold.entries.isEmpty {
+                for (k, src) in billed where laterOrRerun ? known.contains(k) : fold.entries[k] != nil {
+                    resolutions.append(LedgerEvent(key: k, billed: true, sources: src, reason: nil, fields: nil))
+                }
             }
             resolutions.sort { $0.key < $1.key }  // in key order, as when the billed keys were sorted first
+            billed = []  // (the blob's thread holds its own reference until it has taken the keys)
             PhaseClock.mark("reconcile: ledger prepared")
             // Stored in key order: both tables are keyed by the encounter key, and rows in key order
             // are appended to the B-trees instead of landing at random places in them.
             let runEvents = events + resolutions
+            // A run dated after every other one folds its events onto the stored entries: that
+            // needs no database, so it is done on another thread while the events are stored
+            // (the changed entries in key order, as they are stored, and the open ones in ledger order).
+            let folded = ResultBox<(changes: LedgerFold.Changes, changed: [LedgerEntry], open: [LedgerEntry])>()
+            let folder: Worker? = laterOrRerun ? nil : {
+                let input = Handoff(value: (fold, runEvents))
+                return Worker {
+                    var f = input.value.0
+                    var changed = Set<EncounterKey>()
+                    let ch = f.apply(date: date, events: input.value.1, changed: &changed)
+                    folded.value = (ch, changed.sorted().compactMap { f.entries[$0] }, f.openEntries)
+                }
+            }()
+            defer { try? folder?.wait() }
             try LedgerStore.insertEvents(db, runId: run, events: runEvents.indices.sorted { runEvents[$0].key < runEvents[$1].key }
                 .lazy.map { runEvents[$0] })
             PhaseClock.mark("reconcile: events inserted")
-            try blobber.wait()
-            try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
-            billed = []
-            if !laterOrRerun {
-                var changed = Set<EncounterKey>()
-                changes = fold.apply(date: date, events: runEvents, changed: &changed)
-                atDate = fold.openEntries
-                try LedgerStore.upsert(db, changed.sorted().lazy.compactMap { fold.entries[$0] })
+            let stored: [LedgerEntry]
+            if let folder {
+                try folder.wait()
+                guard let f = folded.value else { throw ReconcileRefused(message: "reconcile: the ledger was not folded") }
+                (changes, stored, atDate) = f
+                folded.value = nil
             } else {
+                // A re-run, or a run dated before another: the whole history is folded again,
+                // this run's billed keys included (stored first).
+                try blobber.wait()
+                try db.execute(sql: "UPDATE recon_runs SET billed_keys = ? WHERE id = ?", arguments: [billedBlob.value!, run])
                 var changed = Set<EncounterKey>()
                 var snapshot: [LedgerEntry]?
                 for (d, evs) in try LedgerStore.events(db) {
@@ -398,44 +414,33 @@ public enum Reconciler {
                     if d == date { changes = ch }
                 }
                 atDate = snapshot ?? fold.openEntries
-                try db.execute(sql: "DELETE FROM ledger_entries")
-                try LedgerStore.upsert(db, fold.entries.keys.sorted().lazy.compactMap { fold.entries[$0] })
+                stored = fold.entries.keys.sorted().compactMap { fold.entries[$0] }
             }
-
+            // Master Missing (the open ledger after this run) is formatted and written on another
+            // thread while this one stores the ledger's entries.
+            let masterRows = Handoff(value: atDate)
+            let masterBook = ResultBox<XlsxWorkbook>()
+            let masterWriter = Worker {
+                masterBook.value = try writeMasterMissing(path: masterPath, entries: masterRows.value, asOf: date, settings: settings)
+            }
+            defer { try? masterWriter.wait() }
+            if laterOrRerun { try db.execute(sql: "DELETE FROM ledger_entries") }
+            try LedgerStore.upsert(db, stored)
             PhaseClock.mark("reconcile: ledger stored")
-            // Master Missing: the open ledger after this run.
-            let master = try XlsxWorkbook(path: masterPath, dateFormat: settings.dateFormat)
-            let ms = try master.addSheet(settings.masterSheet, streamed: true)
-            ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
-                            "Last Attempt to Process", settings.billedColumn, settings.reasonColumn, "First Seen",
-                            "Days Outstanding", "Aging"])
-            for (i, e) in atDate.enumerated() {
-                let r = i + 1, f = e.fields
-                ms.write(r, 0, text: f.patientName)
-                if let d = f.patientDob { ms.write(r, 1, date: d) }
-                if let d = f.dateOfService { ms.write(r, 2, date: d) }
-                ms.write(r, 3, text: f.typeOfCare)
-                ms.write(r, 4, text: f.typeOfVisit)
-                ms.write(r, 5, text: f.facility)
-                ms.write(r, 6, text: f.cpt)
-                ms.write(r, 7, date: e.lastAttempt)
-                ms.write(r, 8, text: settings.no)
-                ms.write(r, 9, text: e.reason ?? "")
-                ms.write(r, 10, date: e.firstSeen)
-                let days = daysOutstanding(e, asOf: date, settings: settings)
-                ms.write(r, 11, number: Double(days))
-                ms.write(r, 12, text: settings.agingBucket(days: days))
-            }
 
             let inputHashes = hashes.sorted() + (ebs.map { ["ebs:" + $0.sha256] } ?? [])
+            // A run after every other one writes its row once, with its billed-key blob (3 MB at
+            // 100,000 rows): an UPDATE rewrites the whole record, blob included.
+            try blobber.wait()
             try db.execute(sql: """
                 UPDATE recon_runs SET input_hashes_json = ?, ebs_file = ?, ebs_sha256 = ?, charges = ?, billed = ?, not_billed = ?,
-                  encounters = ?, added = ?, updated = ?, resolved = ?, open_after = ?, forced = ?, updated_at = ? WHERE id = ?
+                  encounters = ?, added = ?, updated = ?, resolved = ?, open_after = ?, forced = ?, updated_at = ?, billed_keys = ? WHERE id = ?
                 """, arguments: [RowValues.encode(inputHashes.map { CellValue.text($0) }), ebs?.file, ebs?.sha256, charges, billedRows,
                                  charges - billedRows, encounterCount, changes.added, changes.updated, changes.resolved, atDate.count,
-                                 otherLatest.map { $0 > date } ?? false, now, run])
-            PhaseClock.mark("reconcile: master rows")
-            try master.write()
+                                 otherLatest.map { $0 > date } ?? false, now, billedBlob.value!, run])
+            PhaseClock.mark("reconcile: runs updated")
+            try masterWriter.wait()
+            guard let master = masterBook.value else { throw ReconcileRefused(message: "reconcile: Master Missing was not written") }
             PhaseClock.mark("reconcile: master written")
             try generalWriter.wait()
             PhaseClock.mark("reconcile: general written")
@@ -448,6 +453,52 @@ public enum Reconciler {
                                    ebsFile: ebs?.file, ebsRejected: ebs?.rejectedRows ?? [],
                                    seconds: Date().timeIntervalSince(started), paper: paper?.summary)
         }
+    }
+}
+
+extension Reconciler {
+    /// Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care), in that order.
+    static func writeSummary(_ sheet: XlsxSheet, _ summary: [SummaryKey: (billed: Int, cpts: Int)]) {
+        sheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
+        for (i, (k, v)) in summary.sorted(by: { $0.key < $1.key }).enumerated() {
+            let r = i + 1
+            if k.dos != Int.min { sheet.write(r, 0, date: CalendarDate(daysSinceEpoch: k.dos)) }
+            sheet.write(r, 1, text: k.facility)
+            sheet.write(r, 2, text: k.provider)
+            sheet.write(r, 3, text: k.care)
+            sheet.write(r, 4, number: Double(v.billed))
+            sheet.write(r, 5, number: Double(v.cpts))
+        }
+    }
+
+    /// Master Missing: the open ledger entries as of `asOf`, one row each, written under the
+    /// workbook's temporary name (`close()` moves it into place).
+    static func writeMasterMissing(path: String, entries: [LedgerEntry], asOf date: CalendarDate,
+                                   settings: ReconciliationSettings) throws -> XlsxWorkbook {
+        let master = try XlsxWorkbook(path: path, dateFormat: settings.dateFormat)
+        let ms = try master.addSheet(settings.masterSheet, streamed: true)
+        ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
+                        "Last Attempt to Process", settings.billedColumn, settings.reasonColumn, "First Seen",
+                        "Days Outstanding", "Aging"])
+        for (i, e) in entries.enumerated() {
+            let r = i + 1, f = e.fields
+            ms.write(r, 0, text: f.patientName)
+            if let d = f.patientDob { ms.write(r, 1, date: d) }
+            if let d = f.dateOfService { ms.write(r, 2, date: d) }
+            ms.write(r, 3, text: f.typeOfCare)
+            ms.write(r, 4, text: f.typeOfVisit)
+            ms.write(r, 5, text: f.facility)
+            ms.write(r, 6, text: f.cpt)
+            ms.write(r, 7, date: e.lastAttempt)
+            ms.write(r, 8, text: settings.no)
+            ms.write(r, 9, text: e.reason ?? "")
+            ms.write(r, 10, date: e.firstSeen)
+            let days = daysOutstanding(e, asOf: date, settings: settings)
+            ms.write(r, 11, number: Double(days))
+            ms.write(r, 12, text: settings.agingBucket(days: days))
+        }
+        try master.write()
+        return master
     }
 }
 
