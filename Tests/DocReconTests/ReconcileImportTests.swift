@@ -132,20 +132,26 @@ struct ReconcileImportTests {
         #expect(try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM recon_imports") } == 1)
     }
 
+    /// A generated .xlsx export with a refused date every `badDateEvery` rows, and each row's
+    /// cells by its row number.
+    static func generatedExport(_ tag: String, rows: Int, seed: UInt64, badDateEvery: Int) throws -> (path: String, rows: [Int: [CellValue]]) {
+        let path = try TestSupport.tempDir(tag).appendingPathComponent("Export PRM 11-20-2026 Completed.xlsx").path
+        var g = IceGenerator(rows: rows, seed: seed)
+        g.badDateEvery = badDateEvery
+        try g.write(path: path)
+        var expected: [Int: [CellValue]] = [:]
+        g.makeRows { n, cells in expected[n] = cells }
+        return (path, expected)
+    }
+
     @Test("a generated .xlsx export imports with its date cells, serials and text dates")
     func importGeneratedXlsx() throws {
-        let dir = try TestSupport.tempDir("gen")
-        let path = dir.appendingPathComponent("Export PRM 11-20-2026 Completed.xlsx").path
-        var g = IceGenerator(rows: 300, seed: 3)
-        g.badDateEvery = 100
-        try g.write(path: path)
+        let (path, expected) = try Self.generatedExport("gen", rows: 300, seed: 3, badDateEvery: 100)
         let db = try AppDatabase.inMemory()
         let r = try IceImporter.importFile(path, into: db, rules: Self.rules)
         #expect(r.rows == 297 && r.rejected.map(\.row) == [101, 201, 301])
         #expect(r.rejected.allSatisfy { $0.reason.hasPrefix("Date of Service '13-45-") && $0.reason.hasSuffix("' is not a date") })
         // Every stored charge equals the generator's row.
-        var expected: [Int: [CellValue]] = [:]
-        g.makeRows { n, cells in expected[n] = cells }
         let charges = try db.read { db in try Charge.fetchAll(db) }
         for c in charges {
             let cells = try #require(expected[c.rowNumber ?? 0])
@@ -158,12 +164,8 @@ struct ReconcileImportTests {
 
     @Test("rows go in 32 to an INSERT, the rest one by one: every row keeps its number, its fields and its order")
     func multiRowInsert() throws {
-        let dir = try TestSupport.tempDir("multi")
-        let path = dir.appendingPathComponent("Export PRM 11-20-2026 Completed.xlsx").path
         // 1,100 rows cross two 512-item batches; a refused row every 37 falls inside runs of 32.
-        var g = IceGenerator(rows: 1_100, seed: 11)
-        g.badDateEvery = 37
-        try g.write(path: path)
+        let (path, expected) = try Self.generatedExport("multi", rows: 1_100, seed: 11, badDateEvery: 37)
         let db = try AppDatabase.inMemory()
         final class Count: @unchecked Sendable { var inserts = 0 }
         let count = Count()
@@ -178,8 +180,6 @@ struct ReconcileImportTests {
         #expect(r.rows == 1_100 - refused.count && r.rejected.map(\.row) == refused)
         // Far fewer statements than rows (one per row before), at least one per 32 rows.
         #expect(count.inserts >= r.rows / 32 && count.inserts < r.rows / 8)
-        var expected: [Int: [CellValue]] = [:]
-        g.makeRows { n, cells in expected[n] = cells }
         let charges = try db.read { db in try Charge.order(Column("id")).fetchAll(db) }
         #expect(charges.count == r.rows)
         #expect(charges.map { $0.rowNumber ?? 0 } == (2...1_101).filter { !refused.contains($0) })
