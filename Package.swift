@@ -34,10 +34,12 @@ let package = Package(
         // Exact, faster pixOpenBrick/pixCloseBrick: Tesseract's line finder binds to them
         // (symbol interposition; every other case goes to Leptonica's own functions).
         .target(name: "CLeptFast", path: "Sources/CLeptFast", linkerSettings: [.linkedLibrary("lept")]),
+        // SHA-256's compression function in C: the processor's SHA extensions where present.
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
+                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig", "CLeptFast", "CSHA256",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -55,7 +57,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "DocReconTests",
-            dependencies: ["DocRecon", "CLeptFast", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["DocRecon", "CLeptFast", "CSHA256", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")]),
     ]
