@@ -27,6 +27,8 @@ let package = Package(
             name: "CXlsxWriter", path: "Sources/CXlsxWriter", pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(
+            name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
             name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         // The one sqlite3_config call (variadic: Swift cannot make it), made before SQLite is used.
@@ -39,7 +41,7 @@ let package = Package(
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig", "CLeptFast", "CSHA256",
+                "CTesseract", "CPoppler", "CXlsxWriter", "CIsal", "CSystemZlib", "CSQLiteConfig", "CLeptFast", "CSHA256",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
