@@ -18,4 +18,9 @@ static inline uint32_t docrecon_isal_level_buffer_size(uint32_t level) {
 static inline int docrecon_isal_deflate_ended(const struct isal_zstream *s) {
     return s->internal_state.state == ZSTATE_END;
 }
+
+/* 1 once an inflate has read the stream's last block and given out all of it. */
+static inline int docrecon_isal_inflate_ended(const struct inflate_state *s) {
+    return s->block_state == ISAL_BLOCK_FINISH;
+}
 #endif

@@ -61,6 +61,45 @@ struct SheetSpliceTests {
         #expect(try Zlib.inflateRaw(try RawDeflater.deflate([UInt8](), final: true), size: 0) == [])
     }
 
+    @Test("igzip inflates what zlib (via ZIPFoundation) and igzip deflated, piece by piece, with the CRC; damage is an error")
+    func inflateRoundTrip() throws {
+        let input = Self.pseudoXML(2_500_000, seed: 5)
+        let byZlib = try SheetSpliceTests.zlibDeflate(input)
+        let byIgzip = try RawDeflater.deflate(input, final: true)
+        for compressed in [byZlib, byIgzip] {
+            var back: [UInt8] = []
+            var pieces = 0
+            let (size, crc) = try compressed.withUnsafeBytes { raw in
+                try RawInflater.inflate(raw, chunk: 64 << 10) { piece in
+                    #expect(piece.count <= 64 << 10)
+                    back.append(contentsOf: piece); pieces += 1
+                }
+            }
+            #expect(back == input)
+            #expect(size == input.count)
+            #expect(crc == Zlib.crc32(input))
+            #expect(pieces >= input.count / (64 << 10))
+            // Cut short, or garbled: an error either way.
+            let short = Array(compressed.prefix(compressed.count / 2))
+            #expect(throws: RawInflater.Failure.self) { _ = try short.withUnsafeBytes { try RawInflater.inflate($0) { _ in } } }
+            // Garbled bytes may still decode (to other bytes): then the CRC or the size tells.
+            var bad = compressed
+            for i in (bad.count / 3)..<(bad.count / 3 + 32) { bad[i] = 0xFF }
+            let garbled = try? bad.withUnsafeBytes { try RawInflater.inflate($0) { _ in } }
+            #expect(garbled == nil || garbled!.crc != crc || garbled!.size != size)
+        }
+    }
+
+    /// A raw deflate stream made by zlib (ZIPFoundation's compressor), independent of igzip.
+    static func zlibDeflate(_ input: [UInt8]) throws -> [UInt8] {
+        var out = Data()
+        let src = Data(input)
+        _ = try Data.compress(size: Int64(src.count), bufferSize: 64 << 10, provider: { pos, size in
+            src.subdata(in: Int(pos)..<min(Int(pos) + size, src.count))
+        }, consumer: { out.append($0) })
+        return [UInt8](out)
+    }
+
     /// Rows with every cell kind, enough of them to pass the body's 1 MiB flush several times.
     static func rows(_ n: Int) -> [[CellValue]] {
         let specials: [CellValue] = [

@@ -162,6 +162,40 @@ struct SpreadsheetReaderTests {
                 == "badindex.xlsx row 1: a shared string index is out of range (damaged workbook)")
     }
 
+    @Test("a sheet whose compressed bytes or CRC are damaged is refused, not read as garbage")
+    func damagedSheet() throws {
+        let dir = try TestSupport.tempDir("xlsx")
+        let good = dir.appendingPathComponent("good.xlsx")
+        let body = (1...3_000).map { "<row r=\"\($0)\"><c t=\"inlineStr\"><is><t>PATIENT \($0)</t></is></c><c><v>\($0)</v></c></row>" }.joined()
+        try ReconTest.xlsx(sheets: [("S", body)], to: good)
+        #expect(try ReconTest.rows(try Spreadsheet.open(path: good.path)).count == 3_000)
+        let bytes = try [UInt8](Data(contentsOf: good))
+        let sheet = try #require(try SheetSplice.entries(of: bytes, what: "good.xlsx").first { $0.nameString == "xl/worksheets/sheet1.xml" })
+        #expect(sheet.method == 8)
+        // The directory's CRC (local header and central directory) no longer matches the bytes.
+        var wrongCRC = bytes
+        let crc = withUnsafeBytes(of: sheet.crc.littleEndian) { Array($0) }
+        var replaced = 0
+        for i in 0..<(wrongCRC.count - 3) where Array(wrongCRC[i..<(i + 4)]) == crc {
+            wrongCRC[i] ^= 0x01; replaced += 1
+        }
+        #expect(replaced == 2)
+        let crcFile = dir.appendingPathComponent("crc.xlsx")
+        try Data(wrongCRC).write(to: crcFile)
+        let crcError = #expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: crcFile.path)) }
+        #expect(crcError?.message == "crc.xlsx: xl/worksheets/sheet1.xml is damaged (its size or CRC is not the one the zip directory gives)")
+        // Compressed bytes overwritten in the middle of the sheet: refused, never read as rows.
+        var garbled = bytes
+        let mid = sheet.data.lowerBound + sheet.data.count / 2
+        for i in mid..<(mid + 64) { garbled[i] = 0xFF }
+        let garbledFile = dir.appendingPathComponent("garbled.xlsx")
+        try Data(garbled).write(to: garbledFile)
+        let garbledError = #expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: garbledFile.path)) }
+        // Whichever meets the damage first says so: the inflater (damaged stream or CRC) or the
+        // parser reading what the garbage inflated to (a row number then).
+        #expect(garbledError?.message.hasPrefix("garbled.xlsx") == true)
+    }
+
     @Test("elements with a namespace prefix (<x:row>, as the .NET Open XML SDK writes) read like plain ones")
     func prefixedElements() throws {
         let dir = try TestSupport.tempDir("xlsx")

@@ -98,3 +98,51 @@ public final class RawDeflater {
         return out
     }
 }
+
+/// Inflates one raw deflate stream (a zip entry's) with igzip, handing out the inflated bytes a
+/// chunk at a time; the CRC-32 of the output comes with it. About three times zlib's speed here:
+/// the 60 MB sheet of a 100,000-row ICE export in 20 ms against 60 ms.
+public enum RawInflater {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Inflates `compressed` (the whole stream), calling `consume` with each piece of output
+    /// (`chunk` bytes at most; the buffer is reused after the call returns). Returns the inflated
+    /// size and its CRC-32. Throws on a damaged stream or one that ends before its input does not.
+    public static func inflate(_ compressed: UnsafeRawBufferPointer, chunk: Int = 256 << 10,
+                               _ consume: (UnsafeRawBufferPointer) throws -> Void) throws -> (size: Int, crc: UInt32) {
+        let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
+        defer { state.deallocate(); out.deallocate() }
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(ISAL_GZIP_NO_HDR)  // the CRC-32 of the output, no wrapper read
+        var left = compressed.count
+        var p = compressed.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var total = 0
+        while true {
+            if state.pointee.avail_in == 0 && left > 0 {
+                let n = min(left, 1 << 30)  // igzip takes a 32-bit length
+                state.pointee.next_in = UnsafeMutablePointer(mutating: p)
+                state.pointee.avail_in = UInt32(n)
+                p = p.map { $0 + n }
+                left -= n
+            }
+            state.pointee.next_out = out.assumingMemoryBound(to: UInt8.self)
+            state.pointee.avail_out = UInt32(chunk)
+            let before = state.pointee.avail_in
+            let rc = isal_inflate(state)
+            guard rc >= 0 else { throw Failure(description: "the compressed data is damaged (igzip \(rc))") }
+            let produced = chunk - Int(state.pointee.avail_out)
+            if produced > 0 {
+                total += produced
+                try consume(UnsafeRawBufferPointer(start: out, count: produced))
+            }
+            if docrecon_isal_inflate_ended(state) != 0 { break }
+            if produced == 0 && state.pointee.avail_in == before && (before > 0 || left == 0) {
+                throw Failure(description: "the compressed data ends too early")
+            }
+        }
+        return (total, state.pointee.crc)
+    }
+}

@@ -30,14 +30,17 @@ enum SheetSplice {
 
     static let limit = Int(UInt32.max)
 
-    static func u16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) | UInt16(b[i + 1]) << 8 }
-    static func u32(_ b: [UInt8], _ i: Int) -> UInt32 {
+    static func u16<B: RandomAccessCollection<UInt8>>(_ b: B, _ i: Int) -> UInt16 where B.Index == Int {
+        UInt16(b[i]) | UInt16(b[i + 1]) << 8
+    }
+    static func u32<B: RandomAccessCollection<UInt8>>(_ b: B, _ i: Int) -> UInt32 where B.Index == Int {
         UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
 
-    /// The entries of a (non-ZIP64) zip file held in memory, in central-directory order.
-    static func entries(of b: [UInt8]) throws -> [Entry] {
-        func bad(_ why: String) -> SpreadsheetError { SpreadsheetError("the workbook libxlsxwriter wrote is not a zip file we can read (\(why))") }
+    /// The entries of a (non-ZIP64) zip file held in memory (or mapped), in central-directory order.
+    static func entries<B: RandomAccessCollection<UInt8>>(of b: B, what: String = "the workbook libxlsxwriter wrote") throws -> [Entry]
+    where B.Index == Int {
+        func bad(_ why: String) -> SpreadsheetError { SpreadsheetError("\(what) is not a zip file we can read (\(why))") }
         guard b.count >= 22 else { throw bad("too short") }
         var eocd = -1
         var i = b.count - 22

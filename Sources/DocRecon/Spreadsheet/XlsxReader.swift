@@ -14,6 +14,8 @@ public final class XlsxReader: RowSource {
     public let sheetNames: [String]
     public let dateSystem: DateSystem
     let archive: Archive
+    /// The workbook's path (its sheet part is inflated straight from the file by igzip).
+    let path: String
     let sheetPart: String
     let limits: SpreadsheetLimits
     let sharedStrings: [String]
@@ -22,6 +24,7 @@ public final class XlsxReader: RowSource {
 
     public init(path: String, sheet: String? = nil, limits: SpreadsheetLimits = .init()) throws {
         let url = URL(fileURLWithPath: path)
+        self.path = path
         fileName = url.lastPathComponent
         self.limits = limits
         let name = fileName
@@ -130,8 +133,11 @@ public final class XlsxReader: RowSource {
     }
 
     /// Inflates a part in chunks, refusing parts that are too large or inflate like a zip bomb.
+    /// With `path` (the workbook's file), a deflated part is inflated by igzip straight from the
+    /// mapped file, its CRC checked; otherwise (or for a zip we do not read ourselves: ZIP64) by
+    /// ZIPFoundation.
     static func streamPart(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
-                           maxBytes: Int64, _ consume: (Data) throws -> Void) throws {
+                           maxBytes: Int64, path: String? = nil, _ consume: (Data) throws -> Void) throws {
         guard let entry = archive[part] else { throw SpreadsheetError("\(file): \(part) is missing from the workbook") }
         if Int64(entry.uncompressedSize) > maxBytes {
             throw SpreadsheetError("\(file): \(part) is \(entry.uncompressedSize) bytes uncompressed, more than the limit of \(maxBytes)")
@@ -139,18 +145,43 @@ public final class XlsxReader: RowSource {
         let compressed = max(Int64(entry.compressedSize), 1)
         var total: Int64 = 0
         var prefixes = XmlPrefixStripper()  // `<x:row>` from some producers reads as `<row>`
-        do {
-            _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: true) { data in
-                total += Int64(data.count)
-                if total > maxBytes {
-                    throw SpreadsheetError("\(file): \(part) inflates past the limit of \(maxBytes) bytes (zip bomb?)")
-                }
-                if total > limits.ratioFloorBytes && total > compressed * limits.maxCompressionRatio {
-                    throw SpreadsheetError("\(file): \(part) inflates more than \(limits.maxCompressionRatio) times its compressed size (zip bomb?)")
-                }
-                let filtered = prefixes.feed(data)
-                if !filtered.isEmpty { try consume(filtered) }
+        /// Each inflated piece: counted against the limits, then handed on.
+        func take(_ data: Data) throws {
+            total += Int64(data.count)
+            if total > maxBytes {
+                throw SpreadsheetError("\(file): \(part) inflates past the limit of \(maxBytes) bytes (zip bomb?)")
             }
+            if total > limits.ratioFloorBytes && total > compressed * limits.maxCompressionRatio {
+                throw SpreadsheetError("\(file): \(part) inflates more than \(limits.maxCompressionRatio) times its compressed size (zip bomb?)")
+            }
+            let filtered = prefixes.feed(data)
+            if !filtered.isEmpty { try consume(filtered) }
+        }
+        if let path, entry.isCompressed, let mapped = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) {
+            let done: Bool = try mapped.withUnsafeBytes { raw -> Bool in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                guard let e = try? SheetSplice.entries(of: bytes, what: "the workbook").first(where: { $0.nameString == part }),
+                      e.method == 8, e.size == Int(entry.uncompressedSize) else { return false }
+                do {
+                    let (size, crc) = try RawInflater.inflate(UnsafeRawBufferPointer(rebasing: raw[e.data])) { piece in
+                        try take(Data(piece))
+                    }
+                    guard size == e.size, crc == e.crc else {
+                        throw SpreadsheetError("\(file): \(part) is damaged (its size or CRC is not the one the zip directory gives)")
+                    }
+                } catch let err as RawInflater.Failure {
+                    throw SpreadsheetError("\(file): \(part) cannot be inflated (\(err))")
+                }
+                return true
+            }
+            if done {
+                let rest = prefixes.finish()
+                if !rest.isEmpty { try consume(rest) }
+                return
+            }
+        }
+        do {
+            _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: true) { data in try take(data) }
             let rest = prefixes.finish()
             if !rest.isEmpty { try consume(rest) }
         } catch let e as SpreadsheetError {
@@ -169,7 +200,7 @@ public final class XlsxReader: RowSource {
     /// Streams a part and hands `parse` buffers that end right after the last complete `closing`
     /// tag; `parse` returns how many bytes it consumed. The rest is carried to the next chunk.
     static func streamElements(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
-                               maxBytes: Int64? = nil, closing: StaticString, inflateAside: Bool = false,
+                               maxBytes: Int64? = nil, closing: StaticString, inflateAside: Bool = false, path: String? = nil,
                                _ parse: (UnsafeBufferPointer<UInt8>, Int, Bool) throws -> Int) throws {
         var pending = [UInt8]()
         pending.reserveCapacity(1 << 20)
@@ -192,7 +223,9 @@ public final class XlsxReader: RowSource {
             let source = Handoff(value: archive)
             let inflater = Worker {
                 defer { chunks.close() }
-                try streamPart(source.value, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes) { try chunks.push($0) }
+                try streamPart(source.value, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes, path: path) {
+                    try chunks.push($0)
+                }
             }
             do {
                 while let data = chunks.pop() { try take(data) }
@@ -203,7 +236,7 @@ public final class XlsxReader: RowSource {
             }
             try inflater.wait()
         } else {
-            try streamPart(archive, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes) { try take($0) }
+            try streamPart(archive, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes, path: path) { try take($0) }
         }
         _ = try pending.withUnsafeBufferPointer { buf in try parse(buf, buf.count, true) }
     }
@@ -351,7 +384,7 @@ public final class XlsxReader: RowSource {
                 return .number(d)
             }
         }
-        try XlsxReader.streamElements(archive, sheetPart, file: file, limits: limits, closing: "</row>", inflateAside: true) { buf, end, atEnd in
+        try XlsxReader.streamElements(archive, sheetPart, file: file, limits: limits, closing: "</row>", inflateAside: true, path: path) { buf, end, atEnd in
             var i = 0
             var consumed = 0
             rows: while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: end) {
