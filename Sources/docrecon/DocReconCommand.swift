@@ -36,6 +36,7 @@ struct DocReconCommand: AsyncParsableCommand {
             PhaseClock.mark("command returned")
             OCRLibraries.reportIfAsked(limitAtStart: ProcessEnvironment.openMPThreadLimitAtStart)
         } catch {
+            OCRLibraries.reportIfAsked(limitAtStart: ProcessEnvironment.openMPThreadLimitAtStart)
             StderrGate.restore()
             exit(withError: error)
         }
