@@ -57,6 +57,8 @@ let package = Package(
             name: "CXlsxWriter", path: "Sources/CXlsxWriter", pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(
+            name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
             name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         // The one sqlite3_config call (variadic: Swift cannot make it), made before SQLite is used.
@@ -64,10 +66,13 @@ let package = Package(
         // Exact, faster pixOpenBrick/pixCloseBrick: Tesseract's line finder binds to them
         // (symbol interposition; every other case goes to Leptonica's own functions).
         .target(name: "CLeptFast", dependencies: ["COCRLibs"], path: "Sources/CLeptFast"),
+        // SHA-256's compression function in C: the processor's SHA extensions where present.
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "COCRLibs", "CXlsxWriter", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
+                "CTesseract", "CPoppler", "COCRLibs", "CXlsxWriter", "CIsal", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
+                "CSHA256",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -87,7 +92,7 @@ let package = Package(
             linkerSettings: [leptFastExports]),
         .testTarget(
             name: "DocReconTests",
-            dependencies: ["DocRecon", "CLeptFast", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["DocRecon", "CLeptFast", "CSHA256", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")],
             swiftSettings: [ocrHeaders],

