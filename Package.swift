@@ -5,11 +5,12 @@ import PackageDescription
 // use, not at every start (Sources/COCRLibs): their module maps link nothing, and the headers of
 // poppler-glib need glib's and cairo's folders (what `pkg-config --cflags poppler-glib` gives:
 // a systemLibrary's pkgConfig would add its -l flags too). Where COCRLibs has no stubs (other
-// than x86-64 and aarch64), the libraries are linked as before.
-#if arch(x86_64)
+// than x86-64 and aarch64 Linux), the libraries are linked as before (and the aarch64 stubs are
+// assembled but have not been run: if they misbehave there, link as in the #else below).
+#if os(Linux) && arch(x86_64)
 let multiarch = "x86_64-linux-gnu"
 let ocrLibsLinked: [LinkerSetting] = []
-#elseif arch(arm64)
+#elseif os(Linux) && arch(arm64)
 let multiarch = "aarch64-linux-gnu"
 let ocrLibsLinked: [LinkerSetting] = []
 #else
