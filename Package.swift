@@ -1,6 +1,33 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The OCR libraries (tesseract, lept, poppler-glib, cairo, gobject, glib) are loaded at their first
+// use, not at every start (Sources/COCRLibs): their module maps link nothing, and the headers of
+// poppler-glib need glib's and cairo's folders (what `pkg-config --cflags poppler-glib` gives:
+// a systemLibrary's pkgConfig would add its -l flags too). Where COCRLibs has no stubs (other
+// than x86-64 and aarch64 Linux), the libraries are linked as before (and the aarch64 stubs are
+// assembled but have not been run: if they misbehave there, link as in the #else below).
+#if os(Linux) && arch(x86_64)
+let multiarch = "x86_64-linux-gnu"
+let ocrLibsLinked: [LinkerSetting] = []
+#elseif os(Linux) && arch(arm64)
+let multiarch = "aarch64-linux-gnu"
+let ocrLibsLinked: [LinkerSetting] = []
+#else
+let multiarch = "unknown"
+let ocrLibsLinked: [LinkerSetting] = ["tesseract", "lept", "poppler-glib", "gobject-2.0", "glib-2.0", "cairo"]
+    .map { LinkerSetting.linkedLibrary($0) }
+#endif
+let ocrHeaderFolders = ["/usr/include/poppler/glib", "/usr/include/glib-2.0", "/usr/lib/\(multiarch)/glib-2.0/include",
+                        "/usr/include/cairo"]
+/// For every Swift target that imports CPoppler, directly or through DocRecon.
+let ocrHeaders: SwiftSetting = .unsafeFlags(ocrHeaderFolders.flatMap { ["-Xcc", "-I\($0)"] })
+/// CLeptFast's Leptonica functions, exported by the executable (only they: exporting everything
+/// slows every start) so that the libraries loaded later bind to them.
+let leptFastExports: LinkerSetting = .unsafeFlags(
+    ["pixOpenBrick", "pixCloseBrick", "pixErodeBrick", "pixDilateBrick", "pixWriteMem", "pixRotateAMGray"]
+        .flatMap { ["-Xlinker", "--export-dynamic-symbol=\($0)"] })
+
 let package = Package(
     name: "DocRecon",
     platforms: [.macOS(.v14)],
@@ -17,12 +44,16 @@ let package = Package(
     ],
     targets: [
         // C boundary: one system-library shim per library (module map + one header).
+        // CTesseract and CPoppler: headers only (COCRLibs provides the functions).
         .systemLibrary(
-            name: "CTesseract", path: "Sources/CTesseract", pkgConfig: "tesseract",
+            name: "CTesseract", path: "Sources/CTesseract",
             providers: [.apt(["libtesseract-dev", "libleptonica-dev"])]),
         .systemLibrary(
-            name: "CPoppler", path: "Sources/CPoppler", pkgConfig: "poppler-glib",
+            name: "CPoppler", path: "Sources/CPoppler",
             providers: [.apt(["libpoppler-glib-dev", "libcairo2-dev"])]),
+        // Every OCR-library function DocRecon calls, loading the libraries at the first call.
+        .target(name: "COCRLibs", path: "Sources/COCRLibs",
+                linkerSettings: ocrLibsLinked),
         .systemLibrary(
             name: "CXlsxWriter", path: "Sources/CXlsxWriter", pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]),
@@ -35,13 +66,14 @@ let package = Package(
         .target(name: "CSQLiteConfig", path: "Sources/CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Exact, faster pixOpenBrick/pixCloseBrick: Tesseract's line finder binds to them
         // (symbol interposition; every other case goes to Leptonica's own functions).
-        .target(name: "CLeptFast", path: "Sources/CLeptFast", linkerSettings: [.linkedLibrary("lept")]),
+        .target(name: "CLeptFast", dependencies: ["COCRLibs"], path: "Sources/CLeptFast"),
         // SHA-256's compression function in C: the processor's SHA extensions where present.
         .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "DocRecon",
             dependencies: [
-                "CTesseract", "CPoppler", "CXlsxWriter", "CIsal", "CSystemZlib", "CSQLiteConfig", "CLeptFast", "CSHA256",
+                "CTesseract", "CPoppler", "COCRLibs", "CXlsxWriter", "CIsal", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
+                "CSHA256",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -49,18 +81,22 @@ let package = Package(
             ],
             // Release only: no run-time exclusivity checks (swift_beginAccess was ~6% of reconcile
             // in the byte-level writers and scanners); debug builds and tests keep them.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)), ocrHeaders]),
         .executableTarget(
             name: "docrecon",
             dependencies: [
                 "DocRecon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            swiftSettings: [ocrHeaders],
+            linkerSettings: [leptFastExports]),
         .testTarget(
             name: "DocReconTests",
             dependencies: ["DocRecon", "CLeptFast", "CSHA256", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
-            resources: [.copy("Fixtures")]),
+            resources: [.copy("Fixtures")],
+            swiftSettings: [ocrHeaders],
+            linkerSettings: [leptFastExports]),
     ]
 )

@@ -24,6 +24,7 @@
 #include <math.h>
 #include <leptonica/allheaders.h>
 #include "docrecon_lept_fast.h"
+#include "docrecon_ocr_libs.h"
 
 typedef uint32_t word;
 typedef PIX *(*brick_fn)(PIX *, PIX *, l_int32, l_int32);
@@ -59,7 +60,8 @@ static int find_code(struct dl_phdr_info *info, size_t size, void *unused) {
 
 static pthread_mutex_t finding = PTHREAD_MUTEX_INITIALIZER;
 
-/* Whether `caller` is in libtesseract's code; looks for the library until it has been found. */
+/* Whether `caller` is in libtesseract's code; looks for the library until it has been found
+   (it may be loaded after the first call: nothing is kept before then). */
 static int called_from_tesseract(uintptr_t caller) {
     if (atomic_load(&tesseract_start) == 0) {
         pthread_mutex_lock(&finding);
@@ -69,14 +71,20 @@ static int called_from_tesseract(uintptr_t caller) {
     return caller >= atomic_load(&tesseract_start) && caller < atomic_load(&tesseract_end);
 }
 
+/* Leptonica's own functions and MORPH_BC, from liblept itself (loaded at first use by COCRLibs,
+   or at start-up where the libraries are linked: the loader's handle either way). */
 static void resolve(void) {
-    real_open = (brick_fn)dlsym(RTLD_NEXT, "pixOpenBrick");
-    real_close = (brick_fn)dlsym(RTLD_NEXT, "pixCloseBrick");
-    real_erode = (brick_fn)dlsym(RTLD_NEXT, "pixErodeBrick");
-    real_dilate = (brick_fn)dlsym(RTLD_NEXT, "pixDilateBrick");
-    real_write_mem = (write_mem_fn)dlsym(RTLD_NEXT, "pixWriteMem");
-    real_rotate_am_gray = (rotate_fn)dlsym(RTLD_NEXT, "pixRotateAMGray");
-    morph_bc = (const l_int32 *)dlsym(RTLD_DEFAULT, "MORPH_BC");
+    docrecon_ocr_libs_load();
+    void *lept = dlopen(DOCRECON_LEPT_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+    if (lept) {
+        real_open = (brick_fn)dlsym(lept, "pixOpenBrick");
+        real_close = (brick_fn)dlsym(lept, "pixCloseBrick");
+        real_erode = (brick_fn)dlsym(lept, "pixErodeBrick");
+        real_dilate = (brick_fn)dlsym(lept, "pixDilateBrick");
+        real_write_mem = (write_mem_fn)dlsym(lept, "pixWriteMem");
+        real_rotate_am_gray = (rotate_fn)dlsym(lept, "pixRotateAMGray");
+        morph_bc = (const l_int32 *)dlsym(lept, "MORPH_BC");
+    }
     const char *e = getenv("DOCRECON_LEPT_FAST");
     use_original = e && strcmp(e, "0") == 0;
 }

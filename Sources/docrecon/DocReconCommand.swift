@@ -20,9 +20,9 @@ struct DocReconCommand: AsyncParsableCommand {
     static func main() async {
         PhaseClock.mark("main")
         let arguments = GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()))
-        // Debian's libtesseract uses OpenMP, which reads OMP_THREAD_LIMIT when the library loads:
-        // setting it now is too late, so re-execute once with it set (PLATFORM.md: 6x slower otherwise).
-        // Commands that never run OCR skip that second start (it doubled their start-up, ~30 ms).
+        // Debian's libtesseract uses OpenMP, which reads OMP_THREAD_LIMIT when the library loads
+        // (PLATFORM.md: 6x slower without the limit). The library loads at the first OCR call
+        // (OCRLibraries), so setting the variable now is enough.
         if !(arguments.first.map(withoutOCR.contains) ?? false) { ProcessEnvironment.ensureOpenMPThreadLimit() }
         // Everything this process creates (database, originals, workbooks, reports) is owner-only.
         ProcessEnvironment.restrictFileCreationToOwner()
@@ -34,7 +34,9 @@ struct DocReconCommand: AsyncParsableCommand {
                 try command.run()
             }
             PhaseClock.mark("command returned")
+            OCRLibraries.reportIfAsked(limitAtStart: ProcessEnvironment.openMPThreadLimitAtStart)
         } catch {
+            OCRLibraries.reportIfAsked(limitAtStart: ProcessEnvironment.openMPThreadLimitAtStart)
             StderrGate.restore()
             exit(withError: error)
         }

@@ -4,6 +4,7 @@
 #   bench/recon/run.sh                 sizes 5000 100000 1000000
 #   SIZES="5000 100000" bench/recon/run.sh
 #   PEER_MAX=100000 (default): the peer is not run above this size (openpyxl needs many minutes).
+#   BENCH_BIN=/path/to/docrecon: time that binary instead of building this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES=${SIZES:-"5000 100000 1000000"}
@@ -15,8 +16,11 @@ if /usr/bin/python3 -c 'import openpyxl' 2>/dev/null; then PY=/usr/bin/python3; 
 $PY -c 'import openpyxl' || { echo "python3-openpyxl is missing: make deps"; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (Debian package time): make deps"; exit 1; }
 
-swift build -c release >&2
-BIN="$(swift build -c release --show-bin-path)/docrecon"
+if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN   # another build, for A/B runs
+else
+  swift build -c release >&2
+  BIN="$(swift build -c release --show-bin-path)/docrecon"
+fi
 DATE=2026-11-20
 
 now() { date +%s.%N; }

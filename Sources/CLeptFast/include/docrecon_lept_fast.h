@@ -5,7 +5,9 @@
  * Leptonica functions called on every page, by Tesseract and by Leptonica's own deskew, defined
  * here again so that the dynamic linker binds those calls to these (symbol interposition: the
  * executable's definitions come first). Each gives exactly what Leptonica's own would, cheaper;
- * every case outside that goes to Leptonica's own function, found with dlsym(RTLD_NEXT).
+ * every case outside that goes to Leptonica's own function, found with dlsym in liblept.
+ * The executable exports these six names (Package.swift: leptFastExports), so libtesseract and
+ * liblept, loaded at first use (COCRLibs), bind to them as they did when linked at start-up.
  *
  * 1. pixOpenBrick / pixCloseBrick (and pixErodeBrick / pixDilateBrick) on 1-bpp images. Tesseract's line finder
  *    (LineFinder::GetLineMasks) opens each page with bricks of 1 x 75 and 75 x 1 pixels at

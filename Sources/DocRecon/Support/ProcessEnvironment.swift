@@ -4,11 +4,19 @@ import Glibc
 #endif
 
 public enum ProcessEnvironment {
-    /// Re-executes the current process once with `OMP_THREAD_LIMIT=1` unless it is already set.
-    /// libgomp reads the variable when it loads, before `main`, so `setenv` alone is too late.
+    /// `OMP_THREAD_LIMIT` as the process started (before `ensureOpenMPThreadLimit`).
+    public static let openMPThreadLimitAtStart: String? = getenv("OMP_THREAD_LIMIT").map { String(cString: $0) }
+
+    /// Sets `OMP_THREAD_LIMIT=1` unless it is already set (PLATFORM.md: OCR is 6x slower without).
+    /// libgomp reads the variable once, when it loads, with libtesseract. The OCR libraries are
+    /// loaded at their first use (OCRLibraries), after this: setting the variable is enough. Only
+    /// where libgomp is already loaded (a build that links them) is the process re-executed once
+    /// with the variable set. Call at the start of `main`, before other threads.
     public static func ensureOpenMPThreadLimit() {
+        _ = openMPThreadLimitAtStart
         guard getenv("OMP_THREAD_LIMIT") == nil else { return }
         setenv("OMP_THREAD_LIMIT", "1", 1)
+        guard OCRLibraries.openMPLoaded else { return }
         let args = CommandLine.arguments
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
         cargs.append(nil)
@@ -76,6 +84,7 @@ public enum StderrGate {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { close(saved); return }
         _ = fcntl(saved, F_SETFD, FD_CLOEXEC)
+        OCRLibraries.reportErrors(to: saved)
         dup2(fds[1], 2)
         close(fds[1])
         userFD = saved
