@@ -11,13 +11,15 @@ import Foundation
 final class SheetBody {
     /// The index of the date format in the workbook's cell styles (`s="N"`).
     let dateStyle: Int
-    private var xml: [UInt8] = []
+    /// The XML being formatted, written through a pointer (`Out`); `chunk` owns the memory.
+    private var xml: Out
+    private var chunk: XmlChunk
     private let flushAt = 1 << 20
     /// The deflater and what it made so far; fed 1 MB chunks of XML by a thread of its own (started
     /// at the first chunk) so that compressing overlaps formatting.
     private let sink: ChunkDeflater
-    private var chunks: RowPipe<[UInt8]>?
-    private let spare = RowPipe<[UInt8]>(capacity: 8)
+    private var chunks: RowPipe<XmlChunk>?
+    private let spare = RowPipe<XmlChunk>(capacity: 8)
     private var compressor: Worker?
     /// The compressed rows (raw deflate, left open and byte-aligned by `finish`).
     var compressed: [[UInt8]] { sink.compressed }
@@ -40,7 +42,8 @@ final class SheetBody {
         self.dateStyle = dateStyle
         dateStyleBytes = Array(" s=\"\(dateStyle)\"".utf8)
         sink = ChunkDeflater(try RawDeflater(level: level))
-        xml.reserveCapacity(flushAt + 64 << 10)
+        chunk = XmlChunk(capacity: flushAt + 64 << 10)
+        xml = Out(chunk)
     }
 
     // MARK: cells
@@ -53,7 +56,7 @@ final class SheetBody {
             let at = xml.count
             appendInt(row + 1)
             rowDigits.removeAll(keepingCapacity: true)
-            rowDigits.append(contentsOf: xml[at...])
+            rowDigits.append(contentsOf: UnsafeBufferPointer(start: xml.base + at, count: xml.count - at))
             lit(#"">"#)
             openRow = row
             lastRow = row
@@ -66,8 +69,8 @@ final class SheetBody {
             lit("<c")
         } else {
             lit(#"<c r=""#)
-            if col < columnNames.count { xml.append(contentsOf: columnNames[col]) } else { xml.append(contentsOf: columnName(col)) }
-            xml.append(contentsOf: rowDigits)
+            if col < columnNames.count { xml.append(columnNames[col]) } else { xml.append(columnName(col)) }
+            xml.append(rowDigits)
             xml.append(UInt8(ascii: "\""))
         }
         openColumn = col
@@ -110,7 +113,7 @@ final class SheetBody {
 
     func date(_ row: Int, _ col: Int, _ d: CalendarDate) {
         begin(row, col)
-        xml.append(contentsOf: dateStyleBytes)
+        xml.append(dateStyleBytes)
         lit("><v>")
         appendNumber(DateSystem.excel1900.serial(of: d))
         lit("</v></c>")
@@ -119,17 +122,17 @@ final class SheetBody {
     // MARK: compression
 
     private func flush() throws {
-        guard !xml.isEmpty else { return }
+        guard xml.count > 0 else { return }
         if chunks == nil {
-            let pipe = RowPipe<[UInt8]>(capacity: 3)
+            let pipe = RowPipe<XmlChunk>(capacity: 3)
             let sink = sink, spare = spare
             chunks = pipe
             compressor = Worker {
                 do {
-                    while var chunk = pipe.pop() {
-                        try sink.take(chunk, flush: .none)
-                        chunk.removeAll(keepingCapacity: true)
-                        try? spare.push(chunk)
+                    while let full = pipe.pop() {
+                        try sink.take(full.bytes, flush: .none)
+                        full.count = 0
+                        try? spare.push(full)
                     }
                 } catch {
                     pipe.fail(error)
@@ -137,10 +140,11 @@ final class SheetBody {
                 }
             }
         }
-        var next = spare.tryPop() ?? []
-        if next.capacity < flushAt { next.reserveCapacity(flushAt + 64 << 10) }
-        swap(&xml, &next)
-        try chunks!.push(next)
+        chunk.count = xml.count
+        let full = chunk
+        chunk = spare.tryPop() ?? XmlChunk(capacity: flushAt + 64 << 10)
+        xml = Out(chunk)
+        try chunks!.push(full)
     }
 
     /// Closes the last row and compresses what is left. The deflate stream ends with a full flush
@@ -151,8 +155,10 @@ final class SheetBody {
         if let compressor { chunks?.close(); try compressor.wait() }
         if let failure { throw failure }
         if openRow > 0 { lit("</row>") }
-        try sink.take(xml, flush: .full)
-        xml = []
+        chunk.count = xml.count
+        try sink.take(chunk.bytes, flush: .full)
+        chunk = XmlChunk(capacity: 0)
+        xml = Out(chunk)
     }
 
     deinit { chunks?.close() }
@@ -161,7 +167,7 @@ final class SheetBody {
 
     /// Appends a literal's bytes (a plain copy: appending a `String.UTF8View` went element by element).
     @inline(__always) private func lit(_ s: StaticString) {
-        xml.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        xml.append(s.utf8Start, count: s.utf8CodeUnitCount)
     }
 
     @inline(__always) private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
@@ -198,7 +204,7 @@ final class SheetBody {
 
     private func appendNumber(_ d: Double) {
         if d.rounded() == d, abs(d) < 1e15 { appendInt(Int(d)); return }
-        xml.append(contentsOf: String(d).utf8)
+        xml.append(Array(String(d).utf8))
     }
 
     /// XML text content: & < > " as entities; the C0 controls XML 1.0 cannot carry as `_xHHHH_`
@@ -212,22 +218,22 @@ final class SheetBody {
             clean = false
             break
         }
-        if clean { xml.append(contentsOf: u); return }
+        if clean { xml.append(u); return }
         let hex = Array("0123456789ABCDEF".utf8)
         var i = 0
         let n = u.count
         while i < n {
             let b = u[i]
             switch b {
-            case UInt8(ascii: "&"): xml.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): xml.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): xml.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "\""): xml.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "&"): lit("&amp;")
+            case UInt8(ascii: "<"): lit("&lt;")
+            case UInt8(ascii: ">"): lit("&gt;")
+            case UInt8(ascii: "\""): lit("&quot;")
             case 0x09, 0x0A: xml.append(b)
             case 0..<0x20:
-                xml.append(contentsOf: "_x00".utf8); xml.append(hex[Int(b >> 4)]); xml.append(hex[Int(b & 15)]); xml.append(UInt8(ascii: "_"))
+                lit("_x00"); xml.append(hex[Int(b >> 4)]); xml.append(hex[Int(b & 15)]); xml.append(UInt8(ascii: "_"))
             case UInt8(ascii: "_") where Self.isEscapeLike(u, at: i):
-                xml.append(contentsOf: "_x005F_".utf8)
+                lit("_x005F_")
             default: xml.append(b)
             }
             i += 1
@@ -255,12 +261,82 @@ final class ChunkDeflater: @unchecked Sendable {
 
     init(_ deflater: RawDeflater) { self.deflater = deflater }
 
-    func take(_ xml: [UInt8], flush: RawDeflater.Flush) throws {
+    func take(_ xml: UnsafeRawBufferPointer, flush: RawDeflater.Flush) throws {
         crc = Zlib.crc32(xml, continuing: crc)
         size += xml.count
         var out: [UInt8] = []
         out.reserveCapacity(xml.count / 4)
         try deflater.compress(xml, flush: flush, into: &out)
         if !out.isEmpty { compressed.append(out) }
+    }
+}
+
+/// One piece of a sheet's XML, owning its memory: filled by the formatting thread (through `Out`),
+/// then handed to the compressing thread, then reused.
+final class XmlChunk: @unchecked Sendable {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var capacity: Int
+    /// Bytes in use (set from `Out` when the chunk is handed on).
+    var count = 0
+
+    init(capacity: Int) {
+        base = .allocate(capacity: max(capacity, 1))
+        self.capacity = max(capacity, 1)
+    }
+
+    deinit { base.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Room for `needed` bytes in all, keeping the first `count`.
+    func grow(to needed: Int, keeping count: Int) {
+        let bigger = max(capacity * 2, needed)
+        let b = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        b.initialize(from: base, count: count)
+        base.deallocate()
+        base = b
+        capacity = bigger
+    }
+}
+
+/// Appends to an `XmlChunk` through its pointer. A struct stored in the sheet: each append is a
+/// bounds check and a copy (appending to an Array went through a generic call that also checked
+/// uniqueness: ~8 million of them for a 100,000-row sheet).
+struct Out {
+    private let chunk: XmlChunk
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(_ chunk: XmlChunk) {
+        self.chunk = chunk
+        base = chunk.base
+        capacity = chunk.capacity
+    }
+
+    @inline(__always) mutating func append(_ b: UInt8) {
+        if count == capacity { grow(1) }
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) mutating func append(_ p: UnsafePointer<UInt8>, count n: Int) {
+        if count + n > capacity { grow(n) }
+        (base + count).update(from: p, count: n)
+        count += n
+    }
+
+    @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) {
+        if let p = u.baseAddress { append(p, count: u.count) }
+    }
+
+    @inline(__always) mutating func append(_ a: [UInt8]) {
+        a.withUnsafeBufferPointer { append($0) }
+    }
+
+    @inline(never) private mutating func grow(_ n: Int) {
+        chunk.grow(to: count + n, keeping: count)
+        base = chunk.base
+        capacity = chunk.capacity
     }
 }
