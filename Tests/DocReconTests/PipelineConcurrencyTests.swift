@@ -62,17 +62,46 @@ struct PipelineConcurrencyTests {
         #expect(out == want)
     }
 
-    @Test func pollNeverBlocksAndTakeEndsWhenEveryProducerIsDone() async throws {
-        let ch = BoundedChannel<Int>(capacity: 2)
-        #expect(ch.poll() == nil)
-        #expect(ch.take() == nil)                   // no producer registered: nothing will come
+    @Test func thePipeEndsOnlyWhenNoMoreProducersComeAndTheRegisteredOnesAreDone() throws {
+        let ch = RowPipe<Int>(capacity: 4)
+        #expect(ch.tryPop() == nil)                 // never blocks
+        ch.addProducer(); try ch.push(1); ch.producerFinished()
+        #expect(ch.tryPop() == 1)
+        // Another reader may still start (ingest adds them as pages are queued): not over yet.
+        ch.addProducer()
+        startWorker(name: "late") { usleep(50_000); try? ch.push(5); ch.producerFinished() }
+        ch.noMoreProducers()
+        #expect(ch.pop() == 5)                      // nil here if the first producer had ended it
+        #expect(ch.pop() == nil)
+
+        let none = RowPipe<Int>(capacity: 2)
+        none.noMoreProducers()
+        #expect(none.pop() == nil)                  // no producer registered: nothing will come
+    }
+
+    @Test func popGetsEveryItemOfRegisteredProducers() {
+        let ch = RowPipe<Int>(capacity: 2)
         ch.addProducer(); ch.addProducer()
-        startWorker(name: "p1") { ch.put(1); ch.put(2); ch.put(3); ch.producerFinished() }
-        startWorker(name: "p2") { ch.put(10); ch.producerFinished() }
+        startWorker(name: "p1") { for x in [1, 2, 3] { try? ch.push(x) }; ch.producerFinished() }
+        startWorker(name: "p2") { try? ch.push(10); ch.producerFinished() }
+        ch.noMoreProducers()
         var got: [Int] = []
-        while let x = ch.take() { got.append(x) }
+        while let x = ch.pop() { got.append(x) }
         #expect(got.sorted() == [1, 2, 3, 10])
-        #expect(ch.poll() == nil)
+    }
+
+    @Test func aConsumerThatFailsStopsBlockedProducers() throws {
+        let ch = RowPipe<Int>(capacity: 1)
+        try ch.push(1)
+        let done = DispatchSemaphore(value: 0)
+        let thrown = ResultBox<Bool>()
+        startWorker(name: "p") {
+            do { try ch.push(2); thrown.value = false } catch { thrown.value = true }
+            done.signal()
+        }
+        ch.fail(CancellationError())
+        done.wait()
+        #expect(thrown.value == true)
     }
 
     private func waitUntil(_ cond: @escaping @Sendable () -> Bool) async throws {

@@ -67,59 +67,6 @@ final class WorkQueue<T>: @unchecked Sendable {
     }
 }
 
-/// A bounded multi-producer, single-consumer channel: `put` blocks while `capacity` items wait,
-/// so producers can never run ahead of the one database writer by more than that. Producers
-/// register as they start; `take` returns nil once every registered producer has finished.
-final class BoundedChannel<T>: @unchecked Sendable {
-    private let cond = NSCondition()
-    private var buffer: [T] = []
-    private let capacity: Int
-    private var openProducers = 0
-
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
-    }
-
-    func addProducer() {
-        cond.lock(); openProducers += 1; cond.unlock()
-    }
-
-    func put(_ item: T) {
-        cond.lock()
-        while buffer.count >= capacity { cond.wait() }
-        buffer.append(item)
-        cond.broadcast()
-        cond.unlock()
-    }
-
-    func producerFinished() {
-        cond.lock()
-        openProducers -= 1
-        cond.broadcast()
-        cond.unlock()
-    }
-
-    /// The next item, or nil once every producer has finished and the buffer is empty.
-    func take() -> T? {
-        cond.lock(); defer { cond.unlock() }
-        while buffer.isEmpty && openProducers > 0 { cond.wait() }
-        return pop()
-    }
-
-    /// The next item if one is waiting; never blocks.
-    func poll() -> T? {
-        cond.lock(); defer { cond.unlock() }
-        return pop()
-    }
-
-    private func pop() -> T? {
-        guard !buffer.isEmpty else { return nil }
-        let item = buffer.removeFirst()
-        cond.broadcast()
-        return item
-    }
-}
-
 /// Starts a thread running `body`, with a stack big enough for Tesseract.
 func startWorker(name: String, _ body: @escaping @Sendable () -> Void) {
     let t = Thread { body() }
@@ -127,3 +74,112 @@ func startWorker(name: String, _ body: @escaping @Sendable () -> Void) {
     t.stackSize = 16 << 20
     t.start()
 }
+
+/// The one bounded hand-off between threads: producers `push` (blocking while `capacity` items
+/// wait, so none runs ahead of the consumer by more than that), one consumer `pop`s. Used by the
+/// bulk paths (parsing a sheet while another thread writes SQLite, evaluating charges while
+/// another formats the sheet) and by ingest (N page readers, one database writer). Each thread
+/// keeps its own non-thread-safe handles.
+///
+/// It ends with `close()`, or, when producers register with `addProducer()`, once
+/// `noMoreProducers()` has been said and every registered producer has called
+/// `producerFinished()`. A consumer that gives up calls `fail`: producers' `push` then throws
+/// instead of waiting.
+final class RowPipe<T>: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var items: [T] = []
+    private var closed = false
+    private var failed: Error?
+    private let capacity: Int
+    private var openProducers = 0
+    private var producersComplete = false
+
+    init(capacity: Int = 8) { self.capacity = max(1, capacity) }
+
+    /// A producer starts.
+    func addProducer() { cond.lock(); openProducers += 1; cond.unlock() }
+
+    /// A registered producer is done.
+    func producerFinished() {
+        cond.lock()
+        openProducers -= 1
+        if producersComplete && openProducers == 0 { closed = true }
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// No producer will register any more: the pipe closes when the registered ones have finished
+    /// (at once if none is running).
+    func noMoreProducers() {
+        cond.lock()
+        producersComplete = true
+        if openProducers == 0 { closed = true }
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// Blocks while full. Throws the consumer's error if it gave up.
+    func push(_ item: T) throws {
+        cond.lock(); defer { cond.unlock() }
+        while items.count >= capacity && failed == nil && !closed { cond.wait() }
+        if let failed { throw failed }
+        items.append(item)
+        cond.broadcast()
+    }
+
+    /// Blocks while empty; nil once closed and drained.
+    func pop() -> T? {
+        cond.lock(); defer { cond.unlock() }
+        while items.isEmpty && !closed { cond.wait() }
+        if items.isEmpty { return nil }
+        let item = items.removeFirst()
+        cond.broadcast()
+        return item
+    }
+
+    /// An item if one is waiting, without blocking.
+    func tryPop() -> T? {
+        cond.lock(); defer { cond.unlock() }
+        if items.isEmpty { return nil }
+        let item = items.removeFirst()
+        cond.broadcast()
+        return item
+    }
+
+    func close() { cond.lock(); closed = true; cond.broadcast(); cond.unlock() }
+
+    /// The consumer stops the producer with an error.
+    func fail(_ e: Error) { cond.lock(); failed = e; closed = true; items.removeAll(); cond.broadcast(); cond.unlock() }
+
+    var error: Error? { cond.lock(); defer { cond.unlock() }; return failed }
+}
+
+/// Runs `body` on a new thread; `wait()` returns when it has finished.
+final class Worker: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var thrown: Error?
+
+    init(_ body: @escaping () throws -> Void) {
+        let job = Handoff(value: body)
+        let t = Thread { [self] in
+            do { try job.value() } catch { thrown = error }
+            done.signal()
+        }
+        t.stackSize = 4 << 20
+        t.start()
+    }
+
+    private var joined = false
+
+    /// Waits for the thread (once; later calls return at once); rethrows what it threw.
+    func wait() throws {
+        if !joined { done.wait(); joined = true }
+        if let thrown { throw thrown }
+    }
+}
+
+/// Moves a value that is used by one thread at a time across a thread boundary.
+struct Handoff<T>: @unchecked Sendable { let value: T }
+
+/// A value one thread sets and another reads after `Worker.wait()`.
+final class ResultBox<T>: @unchecked Sendable { var value: T? }

@@ -68,7 +68,7 @@ public final class IngestPipeline {
         // Heaviest pages first (bytes per page stand in for OCR cost: dense forms are bigger), so
         // the batch does not end with one worker busy on a slow page while the others idle.
         let queue = WorkQueue<PageTask>()
-        let channel = BoundedChannel<Result<PageOutcome, PageFailure>>(capacity: options.jobs)
+        let channel = RowPipe<Result<PageOutcome, PageFailure>>(capacity: options.jobs)
         let settings = options.read
         let initFailure = LockedBox<String?>(nil)
         var workers = 0
@@ -85,16 +85,16 @@ public final class IngestPipeline {
                     do { reader = try PageReader(settings: settings) } catch {
                         initFailure.set("\(error)")
                         while let t = queue.next() {
-                            channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                            try? channel.push(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
                         }
                         return
                     }
                     while let t = queue.next() {
                         do {
                             let outcome = try reader.read(documentId: t.documentId, kind: t.kind, path: t.path, number: t.number)
-                            channel.put(.success(outcome))
+                            try? channel.push(.success(outcome))
                         } catch {
-                            channel.put(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
+                            try? channel.push(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
                         }
                     }
                 }
@@ -156,15 +156,17 @@ public final class IngestPipeline {
                         addWorkers()
                     }
                 }
-                while let r = channel.poll() { try store(r) }
+                while let r = channel.tryPop() { try store(r) }
             }
             queue.close()
+            channel.noMoreProducers()
             // 2. The rest of the pages, committed as the readers hand them over.
-            while let r = channel.take() { try store(r) }
+            while let r = channel.pop() { try store(r) }
         } catch {
             // Stop the readers before giving up: queued pages are dropped, what they hold is discarded.
             queue.cancel()
-            while channel.take() != nil {}
+            channel.noMoreProducers()
+            while channel.pop() != nil {}
             throw error
         }
         progress.finish()
