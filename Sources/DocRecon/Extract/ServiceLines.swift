@@ -429,5 +429,18 @@ public enum Checks {
                 r.lines[li][ci].problem = why
             }
         }
+        // Lines that add up to less than the total may be missing one: then the lines read may
+        // each be the next one's (code, date, pointer and units too), so every line value goes to
+        // review, not only the charges. (A held-out degraded CMS-1500 lost its first line this way
+        // and its second line's values were taken, confidently, as the first's.)
+        if let total, !charges.contains(where: { $0 == nil }), sum < total {
+            let incomplete = "the lines add up to \(sum.decimalString), less than the total \(total.decimalString): a line may be missing"
+            for li in r.lines.indices {
+                for k in r.lines[li].indices where r.lines[li][k].value != nil && r.lines[li][k].status != .needsReview {
+                    r.lines[li][k].status = .needsReview
+                    r.lines[li][k].problem = incomplete
+                }
+            }
+        }
     }
 }

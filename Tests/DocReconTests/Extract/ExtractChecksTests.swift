@@ -152,6 +152,24 @@ import Testing
         }
     }
 
+    @Test func linesThatAddUpToLessThanTheTotalSendEveryLineValueToReview() throws {
+        // The first line was not read at all (a degraded scan): 150.00 + 175.00 = 325.00 of 537.40.
+        var p = ExtractLayoutTests.superbill()
+        p.words.removeAll { $0.box.y0 >= 650 && $0.box.y0 < 700 }
+        let r = try Self.run(p)
+        #expect(r.lines.count == 2)
+        #expect(r.field("total_charge")?.status == .needsReview)
+        let values = r.lines.flatMap { $0 }.filter { $0.value != nil }
+        #expect(values.count >= 6)
+        #expect(values.allSatisfy { $0.status == .needsReview }, "\(values.filter { $0.status != .needsReview }.map(\.name))")
+        #expect(r.cell(0, "code")?.problem == "the lines add up to 325.00, less than the total 537.40: a line may be missing")
+        // Lines that add up to more than the total: one charge is wrong, the other values stay.
+        let over = try Self.run(ExtractLayoutTests.superbill(total: "$437.40"))
+        #expect(over.field("total_charge")?.status == .needsReview)
+        #expect(over.lines.allSatisfy { $0.first { $0.name == "charge" }?.status == .needsReview })
+        #expect(over.cell(0, "code")?.status == .ok)
+    }
+
     @Test func secondLookRereadsTheCellsOfATotalThatDoesNotAddUp() throws {
         var p = ExtractLayoutTests.superbill()
         // OCR lost the hundreds of the first charge: 2.40 instead of 212.40; the total says 537.40.
