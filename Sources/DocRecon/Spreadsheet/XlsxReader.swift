@@ -3,7 +3,9 @@ import ZIPFoundation
 
 /// Reads one worksheet of an .xlsx (Office Open XML) workbook row by row.
 ///
-/// The sheet part is inflated in chunks by ZIPFoundation and scanned as bytes, one complete
+/// ZIPFoundation opens the workbook and reads its small parts; the sheet part is inflated in
+/// chunks by igzip straight from the mapped file (by ZIPFoundation in a zip our own directory
+/// reader does not take, e.g. ZIP64), its CRC checked either way, and scanned as bytes, one complete
 /// `<row>` at a time, so memory stays flat however many rows there are. Shared strings are held
 /// in memory (they are needed by index). Date serials are recognised through the cell style's
 /// number format (built-in date formats and custom formats with day/month/year parts), in the
@@ -181,7 +183,7 @@ public final class XlsxReader: RowSource {
             }
         }
         do {
-            _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: true) { data in try take(data) }
+            _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: false) { data in try take(data) }
             let rest = prefixes.finish()
             if !rest.isEmpty { try consume(rest) }
         } catch let e as SpreadsheetError {
