@@ -170,7 +170,7 @@ struct SpreadsheetReaderTests {
         try ReconTest.xlsx(sheets: [("S", body)], to: good)
         #expect(try ReconTest.rows(try Spreadsheet.open(path: good.path)).count == 3_000)
         let bytes = try [UInt8](Data(contentsOf: good))
-        let sheet = try #require(try SheetSplice.entries(of: bytes, what: "good.xlsx").first { $0.nameString == "xl/worksheets/sheet1.xml" })
+        let sheet = try #require(try ZipDirectory.entries(of: bytes, what: "good.xlsx").first { $0.nameString == "xl/worksheets/sheet1.xml" })
         #expect(sheet.method == 8)
         // The directory's CRC (local header and central directory) no longer matches the bytes.
         var wrongCRC = bytes

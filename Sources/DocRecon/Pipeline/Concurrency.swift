@@ -131,15 +131,17 @@ final class RowPipe<T>: @unchecked Sendable {
     func pop() -> T? {
         cond.lock(); defer { cond.unlock() }
         while items.isEmpty && !closed { cond.wait() }
-        if items.isEmpty { return nil }
-        let item = items.removeFirst()
-        cond.broadcast()
-        return item
+        return takeFirst()
     }
 
     /// An item if one is waiting, without blocking.
     func tryPop() -> T? {
         cond.lock(); defer { cond.unlock() }
+        return takeFirst()
+    }
+
+    /// The first item, if any (the lock is held); wakes a producer waiting for room.
+    private func takeFirst() -> T? {
         if items.isEmpty { return nil }
         let item = items.removeFirst()
         cond.broadcast()
@@ -150,8 +152,6 @@ final class RowPipe<T>: @unchecked Sendable {
 
     /// The consumer stops the producer with an error.
     func fail(_ e: Error) { cond.lock(); failed = e; closed = true; items.removeAll(); cond.broadcast(); cond.unlock() }
-
-    var error: Error? { cond.lock(); defer { cond.unlock() }; return failed }
 }
 
 /// Runs `body` on a new thread; `wait()` returns when it has finished.

@@ -162,7 +162,7 @@ public final class XlsxReader: RowSource {
         if let path, entry.isCompressed, let mapped = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) {
             let done: Bool = try mapped.withUnsafeBytes { raw -> Bool in
                 let bytes = raw.bindMemory(to: UInt8.self)
-                guard let e = try? SheetSplice.entries(of: bytes, what: "the workbook").first(where: { $0.nameString == part }),
+                guard let e = try? ZipDirectory.entries(of: bytes, what: "the workbook").first(where: { $0.nameString == part }),
                       e.method == 8, e.size == Int(entry.uncompressedSize) else { return false }
                 do {
                     let (size, crc) = try RawInflater.inflate(UnsafeRawBufferPointer(rebasing: raw[e.data])) { piece in
