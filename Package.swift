@@ -76,7 +76,6 @@ let package = Package(
                 "CSHA256",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Release only: no run-time exclusivity checks (swift_beginAccess was ~6% of reconcile

@@ -183,7 +183,7 @@ struct SpreadsheetReaderTests {
         let crcFile = dir.appendingPathComponent("crc.xlsx")
         try Data(wrongCRC).write(to: crcFile)
         let crcError = #expect(throws: SpreadsheetError.self) { _ = try ReconTest.rows(try Spreadsheet.open(path: crcFile.path)) }
-        #expect(crcError?.message == "crc.xlsx: xl/worksheets/sheet1.xml is damaged (its size or CRC is not the one the zip directory gives)")
+        #expect(crcError?.message == "crc.xlsx: the part xl/worksheets/sheet1.xml is damaged (its size or CRC is not the one the zip directory gives)")
         // Compressed bytes overwritten in the middle of the sheet: refused, never read as rows.
         var garbled = bytes
         let mid = sheet.data.lowerBound + sheet.data.count / 2
@@ -194,6 +194,68 @@ struct SpreadsheetReaderTests {
         // Whichever meets the damage first says so: the inflater (damaged stream or CRC) or the
         // parser reading what the garbage inflated to (a row number then).
         #expect(garbledError?.message.hasPrefix("garbled.xlsx") == true)
+    }
+
+    /// A workbook whose `part` has its compressed bytes replaced, in place (same length, so the
+    /// zip directory stays valid), by `replacement(length)`.
+    static func damaging(_ part: String, of source: URL, to target: URL, _ replacement: (Int) -> [UInt8]) throws {
+        var bytes = try [UInt8](Data(contentsOf: source))
+        let entry = try #require(try ZipDirectory.entries(of: bytes, what: "source").first { $0.nameString == part })
+        let fresh = replacement(entry.data.count)
+        bytes.replaceSubrange(entry.data, with: fresh.prefix(entry.data.count) + [UInt8](repeating: 0, count: max(0, entry.data.count - fresh.count)))
+        try Data(bytes).write(to: target)
+    }
+
+    @Test("every part's CRC is checked: single-bit flips in any compressed part are refused or read unchanged, never read altered",
+          arguments: ["xl/sharedStrings.xml", "xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "_rels/.rels"])
+    func bitFlipsInEveryPart(part: String) throws {
+        let dir = try TestSupport.tempDir("xlsx-flip")
+        let sample = TestSupport.repoRoot.appendingPathComponent("Samples/ice/Export PRM 11-20-2026 Completed.xlsx")
+        let original = try ReconTest.rows(try Spreadsheet.open(path: sample.path))
+        let bytes = try [UInt8](Data(contentsOf: sample))
+        let entry = try #require(try ZipDirectory.entries(of: bytes, what: "sample").first { $0.nameString == part })
+        var rng = SplitMix64(state: 21)
+        var refused = 0, unchanged = 0
+        let target = dir.appendingPathComponent("flipped.xlsx")
+        for _ in 0..<60 {
+            var b = bytes
+            let at = entry.data.lowerBound + Int(rng.next() % UInt64(entry.data.count))
+            b[at] ^= UInt8(1) << UInt8(rng.next() % 8)
+            try Data(b).write(to: target)
+            do {
+                let rows = try ReconTest.rows(try Spreadsheet.open(path: target.path))
+                // Only a flip that changes nothing the reader uses may pass (none did here).
+                #expect(rows.map(\.0) == original.map(\.0) && rows.map(\.1) == original.map(\.1), "a flip at byte \(at) of \(part) was read altered")
+                unchanged += 1
+            } catch let e as SpreadsheetError {
+                #expect(e.message.hasPrefix("flipped.xlsx"))
+                refused += 1
+            }
+        }
+        #expect(refused + unchanged == 60)
+        #expect(refused >= 55)
+    }
+
+    @Test("ZIP64 workbooks (Info-ZIP's zip -fz: ZIP64 end record, sizes and offsets in extra fields) read like plain ones",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/zip"), "Info-ZIP zip is not installed (make deps installs it)"))
+    func zip64Workbook() throws {
+        let dir = try TestSupport.tempDir("xlsx-zip64")
+        let sample = TestSupport.repoRoot.appendingPathComponent("Samples/ice/Export PRM 11-20-2026 Completed.xlsx")
+        let target = dir.appendingPathComponent("zip64.xlsx")
+        let parts = dir.appendingPathComponent("parts")
+        let unzipped = try TestSupport.runTool("/usr/bin/unzip", ["-q", sample.path, "-d", parts.path])
+        #expect(unzipped.status == 0)
+        let zipped = try TestSupport.runTool("/usr/bin/zip", ["-q", "-fz", "-X", "-r", target.path, "."], cwd: parts)
+        #expect(zipped.status == 0)
+        let bytes = try [UInt8](Data(contentsOf: target))
+        // The directory is ZIP64's: a ZIP64 end-record locator, and 0xFFFFFFFF in the old end record.
+        #expect(bytes.indices.dropLast(4).contains { bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4B && bytes[$0 + 2] == 0x06 && bytes[$0 + 3] == 0x07 })
+        #expect(Array(bytes.suffix(22)[(bytes.count - 6)..<(bytes.count - 2)]) == [0xFF, 0xFF, 0xFF, 0xFF])
+        let plain = try ReconTest.rows(try Spreadsheet.open(path: sample.path))
+        let zip64 = try ReconTest.rows(try Spreadsheet.open(path: target.path))
+        #expect(zip64.map(\.0) == plain.map(\.0))
+        #expect(zip64.map(\.1) == plain.map(\.1))
+        #expect(plain.count > 40)
     }
 
     @Test("elements with a namespace prefix (<x:row>, as the .NET Open XML SDK writes) read like plain ones")

@@ -84,6 +84,9 @@ public struct SpreadsheetLimits: Sendable {
     public var maxSharedStringsBytes: Int64 = 1 << 30
     /// styles.xml, workbook.xml and the relationship parts are read whole: they must be small.
     public var maxSmallPartBytes: Int64 = 32 << 20
+    /// Time budget for reading one part (checked as its data inflates), in seconds; nil: none.
+    /// Generous: a 1,000,000-row sheet inflates in under a second here.
+    public var maxSeconds: Double? = 300
 
     public init() {}
 }

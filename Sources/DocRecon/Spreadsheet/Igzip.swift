@@ -109,8 +109,12 @@ public enum RawInflater {
 
     /// Inflates `compressed` (the whole stream), calling `consume` with each piece of output
     /// (`chunk` bytes at most; the buffer is reused after the call returns). Returns the inflated
-    /// size and its CRC-32. Throws on a damaged stream or one that ends before its input does not.
-    public static func inflate(_ compressed: UnsafeRawBufferPointer, chunk: Int = 256 << 10,
+    /// size and its CRC-32. Throws on a damaged stream, one whose data ends before the stream
+    /// does, and one that would give out more than `maxOutput` bytes.
+    ///
+    /// The loop always ends: every pass either takes input, gives output (at most `maxOutput` in
+    /// all) or throws.
+    public static func inflate(_ compressed: UnsafeRawBufferPointer, chunk: Int = 256 << 10, maxOutput: Int = .max,
                                _ consume: (UnsafeRawBufferPointer) throws -> Void) throws -> (size: Int, crc: UInt32) {
         let state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
         let out = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
@@ -136,6 +140,7 @@ public enum RawInflater {
             let produced = chunk - Int(state.pointee.avail_out)
             if produced > 0 {
                 total += produced
+                guard total <= maxOutput else { throw Failure(description: "the data inflates past \(maxOutput) bytes") }
                 try consume(UnsafeRawBufferPointer(start: out, count: produced))
             }
             if docrecon_isal_inflate_ended(state) != 0 { break }

@@ -1,11 +1,9 @@
 import Foundation
-import ZIPFoundation
 
 /// Reads one worksheet of an .xlsx (Office Open XML) workbook row by row.
 ///
-/// ZIPFoundation opens the workbook and reads its small parts; the sheet part is inflated in
-/// chunks by igzip straight from the mapped file (by ZIPFoundation in a zip our own directory
-/// reader does not take, e.g. ZIP64), its CRC checked either way, and scanned as bytes, one complete
+/// `ZipArchive` opens the workbook and inflates each part in chunks by igzip straight from the
+/// mapped file, its size and CRC checked; the sheet part is scanned as bytes, one complete
 /// `<row>` at a time, so memory stays flat however many rows there are. Shared strings are held
 /// in memory (they are needed by index). Date serials are recognised through the cell style's
 /// number format (built-in date formats and custom formats with day/month/year parts), in the
@@ -15,9 +13,7 @@ public final class XlsxReader: RowSource {
     public let sheetName: String
     public let sheetNames: [String]
     public let dateSystem: DateSystem
-    let archive: Archive
-    /// The workbook's path (its sheet part is inflated straight from the file by igzip).
-    let path: String
+    let archive: ZipArchive
     let sheetPart: String
     let limits: SpreadsheetLimits
     let sharedStrings: [String]
@@ -25,19 +21,11 @@ public final class XlsxReader: RowSource {
     let dateStyles: [Bool]
 
     public init(path: String, sheet: String? = nil, limits: SpreadsheetLimits = .init()) throws {
-        let url = URL(fileURLWithPath: path)
-        self.path = path
-        fileName = url.lastPathComponent
+        let archive = try ZipArchive(path: path)
+        fileName = archive.fileName
         self.limits = limits
         let name = fileName
-        let archiveOpened: Archive
-        do {
-            archiveOpened = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw SpreadsheetError("\(name): not an .xlsx workbook (the zip archive cannot be opened)")
-        }
-        let archive = archiveOpened
-        self.archive = archiveOpened
+        self.archive = archive
         // The workbook part, from the package relationships (usually xl/workbook.xml).
         var workbookPart = "xl/workbook.xml"
         if archive["_rels/.rels"] != nil {
@@ -134,66 +122,20 @@ public final class XlsxReader: RowSource {
         }
     }
 
-    /// Inflates a part in chunks, refusing parts that are too large or inflate like a zip bomb.
-    /// With `path` (the workbook's file), a deflated part is inflated by igzip straight from the
-    /// mapped file, its CRC checked; otherwise (or for a zip we do not read ourselves: ZIP64) by
-    /// ZIPFoundation.
-    static func streamPart(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
-                           maxBytes: Int64, path: String? = nil, _ consume: (Data) throws -> Void) throws {
-        guard let entry = archive[part] else { throw SpreadsheetError("\(file): \(part) is missing from the workbook") }
-        if Int64(entry.uncompressedSize) > maxBytes {
-            throw SpreadsheetError("\(file): \(part) is \(entry.uncompressedSize) bytes uncompressed, more than the limit of \(maxBytes)")
-        }
-        let compressed = max(Int64(entry.compressedSize), 1)
-        var total: Int64 = 0
+    /// Inflates a part in chunks (`ZipArchive.stream`: limits, size and CRC), handing on the
+    /// pieces with namespace prefixes taken off element names.
+    static func streamPart(_ archive: ZipArchive, _ part: String, file: String, limits: SpreadsheetLimits,
+                           maxBytes: Int64, _ consume: (Data) throws -> Void) throws {
         var prefixes = XmlPrefixStripper()  // `<x:row>` from some producers reads as `<row>`
-        /// Each inflated piece: counted against the limits, then handed on.
-        func take(_ data: Data) throws {
-            total += Int64(data.count)
-            if total > maxBytes {
-                throw SpreadsheetError("\(file): \(part) inflates past the limit of \(maxBytes) bytes (zip bomb?)")
-            }
-            if total > limits.ratioFloorBytes && total > compressed * limits.maxCompressionRatio {
-                throw SpreadsheetError("\(file): \(part) inflates more than \(limits.maxCompressionRatio) times its compressed size (zip bomb?)")
-            }
-            let filtered = prefixes.feed(data)
+        try archive.stream(part, maxBytes: maxBytes, limits: limits) { piece in
+            let filtered = prefixes.feed(Data(piece))
             if !filtered.isEmpty { try consume(filtered) }
         }
-        if let path, entry.isCompressed, let mapped = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) {
-            let done: Bool = try mapped.withUnsafeBytes { raw -> Bool in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                guard let e = try? ZipDirectory.entries(of: bytes, what: "the workbook").first(where: { $0.nameString == part }),
-                      e.method == 8, e.size == Int(entry.uncompressedSize) else { return false }
-                do {
-                    let (size, crc) = try RawInflater.inflate(UnsafeRawBufferPointer(rebasing: raw[e.data])) { piece in
-                        try take(Data(piece))
-                    }
-                    guard size == e.size, crc == e.crc else {
-                        throw SpreadsheetError("\(file): \(part) is damaged (its size or CRC is not the one the zip directory gives)")
-                    }
-                } catch let err as RawInflater.Failure {
-                    throw SpreadsheetError("\(file): \(part) cannot be inflated (\(err))")
-                }
-                return true
-            }
-            if done {
-                let rest = prefixes.finish()
-                if !rest.isEmpty { try consume(rest) }
-                return
-            }
-        }
-        do {
-            _ = try archive.extract(entry, bufferSize: 256 * 1024, skipCRC32: false) { data in try take(data) }
-            let rest = prefixes.finish()
-            if !rest.isEmpty { try consume(rest) }
-        } catch let e as SpreadsheetError {
-            throw e
-        } catch {
-            throw SpreadsheetError("\(file): \(part) cannot be inflated (\(error))")
-        }
+        let rest = prefixes.finish()
+        if !rest.isEmpty { try consume(rest) }
     }
 
-    static func readSmall(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [UInt8] {
+    static func readSmall(_ archive: ZipArchive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [UInt8] {
         var out = [UInt8]()
         try streamPart(archive, part, file: file, limits: limits, maxBytes: limits.maxSmallPartBytes) { out.append(contentsOf: $0) }
         return out
@@ -201,8 +143,8 @@ public final class XlsxReader: RowSource {
 
     /// Streams a part and hands `parse` buffers that end right after the last complete `closing`
     /// tag; `parse` returns how many bytes it consumed. The rest is carried to the next chunk.
-    static func streamElements(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits,
-                               maxBytes: Int64? = nil, closing: StaticString, inflateAside: Bool = false, path: String? = nil,
+    static func streamElements(_ archive: ZipArchive, _ part: String, file: String, limits: SpreadsheetLimits,
+                               maxBytes: Int64? = nil, closing: StaticString, inflateAside: Bool = false,
                                _ parse: (UnsafeBufferPointer<UInt8>, Int, Bool) throws -> Int) throws {
         var pending = [UInt8]()
         pending.reserveCapacity(1 << 20)
@@ -225,7 +167,7 @@ public final class XlsxReader: RowSource {
             let source = Handoff(value: archive)
             let inflater = Worker {
                 defer { chunks.close() }
-                try streamPart(source.value, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes, path: path) {
+                try streamPart(source.value, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes) {
                     try chunks.push($0)
                 }
             }
@@ -238,7 +180,7 @@ public final class XlsxReader: RowSource {
             }
             try inflater.wait()
         } else {
-            try streamPart(archive, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes, path: path) { try take($0) }
+            try streamPart(archive, part, file: file, limits: limits, maxBytes: maxBytes ?? limits.maxPartBytes) { try take($0) }
         }
         _ = try pending.withUnsafeBufferPointer { buf in try parse(buf, buf.count, true) }
     }
@@ -269,7 +211,7 @@ public final class XlsxReader: RowSource {
         return XmlBytes.unescapeOOXML(String(decoding: out, as: UTF8.self))
     }
 
-    static func readSharedStrings(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [String] {
+    static func readSharedStrings(_ archive: ZipArchive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [String] {
         var strings: [String] = []
         try streamElements(archive, part, file: file, limits: limits, maxBytes: limits.maxSharedStringsBytes, closing: "</si>") { buf, end, _ in
             var i = 0
@@ -290,7 +232,7 @@ public final class XlsxReader: RowSource {
         return strings
     }
 
-    static func readDateStyles(_ archive: Archive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [Bool] {
+    static func readDateStyles(_ archive: ZipArchive, _ part: String, file: String, limits: SpreadsheetLimits) throws -> [Bool] {
         let bytes = try readSmall(archive, part, file: file, limits: limits)
         return bytes.withUnsafeBufferPointer { buf -> [Bool] in
             var custom: [Int: Bool] = [:]
@@ -386,7 +328,7 @@ public final class XlsxReader: RowSource {
                 return .number(d)
             }
         }
-        try XlsxReader.streamElements(archive, sheetPart, file: file, limits: limits, closing: "</row>", inflateAside: true, path: path) { buf, end, atEnd in
+        try XlsxReader.streamElements(archive, sheetPart, file: file, limits: limits, closing: "</row>", inflateAside: true) { buf, end, atEnd in
             var i = 0
             var consumed = 0
             rows: while let lt = XmlBytes.findByte(XmlBytes.lt, in: buf, from: i, to: end) {

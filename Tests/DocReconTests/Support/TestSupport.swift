@@ -34,17 +34,21 @@ enum TestSupport {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// The program was still running after the timeout and was killed (status is then 9).
+        var timedOut = false
     }
 
-    /// Runs `docrecon args...` to completion (stdin closed), capturing both streams.
+    /// Runs `docrecon args...` to completion (stdin closed), capturing both streams; with
+    /// `timeout`, a run that is not over after that many seconds is killed (`timedOut`).
     @discardableResult
-    static func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Run {
-        try runTool(binary.path, args, cwd: cwd, env: env)
+    static func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:], timeout: Double? = nil) throws -> Run {
+        try runTool(binary.path, args, cwd: cwd, env: env, timeout: timeout)
     }
 
     /// Runs any program to completion (stdin closed), capturing both streams.
     @discardableResult
-    static func runTool(_ path: String, _ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Run {
+    static func runTool(_ path: String, _ args: [String], cwd: URL? = nil, env: [String: String] = [:],
+                        timeout: Double? = nil) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
@@ -57,6 +61,13 @@ enum TestSupport {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         try p.run()
+        let killed = Flag()
+        if let timeout {
+            let pid = p.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if p.isRunning { killed.set(); kill(pid, SIGKILL) }
+            }
+        }
         // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
         let errData = LockedData()
         let t = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
@@ -65,7 +76,14 @@ enum TestSupport {
         p.waitUntilExit()
         while !errData.done { usleep(1000) }
         return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData.value, as: UTF8.self))
+                   stderr: String(decoding: errData.value, as: UTF8.self), timedOut: killed.isSet)
+    }
+
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.lock(); value = true; lock.unlock() }
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     }
 
     final class LockedData: @unchecked Sendable {
