@@ -90,6 +90,15 @@ let package = Package(
             ],
             swiftSettings: [ocrHeaders],
             linkerSettings: [leptFastExports]),
+        // Developer tools (measuring forms, looking at registrations): not the clerk's binary.
+        .executableTarget(
+            name: "docrecon-dev",
+            dependencies: [
+                "DocRecon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [ocrHeaders],
+            linkerSettings: [leptFastExports]),
         .testTarget(
             name: "DocReconTests",
             dependencies: ["DocRecon", "CLeptFast", "CSHA256", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),

@@ -86,7 +86,9 @@ void docrecon_ocr_libs_set_error_fd(int fd) { (void)fd; }
     X(POPPLER, poppler_document_get_n_pages) X(POPPLER, poppler_document_get_page)               \
     X(POPPLER, poppler_document_new_from_file) X(POPPLER, poppler_page_get_size)                 \
     X(POPPLER, poppler_page_get_text) X(POPPLER, poppler_page_get_text_layout)                   \
-    X(POPPLER, poppler_page_render)                                                              \
+    X(POPPLER, poppler_page_render) X(POPPLER, poppler_page_get_form_field_mapping)              \
+    X(POPPLER, poppler_page_free_form_field_mapping) X(POPPLER, poppler_form_field_get_name)     \
+    X(POPPLER, poppler_form_field_get_field_type)                                                \
     X(CAIRO, cairo_create) X(CAIRO, cairo_destroy) X(CAIRO, cairo_fill)                          \
     X(CAIRO, cairo_font_options_create) X(CAIRO, cairo_font_options_destroy)                     \
     X(CAIRO, cairo_font_options_set_antialias) X(CAIRO, cairo_font_options_set_hint_metrics)     \

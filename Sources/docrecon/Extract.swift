@@ -54,7 +54,10 @@ func makeExtractor(rules: String?, secondLook db: AppDatabase? = nil, tessdata: 
         throw CLIError.failure("rules: \(e)")
     }
     if let db, let data = try? TessdataLocator.locate(explicit: tessdata) {
-        extractor.rereader = try? OCRRereader(db: db, tessdata: data)
+        if let r = try? OCRRereader(db: db, tessdata: data) {
+            r.forms = Dictionary(extractor.templates.compactMap { t in t.form.map { (t.name, $0) } }, uniquingKeysWith: { a, _ in a })
+            extractor.rereader = r
+        }
     }
     return extractor
 }

@@ -46,6 +46,7 @@ enum IngestRunner {
         settings.dpi = dpi
         settings.detectOrientation = osd
         settings.deskew = deskew
+        settings.forms = try formsToRead(rules: rules)
         let options = IngestOptions(jobs: jobs ?? ProcessEnvironment.cpuCount, read: settings,
                                     showProgress: progress && stderrIsTerminal)
         let pipeline = IngestPipeline(db: db, options: options)
@@ -68,6 +69,16 @@ enum IngestRunner {
         }
         do { return try pipeline.run(paths: paths) } catch let e as CLIFailure {
             throw CLIError.failure(e.message)
+        }
+    }
+
+    /// The printed forms of the rules' templates (read box by box when a page registers).
+    static func formsToRead(rules: String?) throws -> [FormToRead] {
+        guard let dir = rules ?? ProjectPaths.rules else { return [] }
+        do {
+            return try TemplateLoader.loadAll(rulesDirectory: dir).compactMap { t in t.form.map { FormToRead(template: t.name, layout: $0) } }
+        } catch let e as TemplateError {
+            throw CLIError.failure("rules: \(e)")
         }
     }
 

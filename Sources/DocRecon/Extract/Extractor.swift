@@ -288,7 +288,8 @@ public struct Extractor: Sendable {
             let ps = try Page.filter(Column("document_id") == documentId).order(Column("number")).fetchAll(db)
             return try ps.map { p in
                 let ws = try Word.filter(Column("page_id") == p.id!).order(Column("id")).fetchAll(db)
-                return PageWords(number: p.number, width: p.width, height: p.height, words: ws)
+                let form = try PageForm.fetchOne(db, key: p.id!)
+                return PageWords(number: p.number, width: p.width, height: p.height, words: ws, form: form)
             }
         }
         let (template, records, stats) = extract(documentId: documentId, pages: pages)

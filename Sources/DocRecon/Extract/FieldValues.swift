@@ -85,6 +85,17 @@ public enum FieldValues {
         s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 
+    /// `JOHN KELLERMD` → `JOHN KELLER MD`: OCR glues a typed credential to the surname before it
+    /// (the space of a monospaced or tight font is narrow). Only `MD`, only after a first name.
+    static func separatingCredential(_ s: String) -> String {
+        var parts = s.split(separator: " ").map(String.init)
+        guard parts.count >= 2, let last = parts.last, last.count >= 5, last.hasSuffix("MD"),
+              last.dropLast(2).allSatisfy({ $0.isUppercase && $0.isLetter }) else { return s }
+        parts[parts.count - 1] = String(last.dropLast(2))
+        parts.append("MD")
+        return parts.joined(separator: " ")
+    }
+
     /// Strips label leftovers OCR may leave at the start of a value (`: `, `#`, `-`).
     static func stripLead(_ s: String) -> String {
         var t = Substring(s)
@@ -291,8 +302,11 @@ public enum FieldValues {
         // never a letter L, so it goes through look-alike repair instead of being upper-cased.
         if [.icd10, .code, .modifier, .npi, .pos, .integer, .pointer].contains(type), raw.contains("l") { return nil }
         switch type {
-        case .text, .name:
+        case .text:
             let s = fold(stripLead(raw))
+            return s.isEmpty ? nil : .string(s)
+        case .name:
+            let s = separatingCredential(fold(stripLead(raw)))
             return s.isEmpty ? nil : .string(s)
         case .date:
             return parseDate(raw, formats: formats, birth: birth, today: today).map { .string($0.date.iso) }

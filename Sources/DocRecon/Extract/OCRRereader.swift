@@ -9,7 +9,12 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
     let ocr: Tesseract
     let maxPixels: Int
     private var page: (doc: Int64, number: Int, pix: Pix, info: Page)?
+    /// A registered page's data layer (its typed values only, in the form's frame), which crops of
+    /// its boxes are read from instead of the page itself.
+    private var formPage: (doc: Int64, number: Int, data: Raster, form: PageForm)?
     private let images: PageImages
+    /// The printed forms of the templates, by template name.
+    public var forms: [String: FormLayout] = [:]
     /// Time spent in re-reads, for the report.
     public private(set) var seconds = 0.0
 
@@ -38,10 +43,8 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
     public func reread(documentId: Int64, page number: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
         let t0 = DispatchTime.now()
         defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9 }
-        guard let (pix, info) = try? uprightPage(documentId, number), info.source == .ocr else { return nil }
-        let pad = max(4, box.height / 5)
-        guard let crop = pix.cropped(box, padding: pad) else { return nil }
-        let (text, conf) = ocr.readLine(crop, dpi: info.dpi, whitelist: Self.whitelist(type))
+        guard let (crop, dpi) = self.crop(documentId, number, box) else { return nil }
+        let (text, conf) = ocr.readLine(crop, dpi: dpi, whitelist: Self.whitelist(type))
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return t.isEmpty ? nil : (t, conf / 100)
     }
@@ -53,11 +56,52 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
     public func readings(documentId: Int64, page number: Int, box: Box, type: FieldType) -> [CropReading] {
         let t0 = DispatchTime.now()
         defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9 }
-        guard let (pix, info) = try? uprightPage(documentId, number), info.source == .ocr else { return [] }
+        guard let (crop, dpi) = self.crop(documentId, number, box) else { return [] }
+        return Self.readings(of: crop, dpi: dpi, type: type, ocr: ocr)
+    }
+
+    /// The crop a value is re-read from, and its resolution: on a registered form, the box's part
+    /// of the data layer (in the form's frame, straightened, the form's ink taken out); on any
+    /// other page read by OCR, the page as it was read.
+    private func crop(_ documentId: Int64, _ number: Int, _ box: Box) -> (Pix, Int)? {
+        if let (data, form) = try? formData(documentId, number) {
+            let corners = [(box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1)]
+                .compactMap { form.mapping.toForm(Double($0.0), Double($0.1)) }
+            guard corners.count == 4 else { return nil }
+            let x0 = Int(corners.map(\.0).min()!), x1 = Int(corners.map(\.0).max()!.rounded(.up))
+            let y0 = Int(corners.map(\.1).min()!), y1 = Int(corners.map(\.1).max()!.rounded(.up))
+            let pad = max(4, (y1 - y0) / 5)
+            let fx0 = max(0, x0 - pad), fy0 = max(0, y0 - pad), fx1 = min(data.width, x1 + pad), fy1 = min(data.height, y1 + pad)
+            guard fx1 - fx0 > 2, fy1 - fy0 > 2 else { return nil }
+            var px = [UInt8](repeating: 255, count: (fx1 - fx0) * (fy1 - fy0))
+            for y in fy0..<fy1 { for x in fx0..<fx1 { px[(y - fy0) * (fx1 - fx0) + x - fx0] = data.pixels[y * data.width + x] } }
+            guard let pix = Raster(width: fx1 - fx0, height: fy1 - fy0, pixels: px).pix(dpi: form.mapping.frameDPI) else { return nil }
+            return (pix, form.mapping.frameDPI)
+        }
+        guard let (pix, info) = try? uprightPage(documentId, number), info.source == .ocr else { return nil }
         let pad = max(4, box.height / 5)
-        guard let crop = pix.cropped(box, padding: pad) else { return [] }
-        let out = Self.readings(of: crop, dpi: info.dpi, type: type, ocr: ocr)
-        return out
+        guard let crop = pix.cropped(box, padding: pad) else { return nil }
+        return (crop, info.dpi)
+    }
+
+    /// The data layer of a page registered against one of `forms`, built once per page.
+    private func formData(_ docId: Int64, _ number: Int) throws -> (Raster, PageForm)? {
+        if let p = formPage, p.doc == docId, p.number == number { return (p.data, p.form) }
+        guard !forms.isEmpty, let (doc, info, form) = try db.read({ db -> (Document, Page, PageForm)? in
+            guard let d = try Document.fetchOne(db, key: docId),
+                  let p = try Page.filter(Column("document_id") == docId && Column("number") == number).fetchOne(db),
+                  let f = try PageForm.fetchOne(db, key: p.id!), f.accepted else { return nil }
+            return (d, p, f)
+        }), let layout = forms[form.template] else { return nil }
+        let reference = try FormReferences.shared.reference(layout)
+        let raster: PageRaster
+        switch doc.kind {
+        case .pdf: raster = try images.pdfPageRaster(try images.pdf(docId, doc.storedPath), info.number, colour: .whenColourful, atDPI: info.dpi)
+        case .png, .jpeg, .tiff: raster = try images.imagePageRaster(docId, kind: doc.kind, path: doc.storedPath, number: info.number, keepColour: true)
+        }
+        let data = DataLayer.formData(raster, mapping: form.mapping, form: reference)
+        formPage = (docId, number, data, form)
+        return (data, form)
     }
 
     /// The readings of one crop (see `readings(documentId:page:box:type:)`), with `ocr`.

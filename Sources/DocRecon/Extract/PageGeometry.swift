@@ -6,8 +6,10 @@ public struct PageWords: Sendable {
     public var width: Int
     public var height: Int
     public var words: [Word]
-    public init(number: Int, width: Int, height: Int, words: [Word]) {
-        self.number = number; self.width = width; self.height = height; self.words = words
+    /// How the page registered against a template's printed form (boxes are read through it).
+    public var form: PageForm?
+    public init(number: Int, width: Int, height: Int, words: [Word], form: PageForm? = nil) {
+        self.number = number; self.width = width; self.height = height; self.words = words; self.form = form
     }
 }
 

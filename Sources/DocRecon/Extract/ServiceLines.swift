@@ -313,6 +313,7 @@ public enum Checks {
             r.fields[i].status = .needsReview
             r.fields[i].problem = [r.fields[i].problem, why].compactMap { $0 }.joined(separator: "; ")
         }
+        repairCutYears(&r)
         if let dos = date("date_of_service"), let i = idx("date_of_service"), dos > today {
             flag(i, "date of service is in the future")
         }
@@ -369,6 +370,39 @@ public enum Checks {
             }
         }
         checkTotal(&r)
+    }
+
+    /// A four-digit year typed into a two-character year box prints its first half: "2026" in
+    /// 24A's YY shows "20". A line date whose printed year is the century of the claim's signature
+    /// date (box 31, `signature_date`) and falls years before it cannot be that year (claims are
+    /// filed within a year of the service): the signature's year is proposed instead, the line
+    /// sent to review with the reason (a reviewer confirms it; it is never `ok`).
+    static func repairCutYears(_ r: inout ExtractedRecord) {
+        guard let si = r.fields.firstIndex(where: { $0.name == "signature_date" }),
+              case .string(let ss)? = r.fields[si].value, let sig = CalendarDate(iso: ss) else { return }
+        for li in r.lines.indices {
+            guard let ci = r.lines[li].firstIndex(where: { $0.name == "date_of_service" }),
+                  case .string(let s)? = r.lines[li][ci].value, let d = CalendarDate(iso: s),
+                  let printed = r.lines[li][ci].raw.split(separator: " ").last, printed.count == 2, let yy = Int(printed),
+                  yy == sig.year / 100, d.year != sig.year, sig.days(since: d) > 366 else { continue }
+            guard var fixed = CalendarDate(year: sig.year, month: d.month, day: d.day) else { continue }
+            if fixed > sig, let before = CalendarDate(year: sig.year - 1, month: d.month, day: d.day) { fixed = before }
+            guard sig.days(since: fixed) <= 366 else { continue }
+            r.lines[li][ci].value = .string(fixed.iso)
+            r.lines[li][ci].status = .needsReview
+            r.lines[li][ci].sticky = true
+            r.lines[li][ci].problem = "the year printed is '\(printed)', the first half of a four-digit year cut to two digits: "
+                + "\(fixed.year) taken from the signature date \(sig.iso) (a service \(sig.year - d.year) years before its claim cannot be filed)"
+        }
+        // The record's date of service follows its first line's.
+        if let first = r.lines.first?.first(where: { $0.name == "date_of_service" }),
+           let di = r.fields.firstIndex(where: { $0.name == "date_of_service" }), r.fields[di].fromColumn == "date_of_service",
+           first.status == .needsReview, first.sticky, first.value != r.fields[di].value {
+            let (name, type, rule) = (r.fields[di].name, r.fields[di].type, r.fields[di].rule)
+            r.fields[di] = first
+            r.fields[di].name = name; r.fields[di].type = type; r.fields[di].rule = rule; r.fields[di].fromColumn = "date_of_service"
+            r.fields[di].cellBox = nil
+        }
     }
 
     static func money(_ v: ExtractedValue?) -> Money? {

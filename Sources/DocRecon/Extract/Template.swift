@@ -14,6 +14,9 @@ public struct Template: Sendable {
     public var stopLabels: [String]
     public var fields: [FieldRule]
     public var lines: LineTable?
+    /// A printed form the template's boxes are measured on: a page that registers against it is
+    /// read box by box (`box` steps, `form_rows` tables); one that does not skips those steps.
+    public var form: FormLayout?
 
     public struct Selector: Sendable {
         public var all: [String] = []
@@ -53,6 +56,9 @@ public struct Template: Sendable {
         case pattern(String)
         /// The value of a column of the first service line that has it (e.g. 24J NPI).
         case fromLines(String)
+        /// The words typed in these boxes of the template's form (in this order), on a page that
+        /// registered against the form.
+        case boxes([String])
     }
 
     public struct FieldRule: Sendable {
@@ -81,7 +87,12 @@ public struct Template: Sendable {
         public var splitCents = false
         /// For tables at fixed places (forms): the column's relative x-range instead of a header.
         public var x: (Double, Double)?
+        /// For tables of a registered form: the boxes of row n (`{n}` stands for 1, 2, ...).
+        public var boxes: [String] = []
         public var line: Int = 0
+
+        /// The boxes of row `n` (1-based).
+        public func boxes(row n: Int) -> [String] { boxes.map { $0.replacingOccurrences(of: "{n}", with: "\(n)") } }
     }
 
     public struct LineTable: Sendable {
@@ -94,7 +105,38 @@ public struct Template: Sendable {
         public var maxGap = 8.0
         /// For tables at fixed places (forms): the table's relative region; columns by their `x`.
         public var region: (x0: Double, y0: Double, x1: Double, y1: Double)?
+        /// For tables of a registered form: how many rows the form prints (columns by `boxes`).
+        public var formRows: Int?
         public var line: Int = 0
+    }
+}
+
+extension Template {
+    /// The characters each box of the form may hold, from the type of the field or column that
+    /// reads it: a date's boxes (MM, DD, YY) digits only, a code's letters and digits, and so on.
+    static func boxCharsets(_ t: Template) -> [String: String] {
+        func charset(_ type: FieldType, parts: Int) -> String? {
+            if type == .date && parts > 1 { return "0123456789" }
+            // A typed money box holds dollars and cents, with or without the point.
+            if type == .money { return "0123456789." }
+            // A lone digit (24G's units) read under a digits-only set comes out `4` for `1`
+            // (Tesseract's LSTM without the context of a word): read it as it is.
+            if type == .integer { return nil }
+            return OCRRereader.whitelist(type)
+        }
+        var out: [String: String] = [:]
+        for f in t.fields {
+            for case .boxes(let names) in f.finders {
+                if let cs = charset(f.type, parts: names.count) { for n in names where out[n] == nil { out[n] = cs } }
+            }
+        }
+        if let lt = t.lines, let rows = lt.formRows {
+            for c in lt.columns {
+                guard let cs = charset(c.type, parts: c.boxes.count) else { continue }
+                for r in 1...rows { for n in c.boxes(row: r) where out[n] == nil { out[n] = cs } }
+            }
+        }
+        return out
     }
 }
 
@@ -126,10 +168,11 @@ public enum TemplateLoader {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw TemplateError(file: file, line: 0, message: "cannot read the file")
         }
-        return try parse(text, file: file)
+        return try parse(text, file: file, directory: (path as NSString).deletingLastPathComponent)
     }
 
-    public static func parse(_ text: String, file: String) throws -> Template {
+    /// `directory`: where the file is (a form's `reference` is relative to it).
+    public static func parse(_ text: String, file: String, directory: String = ".") throws -> Template {
         let root: Node
         do {
             guard let n = try Yams.compose(yaml: text) else {
@@ -141,7 +184,7 @@ public enum TemplateLoader {
         } catch let e as YamlError {
             throw yamlError(e, file: file)
         }
-        return try Reader(file: file).template(root)
+        return try Reader(file: file, directory: directory).template(root)
     }
 
     static func yamlError(_ e: YamlError, file: String) -> TemplateError {
@@ -159,6 +202,7 @@ public enum TemplateLoader {
     /// Walks the YAML node tree, checking every key and value, with the line of each node.
     struct Reader {
         let file: String
+        var directory = "."
 
         func fail(_ n: Node?, _ msg: String) -> TemplateError {
             TemplateError(file: file, line: n?.mark?.line ?? 0, message: msg)
@@ -226,10 +270,10 @@ public enum TemplateLoader {
         }
 
         func template(_ root: Node) throws -> Template {
-            let keys: Set<String> = ["name", "doc_type", "select", "review_confidence", "stop_labels", "fields", "lines"]
+            let keys: Set<String> = ["name", "doc_type", "select", "review_confidence", "stop_labels", "fields", "lines", "form"]
             let m = try mapping(root, "the template", allowed: keys)
             var t = Template(name: "", file: file, docType: "", select: .init(), reviewConfidence: 0.6,
-                             stopLabels: [], fields: [], lines: nil)
+                             stopLabels: [], fields: [], lines: nil, form: nil)
             var seen = Set<String>()
             for (k, _, v) in m {
                 seen.insert(k)
@@ -241,13 +285,74 @@ public enum TemplateLoader {
                 case "select": t.select = try selector(v)
                 case "fields": t.fields = try fields(v)
                 case "lines": t.lines = try lineTable(v)
+                case "form": t.form = try form(v)
                 default: break
                 }
             }
             for req in ["name", "doc_type", "select", "fields"] where !seen.contains(req) {
                 throw fail(root, "the template has no '\(req)'")
             }
+            try checkBoxes(t, root)
+            if t.form != nil { t.form!.charsets = Template.boxCharsets(t) }
             return t
+        }
+
+        /// Every box a step or a column names is one of the form's.
+        func checkBoxes(_ t: Template, _ root: Node) throws {
+            let known = Set(t.form?.boxes.keys.map { $0 } ?? [])
+            func check(_ names: [String], _ what: String, _ line: Int) throws {
+                for n in names where !known.contains(n) {
+                    throw TemplateError(file: file, line: line, message: t.form == nil
+                        ? "\(what) reads the box '\(n)' but the template has no form"
+                        : "\(what) reads the box '\(n)', which the form does not have")
+                }
+            }
+            for f in t.fields {
+                for case .boxes(let names) in f.finders { try check(names, "field '\(f.name)'", f.line) }
+            }
+            if let lt = t.lines, let rows = lt.formRows {
+                for c in lt.columns {
+                    guard !c.boxes.isEmpty else {
+                        throw TemplateError(file: file, line: c.line, message: "lines has form_rows, so column '\(c.name)' needs its boxes")
+                    }
+                    for r in 1...rows { try check(c.boxes(row: r), "column '\(c.name)'", c.line) }
+                }
+            }
+        }
+
+        func form(_ n: Node) throws -> FormLayout {
+            let m = try mapping(n, "form", allowed: ["reference", "page", "size", "boxes", "drop_out"])
+            guard let refNode = m.first(where: { $0.key == "reference" })?.value else { throw fail(n, "form has no 'reference' (the blank form's PDF)") }
+            let ref = try string(refNode, "form reference")
+            let path = ref.hasPrefix("/") ? ref : (directory as NSString).appendingPathComponent(ref)
+            guard FileManager.default.fileExists(atPath: path) else { throw fail(refNode, "form reference \(ref): no such file") }
+            var f = FormLayout(reference: (path as NSString).standardizingPath)
+            for (k, _, v) in m {
+                switch k {
+                case "page": f.page = try int(v, "form page", 1...1000)
+                case "size":
+                    guard case .sequence(let xs) = v, xs.count == 2 else { throw fail(v, "form size must be [width, height] in points") }
+                    let r = try xs.map { try double($0, "form size", 1...100_000) }
+                    f.width = r[0]; f.height = r[1]
+                case "drop_out":
+                    for (dk, _, dv) in try mapping(v, "form drop_out", allowed: ["min_redness", "min_chroma"]) {
+                        if dk == "min_redness" { f.dropOut.minRedness = try int(dv, "form drop_out min_redness", 0...255) }
+                        else { f.dropOut.minChroma = try int(dv, "form drop_out min_chroma", 0...255) }
+                    }
+                case "boxes":
+                    guard let bm = v.mapping else { throw fail(v, "form boxes must be a mapping of box name to [x0, y0, x1, y1] in points") }
+                    for (bk, bv) in bm {
+                        guard let name = bk.string else { throw fail(bk, "box names must be text") }
+                        guard case .sequence(let xs) = bv, xs.count == 4 else { throw fail(bv, "box '\(name)' must be [x0, y0, x1, y1] in points") }
+                        let r = try xs.map { try double($0, "box '\(name)'", 0...100_000) }
+                        guard r[0] < r[2], r[1] < r[3] else { throw fail(bv, "box '\(name)' must have x0 < x1 and y0 < y1") }
+                        f.boxes[name] = FormLayout.Box(r[0], r[1], r[2], r[3])
+                    }
+                default: break
+                }
+            }
+            if f.boxes.isEmpty { throw fail(n, "form has no boxes") }
+            return f
         }
 
         func selector(_ n: Node) throws -> Template.Selector {
@@ -315,13 +420,15 @@ public enum TemplateLoader {
             let items: [Node]
             if case .sequence(let s) = n { items = Array(s) } else { items = [n] }
             return try items.map { item in
-                let m = try mapping(item, "\(what) find", allowed: ["anchor", "region", "pattern", "from_lines", "review"])
+                let m = try mapping(item, "\(what) find", allowed: ["anchor", "region", "pattern", "from_lines", "box", "boxes", "review"])
                     .filter { $0.key != "review" }
                 if let r = item["review"], r.bool == nil { throw fail(r, "\(what) review must be true or false") }
                 guard m.count == 1, let (k, _, v) = m.first else {
-                    throw fail(item, "\(what): each find step has exactly one of anchor, region, pattern, from_lines")
+                    throw fail(item, "\(what): each find step has exactly one of anchor, region, pattern, from_lines, box, boxes")
                 }
                 switch k {
+                case "box": return .boxes([try string(v, "\(what) box")])
+                case "boxes": return .boxes(try strings(v, "\(what) boxes"))
                 case "anchor": return .anchor(try anchor(v, what))
                 case "region":
                     let c = try region(v, "\(what) region")
@@ -367,8 +474,9 @@ public enum TemplateLoader {
 
         func lineTable(_ n: Node) throws -> Template.LineTable {
             var t = Template.LineTable(columns: [], line: n.mark?.line ?? 0)
-            for (k, _, v) in try mapping(n, "lines", allowed: ["columns", "footer", "min_columns", "max_rows", "max_gap", "region"]) {
+            for (k, _, v) in try mapping(n, "lines", allowed: ["columns", "footer", "min_columns", "max_rows", "max_gap", "region", "form_rows"]) {
                 switch k {
+                case "form_rows": t.formRows = try int(v, "lines.form_rows", 1...100)
                 case "region":
                     let c = try region(v, "lines.region")
                     t.region = (c[0], c[1], c[2], c[3])
@@ -383,8 +491,9 @@ public enum TemplateLoader {
                         let what = "column '\(name)'"
                         var c = Template.Column(name: name, type: .text, labels: [], line: ck.mark?.line ?? 0)
                         var hasType = false
-                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x", "split_cents"]) {
+                        for (fk, _, fv) in try mapping(cv, what, allowed: ["type", "labels", "formats", "required", "default", "x", "split_cents", "boxes"]) {
                             switch fk {
+                            case "boxes": c.boxes = try strings(fv, "\(what) boxes")
                             case "split_cents": c.splitCents = try bool(fv, "\(what) split_cents")
                             case "x":
                                 guard case .sequence(let xs) = fv, xs.count == 2 else { throw fail(fv, "\(what) x must be [x0, x1] in 0…1") }
@@ -400,7 +509,7 @@ public enum TemplateLoader {
                             }
                         }
                         if !hasType { throw fail(cv, "\(what) has no type") }
-                        if c.labels.isEmpty && c.x == nil { throw fail(cv, "\(what) has no labels") }
+                        if c.labels.isEmpty && c.x == nil && c.boxes.isEmpty { throw fail(cv, "\(what) has no labels") }
                         t.columns.append(c)
                     }
                 default: break

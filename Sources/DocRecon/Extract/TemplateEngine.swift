@@ -59,6 +59,11 @@ public enum TemplateEngine {
     /// The best template for a page: all `all` keywords, no `none` keyword, at least `min_any`
     /// `any` keywords; score = template score + number of `any` keywords found.
     public static func select(_ templates: [Template], page: PageWords) -> TemplateChoice? {
+        // A page that registered against a template's printed form is that form: its words are
+        // only what was typed on it (the form's labels were taken out), so keywords cannot tell.
+        if let reg = page.form, reg.accepted, let t = templates.first(where: { $0.name == reg.template && $0.form != nil }) {
+            return TemplateChoice(template: t, score: 1000 * reg.inliers)
+        }
         let words = page.words
         let text = normalisedText(words)
         let lines = PageGeometry.lines(words)
@@ -109,9 +114,16 @@ public enum TemplateEngine {
         t.stopLabels.forEach { index.add($0, owner: "#stop") }
         let hits = index.find(in: lines)
         var ctx = PageContext(page: page, lines: lines, hits: hits, template: t, today: today)
+        if let form = t.form, let reg = page.form, reg.accepted, reg.template == t.name {
+            ctx.registration = reg
+            ctx.boxWords = FormBoxes.assign(page.words, form: form, mapping: reg.mapping)
+        }
 
         var rows: [[ExtractedValue]] = []
-        if let table = t.lines, let found = ctx.table(table) {
+        if let table = t.lines, table.formRows != nil {
+            // A form's table is read through its boxes, on a page that registered, or not at all.
+            if ctx.boxWords != nil { rows = ctx.formTable(table) }
+        } else if let table = t.lines, let found = ctx.table(table) {
             rows = found.rows
             ctx.tableZone = (found.lineRange, found.x0)
         }
@@ -149,6 +161,9 @@ struct PageContext {
     let today: CalendarDate
     /// The service-line table's lines and left edge: field values never come from inside it.
     var tableZone: (lines: ClosedRange<Int>, x0: Double)?
+    /// On a page registered against the template's form: the registration, and its words by box.
+    var registration: PageForm?
+    var boxWords: [String: [Word]]?
 
     func inTable(_ li: Int, _ b: Box) -> Bool {
         guard let z = tableZone else { return false }
@@ -324,6 +339,15 @@ struct PageContext {
                 if let v = value(f, first, rule: rule + ":pattern"), v.status != .needsReview { return v }
             }
             return nil
+        case .boxes(let names):
+            guard let byBox = boxWords else { return nil }
+            let ws = FormBoxes.compose(names.map { byBox[$0] ?? [] }, type: f.type)
+            guard !ws.isEmpty, var v = value(f, ws, rule: rule + ":box") else { return nil }
+            if let form = template.form, let reg = registration {
+                let cells = names.compactMap { form.boxes[$0] }.map { FormBoxes.pageBox($0, mapping: reg.mapping) }
+                v.cellBox = cells.dropFirst().reduce(cells.first) { $0?.union($1) }
+            }
+            return v
         case .fromLines(let col):
             guard var v = PageContext.fromLines(rows, column: col) else { return nil }
             v.name = f.name; v.type = f.type
@@ -332,6 +356,34 @@ struct PageContext {
             v.cellBox = nil
             return v
         }
+    }
+
+    /// A registered form's table: row n's cells are the words of each column's boxes for n.
+    func formTable(_ t: Template.LineTable) -> [[ExtractedValue]] {
+        guard let byBox = boxWords, let form = template.form, let reg = registration, let n = t.formRows,
+              let required = t.columns.first(where: \.required) else { return [] }
+        var rows: [[ExtractedValue]] = []
+        for r in 1...n {
+            var cells: [String: [Word]] = [:]
+            var bounds: [String: (Double, Double)] = [:]
+            var rowBox: Box?
+            for c in t.columns {
+                let names = c.boxes(row: r)
+                let ws = FormBoxes.compose(names.map { byBox[$0] ?? [] }, type: c.type)
+                if !ws.isEmpty { cells[c.name] = ws }
+                let pageBoxes = names.compactMap { form.boxes[$0] }.map { FormBoxes.pageBox($0, mapping: reg.mapping) }
+                if let first = pageBoxes.first {
+                    let u = pageBoxes.dropFirst().reduce(first) { $0.union($1) }
+                    bounds[c.name] = (Double(u.x0), Double(u.x1))
+                    rowBox = rowBox.map { $0.union(u) } ?? u
+                }
+            }
+            // A row with nothing typed in it ends nothing (a form's rows may be left empty between).
+            guard cells[required.name] != nil || cells.values.contains(where: { $0.contains { w in w.text.contains(where: \.isNumber) } }) else { continue }
+            let rb = rowBox.map { Box($0.x0, $0.y0, $0.x1, $0.y1) }
+            if let row = readRow(t, cells: cells, required: required, bounds: bounds, rowBox: rb) { rows.append(row) }
+        }
+        return rows
     }
 
     /// A record value from a line column: the first line's. When the first line has none, the

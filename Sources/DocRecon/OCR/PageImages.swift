@@ -37,8 +37,32 @@ public final class PageImages {
         try doc.render(number, dpi: atDPI ?? dpi, maxPixels: maxPixels, canvas: canvas)
     }
 
+    /// A PDF page rendered at `dpi`, its colour kept as `colour` says.
+    func pdfPageRaster(_ doc: PDFDocument, _ number: Int, colour: ColourKeeping, atDPI: Int? = nil) throws -> PageRaster {
+        try doc.renderColour(number, dpi: atDPI ?? dpi, maxPixels: maxPixels, canvas: canvas, keep: colour)
+    }
+
+    /// One page of an image in 8-bit gray, and its colour when it has any (and `keepColour`).
+    func imagePageRaster(_ documentId: Int64, kind: DocumentKind, path: String, number: Int, keepColour: Bool) throws -> PageRaster {
+        let decoded = try decodedImagePage(documentId, kind: kind, path: path, number: number)
+        guard let gray = decoded.gray8() else { throw PDFError.pageFailed(number, "the image data is damaged") }
+        var colour: RGBImage? = nil
+        if keepColour, let sample = decoded.rgbSampler(), RGBImage.isColourful(sample, width: decoded.width, height: decoded.height) {
+            colour = decoded.rgbImage()
+        }
+        return PageRaster(gray: gray, colour: colour)
+    }
+
     /// One page of a PNG, JPEG or TIFF in 8-bit gray, refused above the pixel limit before decoding.
     func imagePage(_ documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> Pix {
+        guard let pix = try decodedImagePage(documentId, kind: kind, path: path, number: number).gray8() else {
+            throw PDFError.pageFailed(number, "the image data is damaged")
+        }
+        return pix
+    }
+
+    /// One page of a PNG, JPEG or TIFF as decoded (any depth), refused above the pixel limit first.
+    private func decodedImagePage(_ documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> Pix {
         let data = try imageData(documentId, path)
         let size = kind == .tiff ? Pix.tiffPageSize(data, page: number - 1) : Pix.header(of: data)
         guard let size else { throw PDFError.pageFailed(number, "the image header is damaged") }
@@ -46,9 +70,10 @@ public final class PageImages {
         guard size.width * size.height <= maxPixels else {
             throw PDFError.pageFailed(number, "the image claims \(size.width) × \(size.height) pixels, above the limit of \(maxPixels)")
         }
-        let decoded = kind == .tiff ? Pix.decodeTIFF(data, page: number - 1) : Pix.decode(data)
-        guard let pix = decoded?.gray8() else { throw PDFError.pageFailed(number, "the image data is damaged") }
-        return pix
+        guard let decoded = kind == .tiff ? Pix.decodeTIFF(data, page: number - 1) : Pix.decode(data) else {
+            throw PDFError.pageFailed(number, "the image data is damaged")
+        }
+        return decoded
     }
 
     /// The page in the frame its words were stored in: the same image, turned by the recorded

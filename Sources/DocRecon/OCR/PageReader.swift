@@ -6,6 +6,8 @@ public struct PageOutcome: Sendable {
     public var number: Int
     public var page: Page
     public var words: [RecognizedWord]
+    /// The page's registration against a template's form, when one was tried and fitted.
+    public var form: PageForm? = nil
 }
 
 /// Settings for reading pages.
@@ -18,11 +20,21 @@ public struct ReadSettings: Sendable {
     public var detectOrientation = true
     /// OSD confidence below which the page is left as it is.
     public var minOrientationConfidence = 1.5
+    /// Printed forms a page may be (templates with a `form:`): a page that registers against
+    /// one is read box by box from its data layer instead of as a whole.
+    public var forms: [FormToRead] = []
 
     /// 150 megapixels: a letter page at 1200 dpi (134 MP) passes, a 50,000 × 50,000 image (2,500 MP) does not.
     public static let defaultMaxPixels = 150_000_000
 
     public init(tessdata: String) { self.tessdata = tessdata }
+}
+
+/// A template's printed form, for the readers.
+public struct FormToRead: Sendable {
+    public var template: String
+    public var layout: FormLayout
+    public init(template: String, layout: FormLayout) { self.template = template; self.layout = layout }
 }
 
 /// One worker's page context: its own Tesseract handles (created once, reused for every page) and
@@ -62,14 +74,43 @@ public final class PageReader {
                             dpi: dpi, source: .textLayer, ocrSeconds: seconds(since: t0))
             return PageOutcome(documentId: documentId, number: number, page: page, words: layer)
         }
-        return recognise(try images.pdfPage(doc, number), documentId: documentId, number: number, dpi: dpi, started: t0)
+        let raster = try images.pdfPageRaster(doc, number, colour: settings.forms.isEmpty ? .never : .whenColourful)
+        if let form = readForm(raster, documentId: documentId, number: number, dpi: dpi, started: t0) { return form }
+        return recognise(raster.gray, documentId: documentId, number: number, dpi: dpi, started: t0)
     }
 
     private func readImage(documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> PageOutcome {
         let t0 = DispatchTime.now()
-        let pix = try images.imagePage(documentId, kind: kind, path: path, number: number)
-        let res = pix.resolution
-        return recognise(pix, documentId: documentId, number: number, dpi: (70...1200).contains(res) ? res : 300, started: t0)
+        let raster = try images.imagePageRaster(documentId, kind: kind, path: path, number: number, keepColour: !settings.forms.isEmpty)
+        let res = raster.gray.resolution
+        let dpi = (70...1200).contains(res) ? res : 300
+        if let form = readForm(raster, documentId: documentId, number: number, dpi: dpi, started: t0) { return form }
+        return recognise(raster.gray, documentId: documentId, number: number, dpi: dpi, started: t0)
+    }
+
+    /// The page read as a registered form, when it registers against one of `settings.forms`:
+    /// its data layer in strips (FormReader). Nil when it fits none (the page is then read whole).
+    private func readForm(_ raster: PageRaster, documentId: Int64, number: Int, dpi: Int, started: DispatchTime) -> PageOutcome? {
+        guard !settings.forms.isEmpty else { return nil }
+        var darkness = raster.darkness()
+        let streaks = DataLayer.streakColumns(darkness)
+        darkness = DataLayer.removingStreaks(darkness, columns: streaks)
+        for f in settings.forms {
+            guard let reference = try? FormReferences.shared.reference(f.layout),
+                  let result = FormRegistration.register(darkness, form: reference) else { continue }
+            Log.logger("ocr").debug("page \(number): \(f.template) registration inliers \(result.inliers), residual \(result.residual)")
+            guard result.accepted else { continue }
+            let data = DataLayer.formData(raster, mapping: result.mapping, form: reference)
+            if let dump = ProcessInfo.processInfo.environment["DOCRECON_DUMP_FORM"] {
+                _ = data.pix(dpi: 200)?.write(path: "\(dump)/\(documentId)-\(number).png", format: .png)
+            }
+            let words = FormReader.read(data, bands: reference.bands, mapping: result.mapping, ocr: ocr)
+            let page = Page(documentId: documentId, number: number, width: raster.gray.width, height: raster.gray.height, dpi: dpi,
+                            source: .ocr, skewAngle: 0, orientation: 0, ocrSeconds: seconds(since: started))
+            return PageOutcome(documentId: documentId, number: number, page: page, words: words,
+                               form: PageForm(template: f.template, result: result))
+        }
+        return nil
     }
 
     /// Grayscale → deskew → OCR, with orientation detection (OSD) only when the upright reading

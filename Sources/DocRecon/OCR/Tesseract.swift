@@ -70,6 +70,15 @@ public final class Tesseract {
         TessBaseAPISetImage2(handle, pix.raw)
         TessBaseAPISetSourceResolution(handle, Int32(dpi))
         defer { TessBaseAPIClear(handle) }
+        return recognisedWords()
+    }
+
+    /// Reads `pix` as one line of text (a strip of a form), every word with its box.
+    public func lineWords(in pix: Pix, dpi: Int, whitelist: String? = nil) -> [RecognizedWord] {
+        singleLine(pix, dpi: dpi, whitelist: whitelist, choices: false) { recognisedWords() }
+    }
+
+    private func recognisedWords() -> [RecognizedWord] {
         guard TessBaseAPIRecognize(handle, nil) == 0, let it = TessBaseAPIGetIterator(handle) else { return [] }
         defer { TessResultIteratorDelete(it) }
         let pageIt = TessResultIteratorGetPageIterator(it)

@@ -272,6 +272,10 @@ public final class IngestPipeline {
                 try stmt.execute(arguments: [pageId, w.text, w.box.x0, w.box.y0, w.box.x1, w.box.y1,
                                              (w.confidence / 100 * 1000).rounded() / 1000, w.block, w.line, w.word])
             }
+            if var form = o.form {
+                form.pageId = pageId
+                try form.insert(db)
+            }
         }
     }
 

@@ -257,3 +257,104 @@ public final class Pix: @unchecked Sendable {
     }
 
 }
+
+/// A colour page as plain bytes (row-major R, G, B), kept beside the gray image when the page
+/// carries colour: the drop-out of a form's red ink needs it.
+public struct RGBImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var bytes: [UInt8]
+
+    public init(width: Int, height: Int, bytes: [UInt8]) {
+        precondition(bytes.count == width * height * 3)
+        self.width = width; self.height = height; self.bytes = bytes
+    }
+
+    /// From cairo RGB24 pixels (native-endian 32-bit words, X R G B from the most significant byte).
+    public init(bgrx data: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int) {
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        out.withUnsafeMutableBufferPointer { o in
+            for y in 0..<height {
+                let src = UnsafeRawPointer(data + y * stride)
+                for x in 0..<width {
+                    let px = src.loadUnaligned(fromByteOffset: x * 4, as: UInt32.self)
+                    let i = (y * width + x) * 3
+                    o[i] = UInt8(px >> 16 & 0xFF); o[i + 1] = UInt8(px >> 8 & 0xFF); o[i + 2] = UInt8(px & 0xFF)
+                }
+            }
+        }
+        self.init(width: width, height: height, bytes: out)
+    }
+
+    /// The darkest channel of each pixel: red ink is dark in green and blue, black in all three.
+    public func darkness() -> Raster {
+        var out = [UInt8](repeating: 255, count: width * height)
+        bytes.withUnsafeBufferPointer { b in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<(width * height) { o[i] = min(b[3 * i], b[3 * i + 1], b[3 * i + 2]) }
+            }
+        }
+        return Raster(width: width, height: height, pixels: out)
+    }
+
+    /// Whether the page carries colour: of the pixels that are not paper white, a share of
+    /// at least `share` is clearly coloured (one channel 40 levels apart from another). Looks at
+    /// every 7th pixel of every 7th row.
+    public static func isColourful(_ sample: (Int, Int) -> (UInt8, UInt8, UInt8), width: Int, height: Int, share: Double = 0.05) -> Bool {
+        var inked = 0, coloured = 0
+        for y in stride(from: 0, to: height, by: 7) {
+            for x in stride(from: 0, to: width, by: 7) {
+                let (r, g, b) = sample(x, y)
+                let hi = max(r, g, b), lo = min(r, g, b)
+                if lo > 235 { continue }
+                inked += 1
+                if hi - lo >= 40 { coloured += 1 }
+            }
+        }
+        return inked >= 50 && Double(coloured) >= share * Double(inked)
+    }
+}
+
+extension Pix {
+    /// The pixels of a 32-bit colour image as R, G, B bytes (nil for other depths).
+    public func rgbImage() -> RGBImage? {
+        guard depth == 32 else { return nil }
+        let w = width, h = height, wpl = Int(pixGetWpl(raw))
+        let data = pixGetData(raw)!
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        out.withUnsafeMutableBufferPointer { o in
+            for y in 0..<h {
+                let row = data + y * wpl
+                for x in 0..<w {
+                    let v = row[x]  // R G B A from the most significant byte
+                    let i = (y * w + x) * 3
+                    o[i] = UInt8(v >> 24 & 0xFF); o[i + 1] = UInt8(v >> 16 & 0xFF); o[i + 2] = UInt8(v >> 8 & 0xFF)
+                }
+            }
+        }
+        return RGBImage(width: w, height: h, bytes: out)
+    }
+
+    /// A colour image's pixel (x, y) as R, G, B (32-bit images only).
+    public func rgbSampler() -> ((Int, Int) -> (UInt8, UInt8, UInt8))? {
+        guard depth == 32 else { return nil }
+        let wpl = Int(pixGetWpl(raw)), data = pixGetData(raw)!
+        return { x, y in
+            let v = data[y * wpl + x]
+            return (UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF))
+        }
+    }
+
+    /// The gray image as a `Raster` (8-bit images; others converted first).
+    public func raster() -> Raster? {
+        guard let g = gray8(), let bytes = g.grayBytes() else { return nil }
+        return Raster(width: g.width, height: g.height, pixels: bytes)
+    }
+}
+
+extension Raster {
+    /// An 8-bit Leptonica image of these pixels.
+    public func pix(dpi: Int) -> Pix? {
+        pixels.withUnsafeBufferPointer { Pix(gray: $0, width: width, height: height, dpi: dpi) }
+    }
+}

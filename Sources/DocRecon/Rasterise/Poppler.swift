@@ -66,6 +66,33 @@ public final class PDFDocument: @unchecked Sendable {
         }
     }
 
+    /// The text fields of a fillable PDF form on page `number`: each field's name and its
+    /// rectangle in points, origin top-left (widgets of one field listed each).
+    public func textFields(_ number: Int) throws -> [(name: String, x0: Double, y0: Double, x1: Double, y1: Double)] {
+        try withPage(number) { p in
+            var wPt = 0.0, hPt = 0.0
+            poppler_page_get_size(p, &wPt, &hPt)
+            guard let list = poppler_page_get_form_field_mapping(p) else { return [] }
+            defer { poppler_page_free_form_field_mapping(list) }
+            var out: [(String, Double, Double, Double, Double)] = []
+            var node: UnsafeMutablePointer<GList>? = list
+            while let n = node {
+                if let data = n.pointee.data {
+                    let m = data.assumingMemoryBound(to: PopplerFormFieldMapping.self).pointee
+                    if let field = m.field, poppler_form_field_get_field_type(field) == POPPLER_FORM_FIELD_TEXT,
+                       let cName = poppler_form_field_get_name(field) {
+                        let name = String(cString: cName)
+                        g_free(cName)
+                        // poppler gives the area with y up from the page's bottom.
+                        out.append((name, m.area.x1, hPt - m.area.y2, m.area.x2, hPt - m.area.y1))
+                    }
+                }
+                node = n.pointee.next
+            }
+            return out.map { (name: $0.0, x0: $0.1, y0: $0.2, x1: $0.3, y1: $0.4) }
+        }
+    }
+
     /// The page's text as poppler extracts it (empty when the page has no text layer).
     public func pageText(_ number: Int) throws -> String {
         try withPage(number) { p in
@@ -132,6 +159,10 @@ public final class PDFDocument: @unchecked Sendable {
     /// into `canvas` (kept by the caller from page to page, so the 33-MB RGB surface of a 300-dpi
     /// letter page is neither allocated, zeroed nor faulted in again for every page).
     public func render(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas = RenderCanvas()) throws -> Pix {
+        try renderPage(number, dpi: dpi, maxPixels: maxPixels, canvas: canvas, keepColour: .never).gray
+    }
+
+    private func renderPage(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas, keepColour: ColourKeeping) throws -> PageRaster {
         try withPage(number) { p in
             var wPt = 0.0, hPt = 0.0
             poppler_page_get_size(p, &wPt, &hPt)
@@ -163,8 +194,39 @@ public final class PDFDocument: @unchecked Sendable {
             guard let pix = Pix(bgrx: data, stride: stride, width: w, height: h, dpi: dpi) else {
                 throw PDFError.pageFailed(number, "cannot allocate the page image")
             }
-            return pix
+            var colour: RGBImage? = nil
+            if keepColour != .never {
+                let words = UnsafeRawPointer(data)
+                let colourful = keepColour == .always || RGBImage.isColourful({ x, y in
+                    let px = words.loadUnaligned(fromByteOffset: y * stride + x * 4, as: UInt32.self)
+                    return (UInt8(px >> 16 & 0xFF), UInt8(px >> 8 & 0xFF), UInt8(px & 0xFF))
+                }, width: w, height: h)
+                if colourful { colour = RGBImage(bgrx: data, stride: stride, width: w, height: h) }
+            }
+            return PageRaster(gray: pix, colour: colour)
         }
+    }
+
+    /// Renders the page like `render`, keeping its colour beside the gray image when the page
+    /// has colour (`.whenColourful`) or always.
+    public func renderColour(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas = RenderCanvas(),
+                             keep: ColourKeeping = .always) throws -> PageRaster {
+        try renderPage(number, dpi: dpi, maxPixels: maxPixels, canvas: canvas, keepColour: keep)
+    }
+}
+
+/// When a rendered or decoded page keeps its colour.
+public enum ColourKeeping: Sendable { case never, whenColourful, always }
+
+/// A page as pixels: the 8-bit gray image OCR reads, and its colour when it has any.
+public struct PageRaster: @unchecked Sendable {
+    public let gray: Pix
+    public let colour: RGBImage?
+    public init(gray: Pix, colour: RGBImage?) { self.gray = gray; self.colour = colour }
+
+    /// The darkest channel of the colour image, else the gray image.
+    public func darkness() -> Raster {
+        colour?.darkness() ?? gray.raster() ?? Raster(width: 1, height: 1, fill: 255)
     }
 }
 

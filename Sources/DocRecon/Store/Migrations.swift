@@ -312,6 +312,18 @@ extension AppDatabase {
             // this partial index: an import pays only the test of its condition per row.
             try db.execute(sql: "CREATE INDEX charges_paper ON charges (id) WHERE source = 'paper'")
         }
+        // How a page registered against a template's printed form (issue 13): its mapping, the fit.
+        m.registerMigration("v11-page-forms") { db in
+            try db.create(table: "page_forms") { t in
+                t.primaryKey("page_id", .integer).references("pages", onDelete: .cascade)
+                t.column("template", .text).notNull()
+                t.column("mapping", .text).notNull()
+                t.column("residual", .double).notNull()
+                t.column("inliers", .double).notNull()
+                t.column("skew", .double).notNull()
+                t.column("accepted", .boolean).notNull()
+            }
+        }
         return m
     }
 }
