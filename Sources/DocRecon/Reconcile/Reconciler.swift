@@ -5,9 +5,12 @@ public struct ReconcileOptions: Sendable {
     public var date: CalendarDate
     public var outDir: String
     public var ebsPath: String?
+    /// EBS' posted charges already loaded (EBS over HTTP, or an answer stored with an earlier
+    /// run); used instead of `ebsPath`.
+    public var ebs: EbsExport?
     public var force: Bool
-    public init(date: CalendarDate, outDir: String, ebsPath: String? = nil, force: Bool = false) {
-        self.date = date; self.outDir = outDir; self.ebsPath = ebsPath; self.force = force
+    public init(date: CalendarDate, outDir: String, ebsPath: String? = nil, ebs: EbsExport? = nil, force: Bool = false) {
+        self.date = date; self.outDir = outDir; self.ebsPath = ebsPath; self.ebs = ebs; self.force = force
     }
 }
 
@@ -87,7 +90,7 @@ public enum Reconciler {
               (masterPath as NSString).deletingLastPathComponent == outURL.path else {
             throw ReconcileRefused(message: "an output name would escape \(options.outDir)")
         }
-        let ebs = try options.ebsPath.map { try EbsExport.load(path: $0, rules: rules) }
+        let ebs = try options.ebs ?? options.ebsPath.map { try EbsExport.load(path: $0, rules: rules) }
         let evaluator = BillingEvaluator(rules: rules, ebs: ebs?.statuses)
 
         defer { PhaseClock.mark("reconcile: committed") }
