@@ -135,6 +135,8 @@ final class CurlSession {
             if let p = login.passphrase { set(CURLOPT_KEYPASSWD, p) }
             set(CURLOPT_SSH_KNOWNHOSTS, login.knownHostsFile)
             set(CURLOPT_FTP_CREATE_MISSING_DIRS, createFolders ? 1 : 0)
+            set(CURLOPT_NEW_FILE_PERMS, 0o600)  // owner-only on the server too (libcurl: 0644)
+            set(CURLOPT_NEW_DIRECTORY_PERMS, 0o700)
             if let q = quote.head { _ = docrecon_curl_set_list(handle, CURLOPT_POSTQUOTE, q) }
             source.attach(to: handle)
             sink.attach(to: handle)
