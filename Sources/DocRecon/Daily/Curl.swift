@@ -79,7 +79,8 @@ final class CurlSession {
     func http(method: String, url: String, headers: [String] = [], body: Data? = nil, timeout: Double,
               connectTimeout: Double? = nil, maxResponseBytes: Int = 64 << 20) throws -> Response {
         let sink = Sink(limit: maxResponseBytes)
-        let list = StringList(headers)
+        // No "Expect: 100-continue" on a POST (a server that does not answer it costs a second).
+        let list = StringList(method == "POST" ? headers + ["Expect:"] : headers)
         let upload = body.map { Source(data: $0) }
         try withExtendedLifetime((sink, list, upload)) {
             reset(timeout: timeout, connectTimeout: connectTimeout ?? min(timeout, 10))
@@ -128,7 +129,11 @@ final class CurlSession {
             set(CURLOPT_PROTOCOLS_STR, "sftp")
             set(CURLOPT_UPLOAD, 1)
             _ = docrecon_curl_set_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(st.st_size))
-            if maxBytesPerSecond > 0 { _ = docrecon_curl_set_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(maxBytesPerSecond)) }
+            if maxBytesPerSecond > 0 {
+                _ = docrecon_curl_set_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(maxBytesPerSecond))
+                // libcurl paces between buffers: smaller ones keep the pace smoother.
+                set(CURLOPT_UPLOAD_BUFFERSIZE, Int(min(65536, max(16384, maxBytesPerSecond / 4))))  // (libcurl: 16 KB at least)
+            }
             set(CURLOPT_SSH_AUTH_TYPES, Int(CURLSSH_AUTH_PUBLICKEY))
             set(CURLOPT_SSH_PRIVATE_KEYFILE, login.privateKeyFile)
             set(CURLOPT_SSH_PUBLIC_KEYFILE, login.publicKeyFile)

@@ -149,6 +149,14 @@ public struct DailyConfig: Sendable {
             switch e {
             case .scanner(_, let problem, let m, _), .parser(_, let problem, let m, _), .composer(_, let problem, let m, _):
                 throw DailyConfigError(file: file, line: m.line, message: "not valid YAML: \(problem)")
+            case .duplicatedKeysInMapping(let keys, let context):
+                // The line of the second time the key is written (Yams names the mapping's).
+                let key = keys.first ?? ""
+                let lines = text.components(separatedBy: "\n").enumerated().filter {
+                    $0.element.trimmingCharacters(in: .whitespaces).hasPrefix(key + ":")
+                }
+                throw DailyConfigError(file: file, line: lines.count > 1 ? lines[1].offset + 1 : context.mark.line,
+                                       message: "'\(key)' is given twice")
             default:
                 throw DailyConfigError(file: file, line: nil, message: "not valid YAML: \(e)")
             }

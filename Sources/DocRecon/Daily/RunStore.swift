@@ -90,7 +90,8 @@ public struct DailyReport: Codable, Sendable {
 
     /// Whether an input was refused, whole or in part (exit code 2).
     public var hadRejections: Bool {
-        !rejected.isEmpty || (scans + ice).contains { !($0.problems ?? []).isEmpty } || (ebs?.rejectedRows ?? 0) > 0
+        // (EBS rows refused count when this run reconciled with them; a stored answer's were named before.)
+        !rejected.isEmpty || (scans + ice).contains { !($0.problems ?? []).isEmpty } || (reconcile != nil && (ebs?.rejectedRows ?? 0) > 0)
     }
     /// Something was taken in, reconciled or delivered.
     public var didSomething: Bool {
