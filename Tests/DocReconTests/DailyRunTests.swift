@@ -81,24 +81,30 @@ import Testing
 
         var killedMidway = 0
         for point in 0..<10 {
-            let day = try DailyDay.make("kill\(point)")
-            // Ten points spread over the whole run, each at a random moment of its tenth.
-            let at = duration * (Double(point) + Double.random(in: 0..<1)) / 10
-            let p = Process()
-            p.executableURL = TestSupport.binary
-            p.arguments = day.runArgs
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(UInt32(at * 1e6))
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); killedMidway += 1 }
-            p.waitUntilExit()
+            // Ten points spread over the whole run, each at a random moment of its tenth (on a busy
+            // machine a run may end sooner than the reference did: that point is tried earlier).
+            var at = duration * (Double(point) + Double.random(in: 0..<1)) / 10
+            var day = try DailyDay.make("kill\(point)")
+            for attempt in 0..<5 {
+                if attempt > 0 { day = try DailyDay.make("kill\(point)-\(attempt)"); at /= 2 }
+                let p = Process()
+                p.executableURL = TestSupport.binary
+                p.arguments = day.runArgs
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                usleep(UInt32(at * 1e6))
+                let killed = p.isRunning
+                if killed { kill(p.processIdentifier, SIGKILL) }
+                p.waitUntilExit()
+                if killed { killedMidway += 1; break }
+            }
             let after = try day.run()
             #expect([0, 2].contains(after.status), "point \(point) (\(at) s): \(after.stderr)")
             let got = try day.state()
             #expect(got == want, "killed at \(String(format: "%.3f", at)) s of \(String(format: "%.3f", duration)) s:\n\(got)\nwanted:\n\(want)")
         }
-        #expect(killedMidway >= 8, "only \(killedMidway) of 10 kills landed while the run was working")
+        #expect(killedMidway == 10, "only \(killedMidway) of 10 kills landed while the run was working")
     }
 
     @Test func twoRunsAtOnceDoNotBothWork() throws {

@@ -113,7 +113,10 @@ public final class DailyRun {
         for f in files {
             if let s = try? SHA256.hexOfFile(f.path) { shas[f] = s } else { unreadable.append(f) }
         }
-        for f in unreadable { rejectInput(f, inbox: "scans", reason: "it cannot be read", day: day, into: &r) }
+        for f in unreadable {
+            say("\(f.path): it cannot be read")
+            rejectInput(f, inbox: "scans", reason: "it cannot be read", day: day, into: &r)
+        }
         let readable = files.filter { shas[$0] != nil }
         let storedBefore: Set<String>
         do {

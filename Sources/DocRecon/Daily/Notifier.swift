@@ -111,7 +111,9 @@ public enum DailyNotifier {
         switch r.status {
         case "ok": return "done"
         case "nothing_new": return "nothing new"
-        case "rejected": return "done, \(r.rejected.count) input(s) refused"
+        case "rejected":
+            let partly = (r.scans + r.ice).filter { !($0.problems ?? []).isEmpty }.count
+            return "done, \(r.rejected.count) input(s) refused" + (partly > 0 ? ", \(partly) in part" : "")
         case "failed": return "\(r.failures.count) problem(s)"
         default: return r.status
         }
