@@ -59,8 +59,9 @@ let package = Package(
             providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(
             name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl (HTTP, SFTP, SMTP for the daily run), loaded at its first use: headers only at
+        // build time (libcurl4-openssl-dev), nothing linked.
+        .target(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(
             name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),

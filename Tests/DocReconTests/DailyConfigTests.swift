@@ -119,6 +119,13 @@ import Testing
         #expect(rules.ebs.columns.contains { $0.field == "rejection_reason" })
     }
 
+    @Test func libcurlIsLoadedAtFirstUseNotLinked() throws {
+        // Commands that never transfer start without libcurl and the ~25 libraries it brings.
+        let r = try Daily.runTool("/usr/bin/ldd", [TestSupport.binary.path])
+        #expect(r.status == 0)
+        #expect(!r.stdout.contains("libcurl") && !r.stdout.contains("libssh2"), "\(r.stdout)")
+    }
+
     @Test func timesOfDay() {
         #expect(TimeOfDay("18:00")?.secondsOfDay == 64800)
         #expect(TimeOfDay("07:05:09")?.secondsOfDay == 7 * 3600 + 5 * 60 + 9)

@@ -53,8 +53,11 @@ final class CurlSession {
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     init() throws {
+        guard docrecon_curl_load() != 0 else {
+            throw TransferFailure(kind: .other, code: -1, detail: String(cString: docrecon_curl_load_error()))
+        }
         _ = CurlSession.globalInit
-        guard let h = curl_easy_init() else {
+        guard let h = docrecon_curl_easy_init() else {
             throw TransferFailure(kind: .other, code: -1, detail: "libcurl could not start a transfer")
         }
         handle = h
@@ -63,15 +66,15 @@ final class CurlSession {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        docrecon_curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
     /// curl_global_init, once per process, before the first handle (thread-safe: a lazy global).
-    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    private static let globalInit: Bool = docrecon_curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
     /// The libcurl version line (`libcurl/7.88.1 OpenSSL/3.0 ... libssh2/1.10.0`).
-    static var version: String { String(cString: curl_version()) }
+    static var version: String { String(cString: docrecon_curl_version()) }
 
     // MARK: - Transfers
 
@@ -181,7 +184,7 @@ final class CurlSession {
     // MARK: - The handle
 
     private func reset(timeout: Double, connectTimeout: Double) {
-        curl_easy_reset(handle)
+        docrecon_curl_easy_reset(handle)
         errorBuffer[0] = 0
         _ = docrecon_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         set(CURLOPT_NOSIGNAL, 1)
@@ -194,10 +197,10 @@ final class CurlSession {
     private func set(_ option: CURLoption, _ value: String) { _ = docrecon_curl_set_string(handle, option, value) }
 
     private func perform(sink: Sink) throws {
-        let rc = curl_easy_perform(handle)
+        let rc = docrecon_curl_easy_perform(handle)
         guard rc != CURLE_OK else { return }
         let buffer = String(cString: errorBuffer)
-        let words = buffer.isEmpty ? String(cString: curl_easy_strerror(rc)) : buffer
+        let words = buffer.isEmpty ? String(cString: docrecon_curl_easy_strerror(rc)) : buffer
         throw TransferFailure(kind: CurlSession.kind(of: rc), code: Int(rc.rawValue), detail: words)
     }
 
@@ -274,7 +277,7 @@ private final class Source {
 private final class StringList {
     private(set) var head: UnsafeMutablePointer<curl_slist>?
     init(_ items: [String]) {
-        for s in items { head = curl_slist_append(head, s) }
+        for s in items { head = docrecon_curl_slist_append(head, s) }
     }
-    deinit { curl_slist_free_all(head) }
+    deinit { docrecon_curl_slist_free_all(head) }
 }
