@@ -6,7 +6,8 @@ SWIFT ?= swift
 CONFIG ?= debug
 DEB_PACKAGES := libtesseract-dev libleptonica-dev libpoppler-glib-dev libcairo2-dev libsqlite3-dev \
                 libxlsxwriter-dev zlib1g-dev libisal-dev tesseract-ocr-eng tesseract-ocr-osd pkg-config python3-openpyxl time bc \
-                fonts-dejavu-core libreoffice-calc-nogui zip unzip
+                fonts-dejavu-core libreoffice-calc-nogui zip unzip \
+                libcurl4-openssl-dev openssh-server openssh-client python3-aiosmtpd systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_TESSDATA := $(firstword $(wildcard /usr/share/tesseract-ocr/5/tessdata /usr/share/tesseract-ocr/4.00/tessdata /usr/share/tessdata))
 BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/docrecon

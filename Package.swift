@@ -59,6 +59,9 @@ let package = Package(
             providers: [.apt(["libxlsxwriter-dev"])]),
         .systemLibrary(
             name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // libcurl (HTTP, SFTP, SMTP for the daily run), loaded at its first use: headers only at
+        // build time (libcurl4-openssl-dev), nothing linked.
+        .target(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(
             name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
@@ -73,7 +76,7 @@ let package = Package(
             name: "DocRecon",
             dependencies: [
                 "CTesseract", "CPoppler", "COCRLibs", "CXlsxWriter", "CIsal", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
-                "CSHA256",
+                "CSHA256", "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,11 +11,11 @@ struct DocReconCommand: AsyncParsableCommand {
             Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, ImportIce.self, Reconcile.self,
             Ledger.self, Demo.self, RenderPages.self, GenerateSamples.self, GenerateIce.self,
             Sets.self, BenchMatch.self, GenerateIceSample.self,
-            Review.self, Correct.self, Audit.self, Report.self,
+            Review.self, Correct.self, Audit.self, Report.self, Run.self, Watch.self, Runs.self,
         ])
 
     /// Subcommands that never load a page into Tesseract.
-    static let withoutOCR: Set<String> = ["import-ice", "reconcile", "ledger", "generate-ice"]
+    static let withoutOCR: Set<String> = ["import-ice", "reconcile", "ledger", "generate-ice", "runs"]
 
     static func main() async {
         PhaseClock.mark("main")

@@ -144,9 +144,10 @@ def main():
     ds.auto_filter.ref = ds.dimensions
     fit_columns(ds)
     ss = out.create_sheet("Summary")
-    header(ss, ["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
+    header(ss, ["Date", "Facility", "Provider", "Type of Care", "PRM Billing", "CPTs"])
     for k in sorted(summary):
-        ss.append(list(k) + summary[k])
+        if summary[k][0] > 0:  # groups with billed encounters only
+            ss.append(list(k) + summary[k])
     ss.auto_filter.ref = ss.dimensions
     fit_columns(ss)
     mmdd = run_date.strftime("%m-%d-%Y")

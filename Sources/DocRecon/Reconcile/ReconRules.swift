@@ -116,6 +116,27 @@ public struct ReconciliationSettings: Codable, Sendable {
     public var agingFrom = "date_of_service"
     public var agingBuckets = [30, 60, 90, 120]
     public var reasons: [String: String] = ReconciliationSettings.defaultReasons
+    /// The Summary sheet's headers, by column (`summary_columns:`), in the order of `summaryFields`.
+    public var summaryColumns: [String: String] = ReconciliationSettings.defaultSummaryColumns
+    /// The Master Missing sheet's headers, by column (`master_columns:`; Billed and the reason
+    /// are `billed_column` and `reason_column`).
+    public var masterColumns: [String: String] = ReconciliationSettings.defaultMasterColumns
+
+    public static let summaryFields = ["date", "facility", "provider", "type_of_care", "billed", "cpts"]
+    /// The headers of the prototype the users know.
+    public static let defaultSummaryColumns = [
+        "date": "Date", "facility": "Facility", "provider": "Provider", "type_of_care": "Type of Care",
+        "billed": "PRM Billing", "cpts": "CPTs",
+    ]
+    public static let masterFields = ["patient_name", "dob", "date_of_service", "type_of_care", "type_of_visit", "facility", "cpt",
+                                      "last_attempt", "first_seen", "days_outstanding", "aging"]
+    public static let defaultMasterColumns = [
+        "patient_name": "Patient Name", "dob": "DOB", "date_of_service": "Date of Service", "type_of_care": "Type of Care",
+        "type_of_visit": "Type of Visit", "facility": "Facility", "cpt": "CPT", "last_attempt": "Last Attempt to Process",
+        "first_seen": "First Seen", "days_outstanding": "Days Outstanding", "aging": "Aging",
+    ]
+    public var summaryHeaders: [String] { ReconciliationSettings.summaryFields.map { summaryColumns[$0] ?? $0 } }
+    public func masterHeader(_ field: String) -> String { masterColumns[field] ?? field }
 
     public static let defaultReasons = [
         "diagnosis": "Missing DX", "cpt_present": "Missing CPT", "cpt_format": "Invalid CPT",
@@ -129,7 +150,7 @@ public struct ReconciliationSettings: Codable, Sendable {
         case generalTitle = "general_title", masterTitle = "master_title", dataSheet = "data_sheet"
         case summarySheet = "summary_sheet", masterSheet = "master_sheet", billedColumn = "billed_column"
         case reasonColumn = "reason_column", yes, no, dateFormat = "date_format", agingFrom = "aging_from"
-        case agingBuckets = "aging_buckets", reasons
+        case agingBuckets = "aging_buckets", reasons, summaryColumns = "summary_columns", masterColumns = "master_columns"
     }
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: CodingKeys.self)
@@ -148,6 +169,20 @@ public struct ReconciliationSettings: Codable, Sendable {
         agingBuckets = try c.decodeIfPresent([Int].self, forKey: .agingBuckets) ?? def.agingBuckets
         let r = try c.decodeIfPresent([String: String].self, forKey: .reasons) ?? [:]
         reasons = def.reasons.merging(r) { _, new in new }
+        func columns(_ key: CodingKeys, known: [String], defaults: [String: String]) throws -> [String: String] {
+            let given = try c.decodeIfPresent([String: String].self, forKey: key) ?? [:]
+            for (k, v) in given {
+                guard known.contains(k) else {
+                    throw SpreadsheetError("reconciliation.yaml: \(key.rawValue): unknown column '\(k)' (known: \(known.joined(separator: ", ")))")
+                }
+                guard !v.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw SpreadsheetError("reconciliation.yaml: \(key.rawValue): the header of '\(k)' is empty")
+                }
+            }
+            return defaults.merging(given) { _, new in new }
+        }
+        summaryColumns = try columns(.summaryColumns, known: Self.summaryFields, defaults: Self.defaultSummaryColumns)
+        masterColumns = try columns(.masterColumns, known: Self.masterFields, defaults: Self.defaultMasterColumns)
     }
 
     public func reason(_ key: String) -> String { reasons[key] ?? ReconciliationSettings.defaultReasons[key] ?? key }

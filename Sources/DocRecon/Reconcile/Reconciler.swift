@@ -5,9 +5,12 @@ public struct ReconcileOptions: Sendable {
     public var date: CalendarDate
     public var outDir: String
     public var ebsPath: String?
+    /// EBS' posted charges already loaded (EBS over HTTP, or an answer stored with an earlier
+    /// run); used instead of `ebsPath`.
+    public var ebs: EbsExport?
     public var force: Bool
-    public init(date: CalendarDate, outDir: String, ebsPath: String? = nil, force: Bool = false) {
-        self.date = date; self.outDir = outDir; self.ebsPath = ebsPath; self.force = force
+    public init(date: CalendarDate, outDir: String, ebsPath: String? = nil, ebs: EbsExport? = nil, force: Bool = false) {
+        self.date = date; self.outDir = outDir; self.ebsPath = ebsPath; self.ebs = ebs; self.force = force
     }
 }
 
@@ -87,7 +90,7 @@ public enum Reconciler {
               (masterPath as NSString).deletingLastPathComponent == outURL.path else {
             throw ReconcileRefused(message: "an output name would escape \(options.outDir)")
         }
-        let ebs = try options.ebsPath.map { try EbsExport.load(path: $0, rules: rules) }
+        let ebs = try options.ebs ?? options.ebsPath.map { try EbsExport.load(path: $0, rules: rules) }
         let evaluator = BillingEvaluator(rules: rules, ebs: ebs?.statuses)
 
         defer { PhaseClock.mark("reconcile: committed") }
@@ -319,7 +322,7 @@ public enum Reconciler {
             let generalJob = Handoff(value: (general, summarySheet, summary, paper))
             let generalWriter = Worker {
                 let (general, summarySheet, summary, paper) = generalJob.value
-                writeSummary(summarySheet, summary)
+                writeSummary(summarySheet, summary, settings: settings)
                 if let paper { try PaperReconciliation.writeSheets(general, paper) }
                 try general.write()
             }
@@ -457,10 +460,12 @@ public enum Reconciler {
 }
 
 extension Reconciler {
-    /// Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care), in that order.
-    static func writeSummary(_ sheet: XlsxSheet, _ summary: [SummaryKey: (billed: Int, cpts: Int)]) {
-        sheet.writeHeader(["Date of Service", "Facility", "Servicing Provider", "Type of Care", "PRM Billing", "CPTs"])
-        for (i, (k, v)) in summary.sorted(by: { $0.key < $1.key }).enumerated() {
+    /// Summary: one row per (Date of Service, Facility, Servicing Provider, Type of Care) that has
+    /// billed encounters, in that order (a group with none billed has no row, as in the prototype
+    /// the users know); headers from `summary_columns`.
+    static func writeSummary(_ sheet: XlsxSheet, _ summary: [SummaryKey: (billed: Int, cpts: Int)], settings: ReconciliationSettings) {
+        sheet.writeHeader(settings.summaryHeaders)
+        for (i, (k, v)) in summary.filter({ $0.value.billed > 0 }).sorted(by: { $0.key < $1.key }).enumerated() {
             let r = i + 1
             if k.dos != Int.min { sheet.write(r, 0, date: CalendarDate(daysSinceEpoch: k.dos)) }
             sheet.write(r, 1, text: k.facility)
@@ -477,9 +482,10 @@ extension Reconciler {
                                    settings: ReconciliationSettings) throws -> XlsxWorkbook {
         let master = try XlsxWorkbook(path: path, dateFormat: settings.dateFormat)
         let ms = try master.addSheet(settings.masterSheet, streamed: true)
-        ms.writeHeader(["Patient Name", "DOB", "Date of Service", "Type of Care", "Type of Visit", "Facility", "CPT",
-                        "Last Attempt to Process", settings.billedColumn, settings.reasonColumn, "First Seen",
-                        "Days Outstanding", "Aging"])
+        let h = settings.masterHeader
+        ms.writeHeader([h("patient_name"), h("dob"), h("date_of_service"), h("type_of_care"), h("type_of_visit"), h("facility"), h("cpt"),
+                        h("last_attempt"), settings.billedColumn, settings.reasonColumn, h("first_seen"),
+                        h("days_outstanding"), h("aging")])
         for (i, e) in entries.enumerated() {
             let r = i + 1, f = e.fields
             ms.write(r, 0, text: f.patientName)

@@ -324,6 +324,56 @@ extension AppDatabase {
                 t.column("accepted", .boolean).notNull()
             }
         }
+        m.registerMigration("v12-daily-runs") { db in
+            // `docrecon run` / `watch` (Daily/): each run and what it did (its report as JSON, no
+            // patient values), the EBS answer each date was reconciled with (asked once per date),
+            // what each date's reconciliation was made of (a run with nothing new is a no-op), and
+            // the workbooks waiting for or past delivery.
+            try db.execute(sql: """
+                CREATE TABLE daily_runs (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  kind TEXT NOT NULL,
+                  run_date TEXT NOT NULL,
+                  started_at TEXT NOT NULL,
+                  finished_at TEXT,
+                  status TEXT NOT NULL,
+                  pid INTEGER NOT NULL,
+                  report_json TEXT
+                );
+                CREATE INDEX daily_runs_on_date ON daily_runs (run_date, id);
+                CREATE TABLE daily_ebs_answers (
+                  run_date TEXT PRIMARY KEY,
+                  source TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  body BLOB NOT NULL,
+                  sha256 TEXT NOT NULL,
+                  attempts INTEGER NOT NULL,
+                  fetched_at TEXT NOT NULL
+                );
+                CREATE TABLE daily_reconciles (
+                  run_date TEXT PRIMARY KEY,
+                  fingerprint TEXT NOT NULL,
+                  recon_run_id INTEGER,
+                  daily_run_id INTEGER,
+                  reconciled_at TEXT NOT NULL
+                );
+                CREATE TABLE daily_deliveries (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  run_date TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  sha256 TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  last_error TEXT,
+                  destination TEXT,
+                  queued_by_run INTEGER,
+                  delivered_by_run INTEGER,
+                  queued_at TEXT NOT NULL,
+                  delivered_at TEXT
+                );
+                CREATE INDEX daily_deliveries_pending ON daily_deliveries (status, id);
+                """)
+        }
         return m
     }
 }
