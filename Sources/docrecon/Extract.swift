@@ -55,7 +55,7 @@ func makeExtractor(rules: String?, secondLook db: AppDatabase? = nil, tessdata: 
     }
     if let db, let data = try? TessdataLocator.locate(explicit: tessdata) {
         if let r = try? OCRRereader(db: db, tessdata: data) {
-            r.forms = Dictionary(extractor.templates.compactMap { t in t.form.map { (t.name, $0) } }, uniquingKeysWith: { a, _ in a })
+            r.forms = Dictionary(FormToRead.all(in: extractor.templates).map { ($0.template, $0.layout) }, uniquingKeysWith: { a, _ in a })
             extractor.rereader = r
         }
     }

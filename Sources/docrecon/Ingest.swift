@@ -76,7 +76,7 @@ enum IngestRunner {
     static func formsToRead(rules: String?) throws -> [FormToRead] {
         guard let dir = rules ?? ProjectPaths.rules else { return [] }
         do {
-            return try TemplateLoader.loadAll(rulesDirectory: dir).compactMap { t in t.form.map { FormToRead(template: t.name, layout: $0) } }
+            return FormToRead.all(in: try TemplateLoader.loadAll(rulesDirectory: dir))
         } catch let e as TemplateError {
             throw CLIError.failure("rules: \(e)")
         }

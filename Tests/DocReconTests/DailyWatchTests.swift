@@ -29,11 +29,7 @@ import Testing
         let stderrText = Daily.Collected()
         try p.run()
         Thread {
-            while true {
-                let d = err.fileHandleForReading.availableData
-                if d.isEmpty { break }
-                stderrText.append(d)
-            }
+            PipeDrain.read(err) { stderrText.append($0) }
             stderrText.finish()
         }.start()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }

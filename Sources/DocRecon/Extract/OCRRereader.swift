@@ -90,7 +90,7 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         guard !forms.isEmpty, let (doc, info, form) = try db.read({ db -> (Document, Page, PageForm)? in
             guard let d = try Document.fetchOne(db, key: docId),
                   let p = try Page.filter(Column("document_id") == docId && Column("number") == number).fetchOne(db),
-                  let f = try PageForm.fetchOne(db, key: p.id!), f.accepted else { return nil }
+                  p.source == .ocr, let f = try PageForm.fetchOne(db, key: p.id!), f.accepted else { return nil }
             return (d, p, f)
         }), let layout = forms[form.template] else { return nil }
         let reference = try FormReferences.shared.reference(layout)

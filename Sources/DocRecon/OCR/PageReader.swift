@@ -35,6 +35,11 @@ public struct FormToRead: Sendable {
     public var template: String
     public var layout: FormLayout
     public init(template: String, layout: FormLayout) { self.template = template; self.layout = layout }
+
+    /// The printed forms of `templates` (those with a `form:`).
+    public static func all(in templates: [Template]) -> [FormToRead] {
+        templates.compactMap { t in t.form.map { FormToRead(template: t.name, layout: $0) } }
+    }
 }
 
 /// One worker's page context: its own Tesseract handles (created once, reused for every page) and
@@ -72,7 +77,11 @@ public final class PageReader {
                             width: Int((size.width * Double(dpi) / 72).rounded()),
                             height: Int((size.height * Double(dpi) / 72).rounded()),
                             dpi: dpi, source: .textLayer, ocrSeconds: seconds(since: t0))
-            return PageOutcome(documentId: documentId, number: number, page: page, words: layer)
+            // A filled form printed to PDF: its text sits in the form's boxes.
+            let form = settings.forms.lazy.compactMap { f in
+                FormRegistration.registerText(layer, pageSize: size, dpi: dpi, layout: f.layout).map { PageForm(template: f.template, result: $0) }
+            }.first
+            return PageOutcome(documentId: documentId, number: number, page: page, words: layer, form: form)
         }
         let raster = try images.pdfPageRaster(doc, number, colour: settings.forms.isEmpty ? .never : .whenColourful)
         if let form = readForm(raster, documentId: documentId, number: number, dpi: dpi, started: t0) { return form }

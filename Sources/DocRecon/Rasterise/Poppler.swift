@@ -66,6 +66,12 @@ public final class PDFDocument: @unchecked Sendable {
         }
     }
 
+    /// Draws page `number` onto a cairo context at its current transform (in points); nothing
+    /// when the page does not exist. (The sample generator puts a blank form under its data.)
+    func draw(_ number: Int, into cr: OpaquePointer) {
+        _ = try? withPage(number) { p in poppler_page_render(p, cr) }
+    }
+
     /// The text fields of a fillable PDF form on page `number`: each field's name and its
     /// rectangle in points, origin top-left (widgets of one field listed each).
     public func textFields(_ number: Int) throws -> [(name: String, x0: Double, y0: Double, x1: Double, y1: Double)] {

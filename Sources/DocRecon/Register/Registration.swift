@@ -123,6 +123,65 @@ public enum FormRegistration {
                                   residual: residual, inliers: inliers, skew: skew, accepted: inliers >= minInliers)
     }
 
+    // MARK: born-digital
+
+    /// A page's text layer (words in pixels at `dpi`) against a form's boxes: a filled form
+    /// printed to PDF has no pixels to register, but its words sit in the form's boxes, at the
+    /// form's size, shifted at most a few points by the program that printed it. The shift that
+    /// puts most words in boxes is taken; the page fits when at least 12 words and 80% of them
+    /// are in boxes (a form whose labels are printed as text does not: it is read by its labels).
+    /// Nil otherwise, and for a page of another size.
+    public static func registerText(_ words: [RecognizedWord], pageSize: (width: Double, height: Double), dpi: Int,
+                                    layout: FormLayout) -> RegistrationResult? {
+        guard abs(pageSize.width - layout.width) <= layout.width * 0.03, abs(pageSize.height - layout.height) <= layout.height * 0.03 else { return nil }
+        let toPt = 72 / Double(dpi)
+        let centres = words.filter { $0.text.contains(where: { $0.isLetter || $0.isNumber }) }
+            .map { ($0.box.midX * toPt, $0.box.midY * toPt) }
+        guard centres.count >= 12 else { return nil }
+        // The boxes crossing each 1-point row of the form.
+        let rows = Int(layout.height) + 2
+        var byRow = [[FormLayout.Box]](repeating: [], count: rows)
+        for b in layout.boxes.values {
+            for r in max(0, Int(b.y0) - 1)...min(rows - 1, Int(b.y1) + 1) { byRow[r].append(b) }
+        }
+        func inBoxes(_ dx: Double, _ dy: Double) -> Int {
+            var n = 0
+            for (x, y) in centres {
+                let fx = x - dx, fy = y - dy
+                let r = Int(fy)
+                guard r >= 0, r < rows else { continue }
+                if byRow[r].contains(where: { fx >= $0.x0 - 1 && fx <= $0.x1 + 1 && fy >= $0.y0 - 1 && fy <= $0.y1 + 1 }) { n += 1 }
+            }
+            return n
+        }
+        var best = (inBoxes(0, 0), 0.0, 0.0)
+        // Text of another kind of page falls in the form's boxes by chance too (they cover much
+        // of the page): only a near-complete fit counts, and only a promising page is searched.
+        let start = Double(best.0) / Double(centres.count)
+        if start >= 0.3 && start < 0.95 {
+            for dy in stride(from: -12.0, through: 12, by: 2) {
+                for dx in stride(from: -12.0, through: 12, by: 2) {
+                    let n = inBoxes(dx, dy); if n > best.0 { best = (n, dx, dy) }
+                }
+            }
+            let (_, cx, cy) = best
+            for dy in stride(from: cy - 1.5, through: cy + 1.5, by: 0.5) {
+                for dx in stride(from: cx - 1.5, through: cx + 1.5, by: 0.5) {
+                    let n = inBoxes(dx, dy); if n > best.0 { best = (n, dx, dy) }
+                }
+            }
+        }
+        let share = Double(best.0) / Double(centres.count)
+        guard best.0 >= 12, share >= 0.8 else { return nil }
+        // Form frame (frameDPI) → page pixels: a scale and the shift.
+        let s = Double(dpi) / Double(FormReference.frameDPI), px = Double(dpi) / 72
+        let mapping = FormMapping(frameDPI: FormReference.frameDPI,
+                                  homography: .scaleShift(sx: s, sy: s, tx: best.1 * px, ty: best.2 * px),
+                                  grid: .zero(columns: 1, rows: 1, width: Double(FormReference.frameDPI) * layout.width / 72,
+                                              height: Double(FormReference.frameDPI) * layout.height / 72))
+        return RegistrationResult(mapping: mapping, residual: 0, inliers: share, skew: 0, accepted: true)
+    }
+
     // MARK: coarse
 
     /// Horizontal and vertical rules: runs of ink at least 0.2 in long.

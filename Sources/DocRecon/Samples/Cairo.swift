@@ -60,6 +60,14 @@ final class CairoCanvas {
     }
 
     // MARK: transform
+    /// Draws page `page` of the PDF at `path` at the current transform (points), as poppler renders it.
+    func drawPDFPage(path: String, page: Int) {
+        guard let doc = try? PDFDocument(path: path) else { return }
+        cairo_save(cr)
+        doc.draw(page, into: cr)
+        cairo_restore(cr)
+    }
+
     func save() { cairo_save(cr) }
     func restore() { cairo_restore(cr) }
     func scale(_ s: Double) { cairo_scale(cr, s, s) }

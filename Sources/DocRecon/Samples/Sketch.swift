@@ -9,6 +9,8 @@ final class Sketch {
         case line(x0: Double, y0: Double, x1: Double, y1: Double, width: Double, gray: Double)
         case rect(x: Double, y: Double, w: Double, h: Double, width: Double, gray: Double)
         case fill(x: Double, y: Double, w: Double, h: Double, gray: Double)
+        /// A page of a PDF drawn under what follows (a printed form's blank), in its own colours.
+        case pdfPage(path: String, page: Int)
     }
     enum Align { case left, right, center }
 
@@ -50,6 +52,7 @@ final class Sketch {
     func fill(_ x: Double, _ y: Double, _ w: Double, _ h: Double, gray: Double) {
         ops.append(.fill(x: x, y: y, w: w, h: h, gray: gray))
     }
+    func pdfPage(_ path: String, page: Int) { ops.append(.pdfPage(path: path, page: page)) }
 
     /// Draws everything onto `canvas` (whose transform maps points to device units already) and
     /// returns each drawn word with its ink box in device units × `boxScale`.
@@ -61,6 +64,8 @@ final class Sketch {
             switch op {
             case let .fill(x, y, w, h, gray):
                 canvas.setGray(gray); canvas.fillRect(x, y, w, h)
+            case let .pdfPage(path, page):
+                canvas.drawPDFPage(path: path, page: page)
             case let .rect(x, y, w, h, width, gray):
                 canvas.setGray(gray); canvas.strokeRect(x, y, w, h, width: width)
             case let .line(x0, y0, x1, y1, width, gray):

@@ -94,14 +94,20 @@ struct DailyDay {
                      inboxes: (DailyArchive.list(inbox.path) + DailyArchive.list(ice.path) + DailyArchive.list(ebs.path)).map(\.relative))
     }
 
-    /// Every sheet's cells, typed, as one digest line.
+    /// Every sheet's cells, typed, as one digest line. A `Set` column is left out: matched sets
+    /// are numbered in the order documents finish their extraction, which two readers make vary
+    /// from run to run (the sets themselves do not).
     static func cells(_ path: String) -> String {
         guard let names = try? XlsxReader(path: path).sheetNames else { return "unreadable" }
         var text = ""
         for n in names {
             text += "[\(n)]"
             if let reader = try? XlsxReader(path: path, sheet: n), let rows = try? ReconTest.rows(reader) {
-                for (i, cells) in rows { text += "\(i):" + cells.map { ReconTest.typed($0).joined(separator: "=") }.joined(separator: ";") + "\n" }
+                let setColumn = rows.first?.1.firstIndex(of: .text("Set"))
+                for (i, cells) in rows {
+                    let kept = cells.enumerated().filter { $0.offset != setColumn }.map(\.element)
+                    text += "\(i):" + kept.map { ReconTest.typed($0).joined(separator: "=") }.joined(separator: ";") + "\n"
+                }
             }
         }
         return "\(names.joined(separator: ",")) \(SHA256.hexDigest(of: Data(text.utf8)).prefix(16))"

@@ -27,11 +27,8 @@ final class PeerProcess: @unchecked Sendable {
         try process.run()
         for (pipe, isOut) in [(out, true), (err, false)] {
             let t = Thread { [weak self] in
-                let h = pipe.fileHandleForReading
-                while true {
-                    let d = h.availableData
-                    if d.isEmpty { break }
-                    guard let self else { break }
+                PipeDrain.read(pipe) { d in
+                    guard let self else { return }
                     self.lock.lock()
                     if isOut { self.stdoutText += String(decoding: d, as: UTF8.self) } else { self.stderrText += String(decoding: d, as: UTF8.self) }
                     self.lock.unlock()
@@ -313,12 +310,7 @@ enum Daily {
         try p.run()
         for (pipe, sink) in [(out, outText), (err, errText)] {
             Thread {
-                let h = pipe.fileHandleForReading
-                while true {
-                    let d = h.availableData
-                    if d.isEmpty { break }
-                    sink.append(d)
-                }
+                PipeDrain.read(pipe) { sink.append($0) }
                 sink.finish()
             }.start()
         }
@@ -340,5 +332,20 @@ enum Daily {
         func finish() { lock.lock(); finished = true; lock.unlock() }
         var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
         var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+    }
+}
+
+/// Reads a pipe to its end with read(2), retrying an interrupted read: Foundation's
+/// `availableData` traps on EINTR (a child's SIGCHLD arriving mid-read crashed the test process).
+enum PipeDrain {
+    static func read(_ pipe: Pipe, _ chunk: (Data) -> Void) {
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        var buf = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            chunk(Data(buf[0..<n]))
+        }
     }
 }

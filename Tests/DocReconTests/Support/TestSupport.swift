@@ -70,9 +70,10 @@ enum TestSupport {
         }
         // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
         let errData = LockedData()
-        let t = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        let t = Thread { var d = Data(); PipeDrain.read(err) { d.append($0) }; errData.set(d) }
         t.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        var outData = Data()
+        PipeDrain.read(out) { outData.append($0) }
         p.waitUntilExit()
         while !errData.done { usleep(1000) }
         return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
