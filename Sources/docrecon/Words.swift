@@ -33,6 +33,14 @@ struct Words: AsyncParsableCommand {
             }
         }
         if json { print(try JSON.string(out)); return }
+        // How each page was read: its resolution and why, what was done to it, its status.
+        for p in pages where p.source == .ocr {
+            var line = "page \(p.number): \(p.width)×\(p.height) px at \(p.dpi) dpi"
+            if let note = p.resolutionNote { line += " (\(note))" }
+            if let c = p.cleanup { line += "; \(c)" }
+            if p.status != .ok { line += "; \(p.status.rawValue)\(p.error.map { ": \($0)" } ?? "")" }
+            print(line)
+        }
         print(TextTable.render(header: ["page", "x0", "y0", "x1", "y1", "conf", "text"], rows: out.map {
             [String($0.page), String($0.box[0]), String($0.box[1]), String($0.box[2]), String($0.box[3]),
              String(format: "%.2f", $0.confidence), $0.text]

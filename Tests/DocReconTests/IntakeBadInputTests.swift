@@ -114,7 +114,8 @@ enum BadInputs {
         try FileManager.default.copyItem(at: fx.appendingPathComponent("encrypted.pdf"), to: inbox.appendingPathComponent("encrypted.pdf"))
         try FileManager.default.copyItem(at: fx.appendingPathComponent("zero-pages.pdf"), to: inbox.appendingPathComponent("zero-pages.pdf"))
         try FileManager.default.copyItem(at: fx.appendingPathComponent("broken-page.pdf"), to: inbox.appendingPathComponent("broken-page.pdf"))
-        let small = try #require(Pix(gray: UnsafeBufferPointer(start: [UInt8](repeating: 200, count: 400 * 300), count: 400 * 300), width: 400, height: 300, dpi: 300))
+        // Page 1 a readable page (a page with nothing on it is `blank`, and no success), page 2 damaged.
+        let small = try PDFDocument(path: fx.appendingPathComponent("born-digital.pdf").path).render(1, dpi: 100, maxPixels: ReadSettings.defaultMaxPixels)
         try BadInputs.tiffWithBrokenSecondPage(from: small, at: inbox.appendingPathComponent("two-pages.tif"))
         let loop = inbox.appendingPathComponent("loop")
         try FileManager.default.createDirectory(at: loop, withIntermediateDirectories: true)

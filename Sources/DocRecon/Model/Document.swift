@@ -18,6 +18,13 @@ public enum DocumentStatus: String, Codable, Sendable {
     case extracted
     /// Nothing could be read from it.
     case failed
+    /// Every page is blank.
+    case blank
+    /// No page gave words (some blank, at least one with marks nothing could be read from).
+    case unreadable
+
+    /// Decided without giving anything to extract: a re-run names it again.
+    public var isRejected: Bool { self == .failed || self == .blank || self == .unreadable }
 }
 
 /// One input file, stored once by content hash.

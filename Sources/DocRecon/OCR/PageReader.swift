@@ -17,6 +17,8 @@ public struct ReadSettings: Sendable {
     /// Refuse any page image above this many pixels, before decoding it (documented in the README).
     public var maxPixels: Int = ReadSettings.defaultMaxPixels
     public var deskew = true
+    /// Dark borders removed and small print scaled up before OCR (issue 19); off only to measure.
+    public var cleanup = true
     public var detectOrientation = true
     /// OSD confidence below which the page is left as it is.
     public var minOrientationConfidence = 1.5
@@ -84,23 +86,46 @@ public final class PageReader {
             return PageOutcome(documentId: documentId, number: number, page: page, words: layer, form: form)
         }
         let raster = try images.pdfPageRaster(doc, number, colour: settings.forms.isEmpty ? .never : .whenColourful)
-        if let form = readForm(raster, documentId: documentId, number: number, dpi: dpi, started: t0) { return form }
-        return recognise(raster.gray, documentId: documentId, number: number, dpi: dpi, started: t0)
+        let resolution = ResolutionEstimate(dpi: dpi, basis: .rendered, reason: "rendered from the PDF at \(dpi) dpi")
+        return readRaster(raster, documentId: documentId, number: number, resolution: resolution, started: t0)
     }
 
     private func readImage(documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> PageOutcome {
         let t0 = DispatchTime.now()
         let raster = try images.imagePageRaster(documentId, kind: kind, path: path, number: number, keepColour: !settings.forms.isEmpty)
-        let res = raster.gray.resolution
-        let dpi = (70...1200).contains(res) ? res : 300
-        if let form = readForm(raster, documentId: documentId, number: number, dpi: dpi, started: t0) { return form }
-        return recognise(raster.gray, documentId: documentId, number: number, dpi: dpi, started: t0)
+        let gray = raster.gray
+        let resolution = Resolution.estimate(width: gray.width, height: gray.height, metadata: gray.resolution) { gray.medianGlyphHeight() }
+        if resolution.basis != .metadata {
+            Log.logger("ocr").debug("page \(number): \(resolution.reason)")
+        }
+        return readRaster(raster, documentId: documentId, number: number, resolution: resolution, started: t0)
+    }
+
+    /// A page's pixels: nothing on it, or nearly all dark, is said so before anything tries to
+    /// read it (a black page would otherwise fit any form's lines); then as a form, else whole.
+    private func readRaster(_ raster: PageRaster, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome {
+        let gray = raster.gray
+        let pixels = gray.raster()
+        if let r = pixels {
+            let ink = PageInk(r)
+            var verdict: (PageStatus, String)?
+            if ink.isBlank { verdict = (.blank, "the page is blank (nothing printed or written on it)") }
+            if ink.isDark { verdict = (.unreadable, "the page is almost all dark (\(Int((ink.darkShare * 100).rounded()))% of it): no text to read") }
+            if let (status, error) = verdict {
+                let page = Page(documentId: documentId, number: number, width: gray.width, height: gray.height, dpi: resolution.dpi,
+                                source: .ocr, ocrSeconds: seconds(since: started), status: status, error: error, resolution: resolution)
+                return PageOutcome(documentId: documentId, number: number, page: page, words: [])
+            }
+        }
+        if let form = readForm(raster, documentId: documentId, number: number, resolution: resolution, started: started) { return form }
+        return recognise(gray, pixels: pixels, documentId: documentId, number: number, resolution: resolution, started: started)
     }
 
     /// The page read as a registered form, when it registers against one of `settings.forms`:
     /// its data layer in strips (FormReader). Nil when it fits none (the page is then read whole).
-    private func readForm(_ raster: PageRaster, documentId: Int64, number: Int, dpi: Int, started: DispatchTime) -> PageOutcome? {
+    private func readForm(_ raster: PageRaster, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome? {
         guard !settings.forms.isEmpty else { return nil }
+        let dpi = resolution.dpi
         var darkness = raster.darkness()
         let streaks = DataLayer.streakColumns(darkness)
         darkness = DataLayer.removingStreaks(darkness, columns: streaks)
@@ -114,45 +139,104 @@ public final class PageReader {
                 _ = data.pix(dpi: 200)?.write(path: "\(dump)/\(documentId)-\(number).png", format: .png)
             }
             let words = FormReader.read(data, bands: reference.bands, mapping: result.mapping, ocr: ocr)
-            let page = Page(documentId: documentId, number: number, width: raster.gray.width, height: raster.gray.height, dpi: dpi,
-                            source: .ocr, skewAngle: 0, orientation: 0, ocrSeconds: seconds(since: started))
+            var page = Page(documentId: documentId, number: number, width: raster.gray.width, height: raster.gray.height, dpi: dpi,
+                            source: .ocr, skewAngle: 0, orientation: 0, ocrSeconds: seconds(since: started),
+                            resolution: resolution, cleanup: "registered as \(f.template)")
+            if words.isEmpty {
+                page.status = .blank
+                page.error = "the \(f.template) form on it is not filled in"
+            }
             return PageOutcome(documentId: documentId, number: number, page: page, words: words,
                                form: PageForm(template: f.template, result: result))
         }
         return nil
     }
 
-    /// Grayscale → deskew → OCR, with orientation detection (OSD) only when the upright reading
-    /// looks wrong: nearly every scanned sheet is upright, and OSD on every page would cost ~15%
-    /// of the OCR time (measured on Samples/: 0.16 s of 1.1 s a page). A page OSD turns is read
-    /// again, and the better-reading of the two is kept.
-    private func recognise(_ input: Pix, documentId: Int64, number: Int, dpi: Int, started: DispatchTime) -> PageOutcome {
-        var pix = input
+    /// Ink check → dark border → scale to the working resolution → deskew → OCR, with orientation
+    /// detection (OSD) only when the upright reading looks wrong: nearly every scanned sheet is
+    /// upright, and OSD on every page would cost ~15% of the OCR time (measured on Samples/: 0.16 s
+    /// of 1.1 s a page). A page OSD turns is read again, and the better-reading of the two is kept;
+    /// so is a deskewed page whose reading is weak, against the page read as it was scanned.
+    private func recognise(_ input: Pix, pixels: Raster?, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome {
+        let dpi = resolution.dpi
+        var steps: [String] = []
+        func outcome(_ words: [RecognizedWord], skew: Double = 0, orientation: Int = 0,
+                     status: PageStatus = .ok, error: String? = nil) -> PageOutcome {
+            let page = Page(documentId: documentId, number: number, width: input.width, height: input.height, dpi: dpi,
+                            source: .ocr, skewAngle: skew, orientation: orientation, ocrSeconds: seconds(since: started),
+                            status: status, error: error, resolution: resolution,
+                            cleanup: steps.isEmpty ? nil : steps.joined(separator: "; "))
+            return PageOutcome(documentId: documentId, number: number, page: page, words: words)
+        }
+        var base = input
+        if settings.cleanup, let r = pixels, let cleaned = DarkBorder.removed(from: r), let p = cleaned.pix(dpi: dpi) {
+            base = p; steps.append("dark border removed")
+        }
+        // Small print read at its own size: scaled up, and the boxes scaled back.
+        let factor = settings.cleanup ? Resolution.upscale(for: dpi) : 1
+        if factor > 1, let up = base.scaled(factor) {
+            base = up; steps.append(String(format: "scaled %.2g× to read at %d dpi", factor, Int(Double(dpi) * factor)))
+        }
+        let readDpi = factor > 1 ? Int((Double(dpi) * factor).rounded()) : dpi
+        let scale = factor > 1 ? factor : 1
+        func read(_ p: Pix) -> [RecognizedWord] {
+            let w = ocr.words(in: p, dpi: readDpi)
+            return scale == 1 ? w : w.map { $0.scaled(by: 1 / scale) }
+        }
+        var pix = base
         var skew = 0.0
         if settings.deskew {
             let (d, angle) = pix.deskewed()
             pix = d; skew = angle
         }
-        var words = ocr.words(in: pix, dpi: dpi)
+        var words = read(pix)
+        if skew != 0, PageReader.isWeak(words) {
+            // Deskew is an estimate: a page it makes worse is read as it was scanned.
+            let straight = read(base)
+            if PageReader.quality(straight) > PageReader.quality(words) {
+                steps.append(String(format: "deskew by %.2f° undone (it read worse)", skew))
+                words = straight; pix = base; skew = 0
+            }
+        }
         var orientation = 0
         if settings.detectOrientation, !PageReader.readsUpright(words), let o = osdHandle(),
-           let r = o.detectOrientation(input, dpi: dpi), r.degrees % 360 != 0, r.confidence >= settings.minOrientationConfidence {
+           let r = o.detectOrientation(base, dpi: readDpi), r.degrees % 360 != 0, r.confidence >= settings.minOrientationConfidence {
             Log.logger("ocr").debug("page \(number): OSD says \(r.degrees)° (confidence \(r.confidence))")
             // Tesseract reports the text's counter-clockwise orientation; turning the page clockwise
             // by the rest of the circle makes it upright (the CLI's "Rotate: 360 - orientation").
             let quads = (4 - (r.degrees / 90) % 4) % 4
-            if var turned = input.rotatedClockwise(quads: quads) {
+            if var turned = base.rotatedClockwise(quads: quads) {
                 var turnedSkew = 0.0
                 if settings.deskew { let (d, a) = turned.deskewed(); turned = d; turnedSkew = a }
-                let again = ocr.words(in: turned, dpi: dpi)
+                let again = read(turned)
                 if PageReader.quality(again) > PageReader.quality(words) {
                     words = again; pix = turned; skew = turnedSkew; orientation = quads * 90
                 }
             }
         }
-        let page = Page(documentId: documentId, number: number, width: pix.width, height: pix.height, dpi: dpi,
-                        source: .ocr, skewAngle: skew, orientation: orientation, ocrSeconds: seconds(since: started))
-        return PageOutcome(documentId: documentId, number: number, page: page, words: words)
+        if !PageReader.hasText(words) {
+            return outcome(words, skew: skew, orientation: orientation, status: .unreadable,
+                           error: "no words could be read from it (\(words.count) marks, none a word read with confidence)")
+        }
+        var o = outcome(words, skew: skew, orientation: orientation)
+        if orientation % 180 != 0 { o.page.width = input.height; o.page.height = input.width }
+        return o
+    }
+
+    /// A reading that deserves a second try: few confident words, or a low mean confidence.
+    static func isWeak(_ words: [RecognizedWord]) -> Bool {
+        guard !words.isEmpty else { return true }
+        let mean = words.reduce(0) { $0 + $1.confidence } / Double(words.count)
+        return !readsUpright(words) || mean < 70
+    }
+
+    /// At least three words of two or more letters or digits read with some confidence.
+    static func hasText(_ words: [RecognizedWord]) -> Bool {
+        var n = 0
+        for w in words where w.confidence >= 50 {
+            if w.text.unicodeScalars.filter({ CharacterSet.alphanumerics.contains($0) }).count >= 2 { n += 1; if n >= 3 { return true } }
+        }
+        return false
     }
 
     /// Confidently read words of three or more letters or digits: a page read sideways or upside
@@ -184,6 +268,16 @@ public final class PageReader {
     static func isRealTextLayer(_ words: [RecognizedWord]) -> Bool {
         let alnum = words.reduce(0) { $0 + $1.text.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.count }
         return words.count >= 3 && alnum >= 10
+    }
+}
+
+extension RecognizedWord {
+    /// The word with its box scaled by `f` (a reading of a scaled page, back in the page's pixels).
+    func scaled(by f: Double) -> RecognizedWord {
+        var w = self
+        w.box = Box(Int((Double(box.x0) * f).rounded(.down)), Int((Double(box.y0) * f).rounded(.down)),
+                    Int((Double(box.x1) * f).rounded(.up)), Int((Double(box.y1) * f).rounded(.up)))
+        return w
     }
 }
 

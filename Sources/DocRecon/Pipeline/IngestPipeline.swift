@@ -109,6 +109,12 @@ public final class IngestPipeline {
                 try commit(outcome)
                 summary.pages += 1
                 summary.words += outcome.words.count
+                // A blank or unreadable page is kept (a re-run does not read it again) but is no
+                // success: it is named, and counts as rejected.
+                if !outcome.page.status.isRead, let d = docsById[docId] {
+                    reject(Rejection(file: d.originalPath, page: outcome.number,
+                                     reason: outcome.page.error ?? "the page is \(outcome.page.status.rawValue)"), into: &summary)
+                }
             case .failure(let f):
                 docId = f.documentId
                 try commitFailure(f)
@@ -219,7 +225,7 @@ public final class IngestPipeline {
                 }
                 let pending = (1...max(1, existing.pageCount)).filter { !done.contains($0) }
                 return .resumed(existing, pending: existing.pageCount == 0 ? [] : pending)
-            case .failed:
+            case .failed, .blank, .unreadable:
                 return .rejected(Rejection(file: shown, reason: existing.error ?? "it could not be read"))
             case .ocred, .partial, .extracted:
                 return .present(existing)
@@ -292,20 +298,25 @@ public final class IngestPipeline {
     private func finish(documentId: Int64, summary: inout IngestSummary) throws {
         let status: DocumentStatus = try db.write { db in
             guard var doc = try Document.fetchOne(db, key: documentId) else { return .failed }
-            let failed = try Page.filter(Column("document_id") == documentId && Column("status") == PageStatus.failed.rawValue).fetchAll(db)
-            let total = try Page.filter(Column("document_id") == documentId).fetchCount(db)
-            if failed.count == total && total > 0 {
-                doc.status = .failed
-                doc.error = failed.count == 1 ? failed[0].error : "no page could be read (\(failed[0].error ?? ""))"
+            let pages = try Page.filter(Column("document_id") == documentId).order(Column("number")).fetchAll(db)
+            let notRead = pages.filter { !$0.status.isRead }
+            let total = pages.count
+            if notRead.count == total && total > 0 {
+                if notRead.allSatisfy({ $0.status == .blank }) { doc.status = .blank }
+                else if notRead.contains(where: { $0.status == .unreadable }) { doc.status = .unreadable }
+                else { doc.status = .failed }
+                let first = notRead[0]
+                doc.error = notRead.count == 1 ? first.error
+                    : "no page could be read (page \(first.number): \(first.error ?? first.status.rawValue))"
             } else {
-                doc.status = failed.isEmpty ? .ocred : .partial
-                doc.error = failed.isEmpty ? nil : "pages \(failed.map { String($0.number) }.joined(separator: ", ")) could not be read"
+                doc.status = notRead.isEmpty ? .ocred : .partial
+                doc.error = notRead.isEmpty ? nil : "pages \(notRead.map { String($0.number) }.joined(separator: ", ")) could not be read"
             }
             doc.updatedAt = Date()
             try doc.update(db)
             return doc.status
         }
-        if status == .failed {
+        if status.isRejected {
             if addedThisRun.contains(documentId) { summary.added -= 1 }
             summary.documents.removeAll { $0.id == documentId }
             return

@@ -374,6 +374,28 @@ extension AppDatabase {
                 CREATE INDEX daily_deliveries_pending ON daily_deliveries (status, id);
                 """)
         }
+        m.registerMigration("v13-page-reading") { db in
+            // How each page was read (issue 19): its resolution and why, what was cleaned up.
+            try db.alter(table: "pages") { t in
+                t.add(column: "resolution_basis", .text)
+                t.add(column: "resolution_note", .text)
+                t.add(column: "cleanup", .text)
+            }
+        }
+        m.registerMigration("v14-audit-chain") { db in
+            // Issue 21: the audit trail as a hash chain (AuditChain). Rows written before it get
+            // their hashes now, with the append-only trigger lifted for this one transaction.
+            try db.execute(sql: """
+                ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+                ALTER TABLE audit ADD COLUMN row_hash TEXT;
+                DROP TRIGGER audit_no_update;
+                """)
+            try AuditChain.backfill(db)
+            try db.execute(sql: """
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be changed'); END;
+                """)
+        }
         return m
     }
 }
