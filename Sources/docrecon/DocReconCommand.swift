@@ -85,6 +85,6 @@ struct GlobalOptions: ParsableArguments {
 enum CLIError: Error, CustomStringConvertible {
     case failure(String)
     var description: String {
-        switch self { case .failure(let s): return s }
+        switch self { case .failure(let s): return Printable.oneLine(s) }
     }
 }

@@ -35,7 +35,7 @@ struct IceImportReport {
         let name = (file as NSString).lastPathComponent
         do {
             let r = try IceImporter.importFile(file, sheet: sheet, into: db, rules: rules)
-            for rej in r.rejected { printError("\(name) row \(rej.row): \(rej.reason)") }
+            for rej in r.rejected { printError("\(name) \(rej.line(verbose: Log.isVerbose))") }
             return IceImportReport(result: r, error: nil, file: name)
         } catch {
             printError("\(error)")

@@ -18,6 +18,11 @@ struct Run: AsyncParsableCommand {
         options.refreshEbs = refreshEbs
         let setup = try DailyCLI.open(global, cfg, what: "run", wait: wait ? .forever : .no)
         defer { setup.lock.release() }
+        // Nothing runs on a trail someone has tampered with (issue 21).
+        let chain = try AuditChain.verify(setup.db)
+        guard chain.intact else {
+            throw CLIError.failure("run: the audit trail is broken (\(chain.problem!)); nothing was done. `docrecon audit --verify` names the row")
+        }
         let report: DailyReport
         do { report = try setup.makeRun(!json).perform(options) } catch {
             throw CLIError.failure("run: \(error)")

@@ -142,7 +142,7 @@ import Testing
         let rows = ["\"Okafor, Bruno\",12-01-1939,11-03-2026,LTC,Follow-up,Cedar Hill,I10,99310,two,,Dr. Dana Mercer,11-20-2026",
                     "\"Okafor, Bruno\",12-01-1939,11-03-2026,LTC,Follow-up,Cedar Hill,I10,99309,3,\"25, lt\",Dr. Dana Mercer,11-20-2026"]
         let imp = try IceImporter.importFile(try Self.csv(dir, "x.csv", rows), into: db, rules: Self.rules)
-        #expect(imp.rejected == [RowRejection(row: 2, reason: "Units 'two' is not a whole number of units")])
+        #expect(imp.rejected == [RowRejection(row: 2, reason: "Units is not a whole number of units", value: "two")])
         let units = try db.read { try Int.fetchAll($0, sql: "SELECT units FROM charges") }
         let mods = try db.read { try String.fetchAll($0, sql: "SELECT modifiers FROM charges") }
         #expect(units == [3] && mods == ["25,LT"])

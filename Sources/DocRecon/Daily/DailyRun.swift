@@ -193,7 +193,7 @@ public final class DailyRun {
                 rejectInput(f, inbox: "ice", reason: reason, day: day, into: &r)
                 continue
             }
-            for rej in result.rejected { say("\(f.relative) row \(rej.row): \(rej.reason)") }
+            for rej in result.rejected { say("\(f.relative) \(rej.line(verbose: Log.isVerbose))") }
             var input = DailyReport.Input(file: f.relative, outcome: result.alreadyImported ? "already_imported" : "imported",
                                           rows: result.rows, rejectedRows: result.rejected.count)
             if !result.rejected.isEmpty {
@@ -236,7 +236,7 @@ public final class DailyRun {
             r.reconcileSkipped = "the reconciliation failed"
             return
         }
-        if let e = result.ebsFile { for rej in result.ebsRejected { say("\(e) row \(rej.row): \(rej.reason)") } }
+        if let e = result.ebsFile { for rej in result.ebsRejected { say("\(e) \(rej.line(verbose: Log.isVerbose))") } }
         do {
             let after = try DailyRunStore.fingerprint(db, date: o.date, ebsSha: ebs?.sha256)
             let books = try [result.generalWorkbook, result.masterWorkbook].map {

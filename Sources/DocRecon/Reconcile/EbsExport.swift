@@ -37,7 +37,7 @@ public struct EbsExport: Sendable {
                 let c = cell(f)
                 guard let d = DateText.from(c, system: source.dateSystem) else {
                     let h = headers[pos[f]!]
-                    bad.append(RowRejection(row: rowNumber, reason: c.isEmpty ? "\(h) is empty" : "\(h) '\(c.text)' is not a date"))
+                    bad.append(RowRejection(row: rowNumber, reason: c.isEmpty ? "\(h) is empty" : "\(h) is not a date", value: c.isEmpty ? nil : c.text))
                     return
                 }
                 dates.append(d)

@@ -3,7 +3,20 @@ import GRDB
 
 public struct RowRejection: Codable, Sendable, Equatable {
     public var row: Int
+    /// What is wrong, naming the column, never the value (issue 21: no patient values in
+    /// messages at the default level).
     public var reason: String
+    /// The offending value, for `--verbose` only.
+    public var value: String?
+    public init(row: Int, reason: String, value: String? = nil) { self.row = row; self.reason = reason; self.value = value }
+    /// The value stays out of JSON and the run records: it is for the terminal under --verbose.
+    enum CodingKeys: String, CodingKey { case row, reason }
+
+    /// The stderr line's text after the file name: `row 17: DOB is not a date`, with the value
+    /// only when `verbose`.
+    public func line(verbose: Bool) -> String {
+        "row \(row): \(reason)" + (verbose && value != nil ? " (value '\(value!)')" : "")
+    }
 }
 
 /// What `import-ice` did with one file.
@@ -26,6 +39,15 @@ public struct ImportResult: Codable, Sendable {
 /// the file; a row with a bad date or no patient is refused with its row number and the rest
 /// goes on. The whole file is one transaction; the same bytes imported again are a no-op.
 public enum IceImporter {
+    /// A text cell holding a C0 control character other than tab, line feed and carriage return, or DEL.
+    static func hasControlCharacter(_ v: CellValue) -> Bool {
+        guard case .text(let t) = v else { return false }
+        for b in t.utf8 where b < 0x20 || b == 0x7F {
+            if b != 0x09 && b != 0x0A && b != 0x0D { return true }
+        }
+        return false
+    }
+
     public static func importFile(_ path: String, sheet: String? = nil, into db: AppDatabase, rules: ReconRules,
                                   limits: SpreadsheetLimits = .init()) throws -> ImportResult {
         let started = Date()
@@ -266,6 +288,37 @@ final class IcePreparer {
         batch.items.append(it)
     }
 
+    private let today = CalendarDate.today()
+
+    /// Why the row's dates cannot be, or nil.
+    private func plausibility(dob: Int?, dos: Int?, rowNumber: Int) -> RowRejection? {
+        func date(_ i: Int?) -> CalendarDate? {
+            guard let i, i < values.count, case .date(let d) = values[i] else { return nil }
+            return d
+        }
+        let service = date(dos), birth = date(dob)
+        if let s = service, let i = dos {
+            if Plausibility.date(s, birth: false, today: today) != nil {
+                return RowRejection(row: rowNumber, reason: "\(headers[i]) is not a plausible date of service (more than \(Plausibility.serviceYearsBack) years before today)", value: s.iso)
+            }
+            if today.adding(days: 366) < s {
+                return RowRejection(row: rowNumber, reason: "\(headers[i]) is not a plausible date of service (more than a year ahead)", value: s.iso)
+            }
+        }
+        if let b = birth, let i = dob {
+            if Plausibility.date(b, birth: true, today: today) != nil {
+                return RowRejection(row: rowNumber, reason: "\(headers[i]) is not a plausible birth date (more than \(Plausibility.birthYearsBack) years ago)", value: b.iso)
+            }
+            if let s = service, s < b {
+                return RowRejection(row: rowNumber, reason: "\(headers[i]) is after the date of service", value: b.iso)
+            }
+            if service == nil, today < b {
+                return RowRejection(row: rowNumber, reason: "\(headers[i]) is in the future", value: b.iso)
+            }
+        }
+        return nil
+    }
+
     private func item(_ rowNumber: Int, _ cells: ArraySlice<CellValue>, _ batch: inout IceBatch) throws -> PreparedIceItem {
         if !sawHeader {
             sawHeader = true
@@ -297,6 +350,12 @@ final class IcePreparer {
             guard let i = column, i < values.count else { return "" }
             return FastText.trim(values[i].text)
         }
+        // A cell with a NUL or another control character (tabs and line breaks aside) is no text
+        // a person typed: refused, never stored (issue 21).
+        for (i, v) in values.enumerated() where IceImporter.hasControlCharacter(v) {
+            let column = i < headers.count && !headers[i].isEmpty ? headers[i] : "column \(i + 1)"
+            return .rejected(RowRejection(row: rowNumber, reason: "\(column) holds a control character (a damaged export?)"))
+        }
         // Dates: must be dates; normalised to date cells for the output.
         for dc in dateColumns {
             let cell = values[dc.col]
@@ -305,10 +364,13 @@ final class IcePreparer {
                 continue
             }
             guard let d = DateText.from(cell, system: dateSystem) else {
-                return .rejected(RowRejection(row: rowNumber, reason: "\(dc.header) '\(cell.text)' is not a date"))
+                return .rejected(RowRejection(row: rowNumber, reason: "\(dc.header) is not a date", value: cell.text))
             }
             values[dc.col] = .date(d)
         }
+        // Dates that parse but cannot be (12-31-9999, 01-01-0001, the number 92 read as 1900-04-01,
+        // a birth after the service): checked as paper dates are (issue 21).
+        if let why = plausibility(dob: at.dob, dos: at.dos, rowNumber: rowNumber) { return .rejected(why) }
         let patient = text(at.patient)
         if patient.isEmpty { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[at.patient!]) is empty")) }
         // Optional Units (default 1) and Modifier columns.
@@ -316,7 +378,7 @@ final class IcePreparer {
         if let ui = at.units, !values[ui].isEmpty {
             let u = text(at.units)
             if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
-            else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) '\(u)' is not a whole number of units")) }
+            else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) is not a whole number of units", value: u)) }
         }
         func date(_ column: Int?) -> CalendarDate? {
             guard let i = column, case .date(let d) = values[i] else { return nil }

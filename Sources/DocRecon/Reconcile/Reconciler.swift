@@ -113,7 +113,14 @@ public enum Reconciler {
                 runId = db.lastInsertedRowID
             }
             let run = runId!
-            try db.execute(sql: "UPDATE recon_imports SET run_id = ? WHERE run_id IS NULL", arguments: [run])
+            // A run takes only the imports whose charges are all of its date or before: an export
+            // of a later day stays for that day's run (issue 21: a back-dated run attached them to
+            // the earlier date, their ledger entries were first seen before their date of service,
+            // and the later day's run found nothing).
+            try db.execute(sql: """
+                UPDATE recon_imports SET run_id = ? WHERE run_id IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.import_id = recon_imports.id AND c.date_of_service > ?)
+                """, arguments: [run, date])
             // Paper charges (issue 5): matched against the ICE rows; nil when there are none.
             let paper = try PaperReconciliation.prepare(db, rules: rules, evaluator: evaluator)
 

@@ -60,17 +60,27 @@ public enum AuditTrail {
         return environment["USER"] ?? "unknown"
     }
 
-    /// Appends one row (inside the caller's transaction).
+    /// Appends one row (inside the caller's transaction), chained to the row before it.
     static func append(_ db: Database, action: AuditEntry.Action, reviewer: String, documentId: Int64,
                        recordIndex: Int, lineIndex: Int?, field: String, old: String?, new: String?,
                        reason: String?, forced: Bool, at: Date = Date()) throws {
         let doc = try Row.fetchOne(db, sql: "SELECT original_name, sha256 FROM documents WHERE id = ?", arguments: [documentId])
+        // The id AUTOINCREMENT would give, known before the insert because the hash covers it.
+        let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit'") ?? 0
+        let maxId = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM audit") ?? 0
+        let prev = try String.fetchOne(db, sql: "SELECT row_hash FROM audit ORDER BY id DESC LIMIT 1") ?? AuditChain.genesis
+        let row = AuditChain.Fields(id: max(seq, maxId) + 1, at: timestamp(at), reviewer: reviewer, action: action.rawValue,
+                                    documentId: documentId, documentName: doc?["original_name"] as String? ?? "",
+                                    documentSha256: doc?["sha256"] as String? ?? "", recordIndex: Int64(recordIndex),
+                                    lineIndex: lineIndex.map(Int64.init), field: field, old: old, new: new, reason: reason,
+                                    forced: forced, prevHash: prev)
+        let hash = row.hash()
         try db.execute(sql: """
-            INSERT INTO audit (at, reviewer, action, document_id, document_name, document_sha256, record_index, line_index,
-                               field, old, new, reason, forced)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [timestamp(at), reviewer, action.rawValue, documentId, doc?["original_name"] as String? ?? "",
-                             doc?["sha256"] as String? ?? "", recordIndex, lineIndex, field, old, new, reason, forced])
+            INSERT INTO audit (id, at, reviewer, action, document_id, document_name, document_sha256, record_index, line_index,
+                               field, old, new, reason, forced, prev_hash, row_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [row.id, row.at, row.reviewer, row.action, row.documentId, row.documentName, row.documentSha256,
+                             row.recordIndex, row.lineIndex, row.field, row.old, row.new, row.reason, row.forced, prev, hash])
     }
 
     /// The trail, oldest first, optionally for one document.
@@ -93,5 +103,115 @@ public enum AuditTrail {
              e.line.map(String.init) ?? "", e.field, e.old ?? "-", e.new ?? "-", e.reason ?? ""]
         }
         return TextTable.render(header: ["at", "reviewer", "action", "document", "rec", "line", "field", "old", "new", "reason"], rows: rows)
+    }
+}
+
+/// The audit trail as a hash chain (issue 21): each row carries the SHA-256 of its own contents and
+/// of the row before it, so a row changed, deleted or inserted with the append-only triggers
+/// dropped is found by `docrecon audit --verify`. A chain in the same file can be rewritten whole
+/// by someone who knows how; `--verify` prints the head hash, so that a head kept elsewhere (a
+/// mail, a log) also shows a trail rewritten whole. `docrecon run` verifies before it starts.
+public enum AuditChain {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// What a row's hash covers: every column but the hash itself.
+    struct Fields {
+        var id: Int64
+        var at: String
+        var reviewer: String
+        var action: String
+        var documentId: Int64
+        var documentName: String
+        var documentSha256: String
+        var recordIndex: Int64
+        var lineIndex: Int64?
+        var field: String
+        var old: String?
+        var new: String?
+        var reason: String?
+        var forced: Bool
+        var prevHash: String
+
+        init(id: Int64, at: String, reviewer: String, action: String, documentId: Int64, documentName: String,
+             documentSha256: String, recordIndex: Int64, lineIndex: Int64?, field: String, old: String?, new: String?,
+             reason: String?, forced: Bool, prevHash: String) {
+            self.id = id; self.at = at; self.reviewer = reviewer; self.action = action; self.documentId = documentId
+            self.documentName = documentName; self.documentSha256 = documentSha256; self.recordIndex = recordIndex
+            self.lineIndex = lineIndex; self.field = field; self.old = old; self.new = new; self.reason = reason
+            self.forced = forced; self.prevHash = prevHash
+        }
+
+        init(row: Row) {
+            self.init(id: row["id"], at: row["at"], reviewer: row["reviewer"], action: row["action"],
+                      documentId: row["document_id"], documentName: row["document_name"], documentSha256: row["document_sha256"],
+                      recordIndex: row["record_index"], lineIndex: row["line_index"], field: row["field"], old: row["old"],
+                      new: row["new"], reason: row["reason"], forced: row["forced"], prevHash: row["prev_hash"] ?? "")
+        }
+
+        /// Each value length-prefixed (`~` for NULL), so no two rows encode alike.
+        func hash() -> String {
+            let parts: [String?] = [String(id), at, reviewer, action, String(documentId), documentName, documentSha256,
+                                    String(recordIndex), lineIndex.map { String($0) }, field, old, new, reason,
+                                    forced ? "1" : "0", prevHash]
+            let text = parts.map { $0.map { "\($0.utf8.count):\($0)" } ?? "~" }.joined(separator: "|")
+            return SHA256.hexDigest(of: Array(text.utf8))
+        }
+    }
+
+    public struct Verification: Sendable, Equatable {
+        public var rows: Int
+        /// The last row's hash (the genesis value for an empty trail).
+        public var head: String
+        /// The first row found broken, and how.
+        public var brokenRow: Int64?
+        public var problem: String?
+        public var intact: Bool { problem == nil }
+    }
+
+    /// Walks the trail oldest first and stops at the first row that does not hold.
+    public static func verify(_ db: Database) throws -> Verification {
+        var prev = genesis
+        var count = 0
+        var lastId: Int64 = 0
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY id")
+        while let row = try rows.next() {
+            let f = Fields(row: row)
+            let stored: String? = row["row_hash"]
+            if f.prevHash != prev {
+                let what = f.id == lastId + 1
+                    ? "row \(f.id) does not follow row \(lastId): it was inserted, or the row it followed was changed"
+                    : "row \(f.id) does not follow row \(lastId): the rows between them were deleted, or it was inserted"
+                return Verification(rows: count, head: prev, brokenRow: f.id, problem: what)
+            }
+            if stored != f.hash() {
+                return Verification(rows: count, head: prev, brokenRow: f.id,
+                                    problem: "row \(f.id) was changed or inserted: its contents do not match its hash")
+            }
+            prev = stored!
+            lastId = f.id
+            count += 1
+        }
+        // AUTOINCREMENT remembers the highest id ever given: rows deleted from the end show there.
+        let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit'") ?? 0
+        if seq > lastId {
+            return Verification(rows: count, head: prev, brokenRow: lastId + 1,
+                                problem: "rows \(lastId + 1)-\(seq) were deleted from the end of the trail")
+        }
+        return Verification(rows: count, head: prev, brokenRow: nil, problem: nil)
+    }
+
+    public static func verify(_ db: AppDatabase) throws -> Verification { try db.read { try verify($0) } }
+
+    /// Gives every row its hashes (migration v14, for trails written before the chain).
+    static func backfill(_ db: Database) throws {
+        var prev = genesis
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
+        for row in rows {
+            var f = Fields(row: row)
+            f.prevHash = prev
+            let h = f.hash()
+            try db.execute(sql: "UPDATE audit SET prev_hash = ?, row_hash = ? WHERE id = ?", arguments: [prev, h, f.id])
+            prev = h
+        }
     }
 }

@@ -15,6 +15,19 @@ public final class XlsxWorkbook {
     /// The finished file under its temporary name, until `close()` moves it in place.
     private var written: String?
 
+    /// Removes what a writer killed mid-file left in `dir` (issue 21): `.tmp-PID-NAME.xlsx` and its
+    /// `.splice`, when no process PID is alive any more. A live writer's files are left alone.
+    static func removeStaleTemporaries(in dir: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for n in names where n.hasPrefix(".tmp-") && (n.hasSuffix(".xlsx") || n.hasSuffix(".xlsx.splice")) {
+            let rest = n.dropFirst(5)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
+            if pid == getpid() { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }
+            unlink(dir + "/" + n)
+        }
+    }
+
     /// Creates the workbook that will be moved to `path` on close. Owner-only file.
     /// `constantMemory: false` keeps every cell in memory until close and writes shared strings
     /// (what office programs write); the default streams rows with inline strings.
@@ -23,6 +36,7 @@ public final class XlsxWorkbook {
         let dir = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         tempPath = (dir.isEmpty ? "." : dir) + "/.tmp-\(getpid())-\(base)"
+        XlsxWorkbook.removeStaleTemporaries(in: dir.isEmpty ? "." : dir)
         var opts = lxw_workbook_options()
         opts.constant_memory = constantMemory ? 1 : 0
         opts.use_zip64 = 0  // a sheet stays well under 4 GB at the reader's 2M-row limit; ZIP64 upsets some readers

@@ -61,9 +61,36 @@ public enum ProcessEnvironment {
     public static var cpuCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 }
 
-/// Writes one line to the user's stderr (thread-safe).
+/// Writes one line to the user's stderr (thread-safe). Control characters in it (a file named
+/// with a newline, a cell with an escape sequence) are shown escaped: one message is one line,
+/// and no input can forge a line of its own or drive the terminal (issue 21).
 public func printError(_ line: String) {
-    StderrGate.write(line + "\n")
+    StderrGate.write(Printable.oneLine(line) + "\n")
+}
+
+public enum Printable {
+    /// `s` with every control character (C0, DEL, C1, line and paragraph separators) written as
+    /// an escape: `\n`, `\r`, `\t`, else `\u{1b}`.
+    public static func oneLine(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            guard isControl(u) else { out.append(u); continue }
+            let e: String
+            switch u {
+            case "\n": e = "\\n"
+            case "\r": e = "\\r"
+            case "\t": e = "\\t"
+            default: e = "\\u{\(String(u.value, radix: 16))}"
+            }
+            out.append(contentsOf: e.unicodeScalars)
+        }
+        return String(out)
+    }
+
+    static func isControl(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029
+    }
 }
 
 public var stderrIsTerminal: Bool { isatty(StderrGate.userFD) != 0 }
