@@ -48,7 +48,7 @@ demo: deps
 CMS1500_DEV ?= ../shared/data/cms1500/dev
 eval: deps
 	$(SWIFT) build -c release
-	mkdir -p demo-out; rm -f demo-out/eval*.sqlite*
+	mkdir -p demo-out; rm -rf demo-out/eval*.sqlite*
 	$$($(SWIFT) build -c release --show-bin-path)/docrecon --db demo-out/eval.sqlite eval Samples
 	@if [ -d "$(CMS1500_DEV)" ]; then \
 	  rm -rf demo-out/cms1500-tune demo-out/cms1500-report; \

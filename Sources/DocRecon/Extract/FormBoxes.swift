@@ -26,6 +26,30 @@ enum FormBoxes {
             if let (name, _) = best { out[name, default: []].append(w) }
         }
         for k in out.keys { out[k]!.sort { $0.x0 < $1.x0 } }
+        return withoutLabels(out, labels: FormLabels.of(form), mapping: mapping, toPoints: toPoints)
+    }
+
+    /// Each box's words without the form's printed labels: a word read where the blank prints
+    /// the same word, and two neighbours the blank prints side by side anywhere (another box's
+    /// label taken for this one's value).
+    static func withoutLabels(_ boxes: [String: [Word]], labels: FormLabels, mapping: FormMapping, toPoints: Double) -> [String: [Word]] {
+        guard !labels.words.isEmpty else { return boxes }
+        var out: [String: [Word]] = [:]
+        for (name, words) in boxes {
+            var drop = Set<Int>()
+            for (i, w) in words.enumerated() {
+                guard let (ax, ay) = mapping.toForm(Double(w.x0), Double(w.y0)),
+                      let (bx, by) = mapping.toForm(Double(w.x1), Double(w.y1)) else { continue }
+                if labels.isPrinted(w.text, x0: ax * toPoints, y0: ay * toPoints, x1: bx * toPoints, y1: by * toPoints) { drop.insert(i) }
+            }
+            for i in words.indices.dropLast() {
+                guard let a = FormLabels.key(words[i].text), let b = FormLabels.key(words[i + 1].text),
+                      a.allSatisfy(\.isLetter), b.allSatisfy(\.isLetter), labels.pairs.contains(a + " " + b) else { continue }
+                drop.insert(i); drop.insert(i + 1)
+            }
+            let kept = words.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+            if !kept.isEmpty { out[name] = kept }
+        }
         return out
     }
 

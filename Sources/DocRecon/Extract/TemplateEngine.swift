@@ -346,6 +346,13 @@ struct PageContext {
             if let form = template.form, let reg = registration {
                 let cells = names.compactMap { form.boxes[$0] }.map { FormBoxes.pageBox($0, mapping: reg.mapping) }
                 v.cellBox = cells.dropFirst().reduce(cells.first) { $0?.union($1) }
+                // A name or text typed up to its box's right edge may run on past it (box 31's
+                // `… VELASQUEZ MD` loses its `MD` to box 32): not ok without a look.
+                if [.name, .text].contains(f.type), v.status == .ok, let last = cells.last,
+                   let right = ws.map(\.x1).max(), right >= last.x1 - max(4, last.width / 60) {
+                    v.status = .needsReview
+                    v.problem = "the value reaches the right edge of its box: it may run on past it"
+                }
             }
             return v
         case .fromLines(let col):

@@ -95,6 +95,38 @@ import Testing
         }
     }
 
+    @Test("a label of the form read in a box is never its value", arguments: [
+        ("pt_name", "PATIENT'S NAME", "patient_name"),
+        ("pt_name", "INSURED'S NAME", "patient_name"),
+        ("pt_account", "ADDITIONAL CLAIM INFORMATION", "account_number"),
+        ("pt_account", "PATIENT'S ACCOUNT NO.", "account_number"),
+        ("fac_name", "SERVICE FACILITY LOCATION INFORMATION", "facility"),
+        ("physician_signature", "SIGNATURE OF PHYSICIAN OR SUPPLIER", "rendering_provider"),
+        ("diagnosis1", "DIAGNOSIS OR NATURE OF ILLNESS", "diagnosis_codes"),
+    ])
+    func labelIsNeverAValue(box: String, label: String, field: String) throws {
+        let labels = FormLabels.of(Self.layout)
+        #expect(labels.words.count > 300, "the blank's labels are known")
+        let typed = Self.claim.filter { $0.0 != box } + [(box, label)]
+        let r = TemplateEngine.extract(page: Self.page(typed), template: Self.template, today: ExtractFixtures.today)
+        let value = r.field(field)?.value?.description ?? ""
+        let words = Set(label.split(separator: " ").compactMap { FormLabels.key(String($0)) })
+        let got = Set(value.split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { FormLabels.key(String($0)) })
+        #expect(words.isDisjoint(with: got), "\(field) took the label: \(value)")
+        // The rest of the claim reads as before.
+        #expect(r.lines.count == 2)
+    }
+
+    @Test("a word read where the blank prints the same word is dropped; the same word typed elsewhere is kept")
+    func ownLabelAtItsPlace() throws {
+        let labels = FormLabels.of(Self.layout)
+        let w = try #require(labels.words.first { $0.text == "PATIENTS" })
+        #expect(labels.isPrinted("PATIENT'S", x0: w.x0, y0: w.y0, x1: w.x1, y1: w.y1))
+        #expect(labels.isPrinted("patients.", x0: w.x0 + 1, y0: w.y0, x1: w.x1 + 1, y1: w.y1))
+        #expect(!labels.isPrinted("PATIENTS", x0: w.x0 + 200, y0: w.y0 + 300, x1: w.x1 + 200, y1: w.y1 + 300))
+        #expect(!labels.isPrinted("NGUYEN", x0: w.x0, y0: w.y0, x1: w.x1, y1: w.y1))
+    }
+
     @Test("box 31 empty: the rendering provider comes from box 33 and to review, never from box 32 beside it")
     func renderingProviderNeverFromTheFacility() throws {
         let typed = Self.claim.filter { $0.0 != "physician_signature" }
