@@ -215,4 +215,56 @@ import Testing
         #expect(stale.allSatisfy { !left.contains($0) }, "\(left)")
         #expect(left.contains(live))
     }
+
+    /// What a database holds, as counts and the charges' values (ids aside).
+    static func state(_ path: String) throws -> [String] {
+        let q = try DatabaseQueue(path: path)
+        return try q.read { db in
+            var out: [String] = []
+            for t in ["documents", "pages", "words", "page_forms"] {
+                out.append("\(t) \(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? -1)")
+            }
+            out += try String.fetchAll(db, sql: """
+                SELECT d.original_name || ' ' || d.status || ' ' || COALESCE(d.doc_type, '-') FROM documents d ORDER BY d.original_name
+                """)
+            out += try String.fetchAll(db, sql: """
+                SELECT d.original_name || ' ' || c.record_index || ' ' || c.line_index || ' ' || c.cpt || ' ' || COALESCE(c.amount, -1)
+                FROM charges c JOIN documents d ON d.id = c.document_id ORDER BY 1
+                """)
+            return out
+        }
+    }
+
+    @Test("two ingests of the same folder at once both finish, and leave the state one ingest leaves")
+    func concurrentIngests() throws {
+        let dir = try TestSupport.tempDir("concurrent")
+        let inbox = dir.appendingPathComponent("inbox")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        for n in ["clean-01-superbill.pdf", "clean-04-charge-ticket.pdf", "born-digital-01-encounter-form.pdf"] {
+            try FileManager.default.copyItem(at: TestSupport.repoRoot.appendingPathComponent("Samples/sheets/\(n)"),
+                                             to: inbox.appendingPathComponent(n))
+        }
+        let one = dir.appendingPathComponent("one.sqlite").path
+        #expect(try TestSupport.run(["--db", one, "ingest", "--jobs", "1", inbox.path]).status == 0)
+        let both = dir.appendingPathComponent("both.sqlite").path
+        // The database made first, so both start on the same schema.
+        #expect(try TestSupport.run(["--db", both, "documents"]).status == 0)
+        let results = LockedRuns()
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            results.add(Result { try TestSupport.run(["--db", both, "ingest", "--jobs", "1", inbox.path]) })
+        }
+        for r in results.all {
+            let run = try r.get()
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(!run.stderr.contains("SQLite error"), "\(run.stderr)")
+        }
+        #expect(try Self.state(both) == Self.state(one))
+    }
+}
+
+final class LockedRuns: @unchecked Sendable {
+    private let lock = NSLock()
+    private var runs: [Result<TestSupport.Run, any Error>] = []
+    func add(_ r: Result<TestSupport.Run, any Error>) { lock.lock(); runs.append(r); lock.unlock() }
+    var all: [Result<TestSupport.Run, any Error>] { lock.lock(); defer { lock.unlock() }; return runs }
 }

@@ -259,14 +259,29 @@ public final class IngestPipeline {
         let doc = Document(sha256: sha, originalName: name, originalPath: (path as NSString).standardizingPath,
                            storedPath: stored, kind: kind, byteSize: Int64(data.count), pageCount: pageCount,
                            status: .stored)
-        let inserted = try db.write { db in try doc.inserted(db) }
-        addedThisRun.insert(inserted.id!)
-        admittedThisRun.insert(inserted.id!)
-        return .added(inserted, pending: Array(1...pageCount))
+        // Another ingest of the same file may have stored it since the read above (issue 21: two
+        // ingests of one folder at once): then this one helps finish it instead of failing on
+        // the unique hash.
+        let (row, isNew) = try db.write { db -> (Document, Bool) in
+            if let other = try Document.filter(Column("sha256") == sha).fetchOne(db) { return (other, false) }
+            return (try doc.inserted(db), true)
+        }
+        admittedThisRun.insert(row.id!)
+        guard isNew else {
+            if row.status != .stored { return row.status.isRejected ? .rejected(Rejection(file: shown, reason: row.error ?? "it could not be read")) : .present(row) }
+            let done = try db.read { db in
+                try Int.fetchSet(db, sql: "SELECT number FROM pages WHERE document_id = ?", arguments: [row.id!])
+            }
+            return .resumed(row, pending: (1...max(1, row.pageCount)).filter { !done.contains($0) })
+        }
+        addedThisRun.insert(row.id!)
+        return .added(row, pending: Array(1...pageCount))
     }
 
     private func commit(_ o: PageOutcome) throws {
         try db.write { db in
+            // Committed meanwhile by another ingest of the same file: its words stand.
+            if try Page.filter(Column("document_id") == o.documentId && Column("number") == o.number).fetchCount(db) > 0 { return }
             var page = o.page
             try page.insert(db)
             let pageId = page.id!
@@ -288,6 +303,7 @@ public final class IngestPipeline {
     private func commitFailure(_ f: PageFailure) throws {
         let dpi = options.read.dpi
         try db.write { db in
+            if try Page.filter(Column("document_id") == f.documentId && Column("number") == f.number).fetchCount(db) > 0 { return }
             var page = Page(documentId: f.documentId, number: f.number, width: 0, height: 0, dpi: dpi,
                             source: .ocr, status: .failed, error: PageFailure.plain(f.reason, page: f.number))
             try page.insert(db)
