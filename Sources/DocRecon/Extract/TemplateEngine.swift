@@ -345,7 +345,7 @@ struct PageContext {
             guard !ws.isEmpty, var v = value(f, ws, rule: rule + ":box") else { return nil }
             if let form = template.form, let reg = registration {
                 let cells = names.compactMap { form.boxes[$0] }.map { FormBoxes.pageBox($0, mapping: reg.mapping) }
-                v.cellBox = cells.dropFirst().reduce(cells.first) { $0?.union($1) }
+                v.cellBox = Box.union(cells)
                 // A name or text typed up to its box's right edge may run on past it (box 31's
                 // `… VELASQUEZ MD` loses its `MD` to box 32): not ok without a look.
                 if [.name, .text].contains(f.type), v.status == .ok, let last = cells.last,
@@ -378,17 +378,14 @@ struct PageContext {
                 let names = c.boxes(row: r)
                 let ws = FormBoxes.compose(names.map { byBox[$0] ?? [] }, type: c.type)
                 if !ws.isEmpty { cells[c.name] = ws }
-                let pageBoxes = names.compactMap { form.boxes[$0] }.map { FormBoxes.pageBox($0, mapping: reg.mapping) }
-                if let first = pageBoxes.first {
-                    let u = pageBoxes.dropFirst().reduce(first) { $0.union($1) }
+                if let u = Box.union(names.compactMap { form.boxes[$0] }.map { FormBoxes.pageBox($0, mapping: reg.mapping) }) {
                     bounds[c.name] = (Double(u.x0), Double(u.x1))
                     rowBox = rowBox.map { $0.union(u) } ?? u
                 }
             }
             // A row with nothing typed in it ends nothing (a form's rows may be left empty between).
             guard cells[required.name] != nil || cells.values.contains(where: { $0.contains { w in w.text.contains(where: \.isNumber) } }) else { continue }
-            let rb = rowBox.map { Box($0.x0, $0.y0, $0.x1, $0.y1) }
-            if let row = readRow(t, cells: cells, required: required, bounds: bounds, rowBox: rb) { rows.append(row) }
+            if let row = readRow(t, cells: cells, required: required, bounds: bounds, rowBox: rowBox) { rows.append(row) }
         }
         return rows
     }

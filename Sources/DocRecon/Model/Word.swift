@@ -12,6 +12,8 @@ public struct Box: Codable, Sendable, Equatable, Hashable {
     public var array: [Int] { [x0, y0, x1, y1] }
     /// The smallest box holding both.
     public func union(_ o: Box) -> Box { Box(min(x0, o.x0), min(y0, o.y0), max(x1, o.x1), max(y1, o.y1)) }
+    /// The smallest box holding all of `boxes` (nil for none).
+    public static func union(_ boxes: [Box]) -> Box? { boxes.dropFirst().reduce(boxes.first) { $0?.union($1) } }
 }
 
 /// The unit both paths share: an OCR word or a born-digital text-layer word look the same downstream.

@@ -73,32 +73,17 @@ public enum FormReader {
 
     /// The data layer's pieces and the label of every pixel (0: white).
     static func pieces(_ data: Raster) -> ([Piece], [Int32]) {
-        let w = data.width, h = data.height
-        var label = [Int32](repeating: 0, count: w * h)
+        let w = data.width
         var out: [Piece] = []
-        var stack: [Int] = []
-        for start in 0..<(w * h) where data.pixels[start] < 255 && label[start] == 0 {
-            let id = Int32(out.count + 1)
-            label[start] = id
-            stack.append(start)
+        let label = connectedPieces(width: w, height: data.height, isInk: { data.pixels[$0] < 255 }) { id, members in
             var p = Piece(x0: Int.max, y0: Int.max, x1: 0, y1: 0, cy: 0, label: id)
-            var sumY = 0, n = 0
-            while let q = stack.popLast() {
+            var sumY = 0
+            for q in members {
                 let x = q % w, y = q / w
                 p.x0 = min(p.x0, x); p.x1 = max(p.x1, x + 1); p.y0 = min(p.y0, y); p.y1 = max(p.y1, y + 1)
-                sumY += y; n += 1
-                for dy in -1...1 {
-                    let ny = y + dy
-                    guard ny >= 0, ny < h else { continue }
-                    for dx in -1...1 {
-                        let nx = x + dx
-                        guard nx >= 0, nx < w else { continue }
-                        let r = ny * w + nx
-                        if label[r] == 0 && data.pixels[r] < 255 { label[r] = id; stack.append(r) }
-                    }
-                }
+                sumY += y
             }
-            p.cy = Double(sumY) / Double(max(n, 1))
+            p.cy = Double(sumY) / Double(max(members.count, 1))
             out.append(p)
         }
         return (out, label)

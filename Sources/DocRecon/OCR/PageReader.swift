@@ -117,16 +117,17 @@ public final class PageReader {
                 return PageOutcome(documentId: documentId, number: number, page: page, words: [])
             }
         }
-        if let form = readForm(raster, documentId: documentId, number: number, resolution: resolution, started: started) { return form }
+        if let form = readForm(raster, pixels: pixels, documentId: documentId, number: number, resolution: resolution, started: started) { return form }
         return recognise(gray, pixels: pixels, documentId: documentId, number: number, resolution: resolution, started: started)
     }
 
     /// The page read as a registered form, when it registers against one of `settings.forms`:
     /// its data layer in strips (FormReader). Nil when it fits none (the page is then read whole).
-    private func readForm(_ raster: PageRaster, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome? {
+    /// `pixels`: the gray image's pixels, when the caller has them already.
+    private func readForm(_ raster: PageRaster, pixels: Raster?, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome? {
         guard !settings.forms.isEmpty else { return nil }
         let dpi = resolution.dpi
-        var darkness = raster.darkness()
+        var darkness = raster.colour?.darkness() ?? pixels ?? raster.darkness()
         let streaks = DataLayer.streakColumns(darkness)
         darkness = DataLayer.removingStreaks(darkness, columns: streaks)
         for f in settings.forms {
@@ -134,7 +135,7 @@ public final class PageReader {
                   let result = FormRegistration.register(darkness, form: reference) else { continue }
             Log.logger("ocr").debug("page \(number): \(f.template) registration inliers \(result.inliers), residual \(result.residual)")
             guard result.accepted else { continue }
-            let data = DataLayer.formData(raster, mapping: result.mapping, form: reference)
+            let data = DataLayer.formData(raster, mapping: result.mapping, form: reference, gray: pixels, streaks: streaks)
             if let dump = ProcessInfo.processInfo.environment["DOCRECON_DUMP_FORM"] {
                 _ = data.pix(dpi: 200)?.write(path: "\(dump)/\(documentId)-\(number).png", format: .png)
             }

@@ -218,18 +218,7 @@ public final class IngestPipeline {
             // The same bytes twice in one batch: the first copy's pages are already queued.
             if admittedThisRun.contains(existing.id!) { return .present(existing) }
             admittedThisRun.insert(existing.id!)
-            switch existing.status {
-            case .stored:
-                let done = try db.read { db in
-                    try Int.fetchSet(db, sql: "SELECT number FROM pages WHERE document_id = ?", arguments: [existing.id!])
-                }
-                let pending = (1...max(1, existing.pageCount)).filter { !done.contains($0) }
-                return .resumed(existing, pending: existing.pageCount == 0 ? [] : pending)
-            case .failed, .blank, .unreadable:
-                return .rejected(Rejection(file: shown, reason: existing.error ?? "it could not be read"))
-            case .ocred, .partial, .extracted:
-                return .present(existing)
-            }
+            return try known(existing, shown: shown)
         }
         // Check before storing anything: a rejected file leaves no trace.
         let pageCount: Int
@@ -267,15 +256,26 @@ public final class IngestPipeline {
             return (try doc.inserted(db), true)
         }
         admittedThisRun.insert(row.id!)
-        guard isNew else {
-            if row.status != .stored { return row.status.isRejected ? .rejected(Rejection(file: shown, reason: row.error ?? "it could not be read")) : .present(row) }
-            let done = try db.read { db in
-                try Int.fetchSet(db, sql: "SELECT number FROM pages WHERE document_id = ?", arguments: [row.id!])
-            }
-            return .resumed(row, pending: (1...max(1, row.pageCount)).filter { !done.contains($0) })
-        }
+        guard isNew else { return try known(row, shown: shown) }
         addedThisRun.insert(row.id!)
         return .added(row, pending: Array(1...pageCount))
+    }
+
+    /// A file whose document is stored already (by an earlier run, or by another ingest meanwhile):
+    /// its missing pages are read, or it is present, or rejected again with its reason.
+    private func known(_ existing: Document, shown: String) throws -> Admission {
+        switch existing.status {
+        case .stored:
+            let done = try db.read { db in
+                try Int.fetchSet(db, sql: "SELECT number FROM pages WHERE document_id = ?", arguments: [existing.id!])
+            }
+            let pending = (1...max(1, existing.pageCount)).filter { !done.contains($0) }
+            return .resumed(existing, pending: existing.pageCount == 0 ? [] : pending)
+        case .failed, .blank, .unreadable:
+            return .rejected(Rejection(file: shown, reason: existing.error ?? "it could not be read"))
+        case .ocred, .partial, .extracted:
+            return .present(existing)
+        }
     }
 
     private func commit(_ o: PageOutcome) throws {

@@ -165,10 +165,13 @@ public final class PDFDocument: @unchecked Sendable {
     /// into `canvas` (kept by the caller from page to page, so the 33-MB RGB surface of a 300-dpi
     /// letter page is neither allocated, zeroed nor faulted in again for every page).
     public func render(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas = RenderCanvas()) throws -> Pix {
-        try renderPage(number, dpi: dpi, maxPixels: maxPixels, canvas: canvas, keepColour: .never).gray
+        try renderColour(number, dpi: dpi, maxPixels: maxPixels, canvas: canvas, keep: .never).gray
     }
 
-    private func renderPage(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas, keepColour: ColourKeeping) throws -> PageRaster {
+    /// Renders the page like `render`, keeping its colour beside the gray image when the page
+    /// has colour (`.whenColourful`) or always.
+    public func renderColour(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas = RenderCanvas(),
+                             keep keepColour: ColourKeeping = .always) throws -> PageRaster {
         try withPage(number) { p in
             var wPt = 0.0, hPt = 0.0
             poppler_page_get_size(p, &wPt, &hPt)
@@ -211,13 +214,6 @@ public final class PDFDocument: @unchecked Sendable {
             }
             return PageRaster(gray: pix, colour: colour)
         }
-    }
-
-    /// Renders the page like `render`, keeping its colour beside the gray image when the page
-    /// has colour (`.whenColourful`) or always.
-    public func renderColour(_ number: Int, dpi: Int, maxPixels: Int, canvas: RenderCanvas = RenderCanvas(),
-                             keep: ColourKeeping = .always) throws -> PageRaster {
-        try renderPage(number, dpi: dpi, maxPixels: maxPixels, canvas: canvas, keepColour: keep)
     }
 }
 

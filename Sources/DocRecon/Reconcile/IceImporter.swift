@@ -291,12 +291,14 @@ final class IcePreparer {
     private let today = CalendarDate.today()
 
     /// Why the row's dates cannot be, or nil.
+    /// The row's date in `column` (a date column, already parsed), or nil.
+    private func dateValue(_ column: Int?) -> CalendarDate? {
+        guard let i = column, i < values.count, case .date(let d) = values[i] else { return nil }
+        return d
+    }
+
     private func plausibility(dob: Int?, dos: Int?, rowNumber: Int) -> RowRejection? {
-        func date(_ i: Int?) -> CalendarDate? {
-            guard let i, i < values.count, case .date(let d) = values[i] else { return nil }
-            return d
-        }
-        let service = date(dos), birth = date(dob)
+        let service = dateValue(dos), birth = dateValue(dob)
         if let s = service, let i = dos {
             if Plausibility.date(s, birth: false, today: today) != nil {
                 return RowRejection(row: rowNumber, reason: "\(headers[i]) is not a plausible date of service (more than \(Plausibility.serviceYearsBack) years before today)", value: s.iso)
@@ -380,10 +382,6 @@ final class IcePreparer {
             if let n = Int(u) ?? Double(u).flatMap({ $0 == $0.rounded() ? Int(exactly: $0) : nil }), n > 0 { units = n }
             else { return .rejected(RowRejection(row: rowNumber, reason: "\(headers[ui]) is not a whole number of units", value: u)) }
         }
-        func date(_ column: Int?) -> CalendarDate? {
-            guard let i = column, case .date(let d) = values[i] else { return nil }
-            return d
-        }
         let npi = text(at.npi)
         let facility = text(at.facility), care = text(at.care), visit = text(at.visit)
         let provider = text(at.provider), cpt = text(at.cpt)
@@ -408,7 +406,7 @@ final class IcePreparer {
             }
             return FastText.sameBytes(s, typed) ? t : nil  // byte for byte: the reference must give back the same bytes
         }
-        batch.put(patient); batch.put(date: date(at.dob)); batch.put(date: date(at.dos)); batch.put(facility); batch.put(care)
+        batch.put(patient); batch.put(date: dateValue(at.dob)); batch.put(date: dateValue(at.dos)); batch.put(facility); batch.put(care)
         batch.put(visit); batch.put(provider); batch.put(npi.isEmpty ? nil : npi); batch.put(cpt)
         batch.put(at.modifiers == nil ? "" : IceImporter.modifierList(text(at.modifiers))); batch.put(diagnoses)
         batch.put(bytes: cellBytes)

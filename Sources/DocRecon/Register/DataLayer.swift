@@ -42,32 +42,32 @@ public enum DataLayer {
     /// Each streak column replaced by the mean of the nearest clean columns on its sides (a
     /// stroke crossing the streak stays joined; one that only touches it is halved, not grown).
     public static func removingStreaks(_ r: Raster, columns: [Int]) -> Raster {
-        guard !columns.isEmpty else { return r }
-        let streak = Set(columns)
         var out = r
-        for c in columns {
-            var l = c, rr = c
-            while l > 0 && streak.contains(l) { l -= 1 }
-            while rr < r.width - 1 && streak.contains(rr) { rr += 1 }
-            for y in 0..<r.height { out.pixels[y * r.width + c] = UInt8((Int(r.pixels[y * r.width + l]) + Int(r.pixels[y * r.width + rr]) + 1) / 2) }
-        }
+        replaceStreaks(&out.pixels, width: r.width, height: r.height, channels: 1, columns: columns)
         return out
     }
 
     public static func removingStreaks(_ img: RGBImage, columns: [Int]) -> RGBImage {
-        guard !columns.isEmpty else { return img }
-        let streak = Set(columns)
         var out = img
+        replaceStreaks(&out.bytes, width: img.width, height: img.height, channels: 3, columns: columns)
+        return out
+    }
+
+    /// Row-major pixels of `channels` bytes each: every streak column's bytes the mean of the
+    /// nearest clean columns' (streak columns are read from the original values only).
+    static func replaceStreaks(_ bytes: inout [UInt8], width: Int, height: Int, channels: Int, columns: [Int]) {
+        guard !columns.isEmpty else { return }
+        let streak = Set(columns)
+        let src = bytes
         for c in columns {
-            var l = c, rr = c
+            var l = c, r = c
             while l > 0 && streak.contains(l) { l -= 1 }
-            while rr < img.width - 1 && streak.contains(rr) { rr += 1 }
-            for y in 0..<img.height {
-                let i = (y * img.width + c) * 3, a = (y * img.width + l) * 3, b = (y * img.width + rr) * 3
-                for k in 0..<3 { out.bytes[i + k] = UInt8((Int(img.bytes[a + k]) + Int(img.bytes[b + k]) + 1) / 2) }
+            while r < width - 1 && streak.contains(r) { r += 1 }
+            for y in 0..<height {
+                let i = (y * width + c) * channels, a = (y * width + l) * channels, b = (y * width + r) * channels
+                for k in 0..<channels { bytes[i + k] = UInt8((Int(src[a + k]) + Int(src[b + k]) + 1) / 2) }
             }
         }
-        return out
     }
 
     /// The page resampled into the form frame (`form.frameWidth` × `form.frameHeight` at
@@ -124,10 +124,13 @@ public enum DataLayer {
 
     /// The typed data of a page registered through `mapping`, streaks removed first: what the
     /// page reader reads and what the second look crops.
-    public static func formData(_ raster: PageRaster, mapping: FormMapping, form: FormReference) -> Raster {
-        let streaks = streakColumns(raster.darkness())
+    /// `gray` and `streaks`, when the caller has them already: the gray image's pixels and its
+    /// streak columns (`streakColumns` of the page's darkness).
+    public static func formData(_ raster: PageRaster, mapping: FormMapping, form: FormReference,
+                                gray pixels: Raster? = nil, streaks known: [Int]? = nil) -> Raster {
+        let streaks = known ?? streakColumns(raster.darkness())
         let colour = raster.colour.map { removingStreaks($0, columns: streaks) }
-        let gray = colour == nil ? raster.gray.raster().map { removingStreaks($0, columns: streaks) } : nil
+        let gray = colour == nil ? (pixels ?? raster.gray.raster()).map { removingStreaks($0, columns: streaks) } : nil
         return extract(gray: gray, colour: colour, mapping: mapping, form: form)
     }
 
@@ -167,34 +170,10 @@ public enum DataLayer {
     /// Connected pieces of ink that are data: at least `minArea` pixels, and not lying wholly
     /// on the form's (grown) ink — the remains of a ruling are, a typed character is not.
     static func keepingData(_ ink: Mask, formInk: Mask, minArea: Int) -> Mask {
-        let w = ink.width, h = ink.height
-        var label = [Int32](repeating: 0, count: w * h)
-        var out = Mask(width: w, height: h)
-        var stack: [Int] = []
-        var members: [Int] = []
-        var next: Int32 = 0
-        for start in 0..<(w * h) where ink.bits[start] != 0 && label[start] == 0 {
-            next += 1
-            label[start] = next
-            stack.append(start)
-            members.removeAll(keepingCapacity: true)
-            var outside = false
-            while let p = stack.popLast() {
-                members.append(p)
-                if formInk.bits[p] == 0 { outside = true }
-                let px = p % w, py = p / w
-                for dy in -1...1 {
-                    let ny = py + dy
-                    guard ny >= 0, ny < h else { continue }
-                    for dx in -1...1 {
-                        let nx = px + dx
-                        guard nx >= 0, nx < w, dx != 0 || dy != 0 else { continue }
-                        let q = ny * w + nx
-                        if ink.bits[q] != 0 && label[q] == 0 { label[q] = next; stack.append(q) }
-                    }
-                }
-            }
-            if outside && members.count >= minArea { for p in members { out.bits[p] = 1 } }
+        var out = Mask(width: ink.width, height: ink.height)
+        _ = connectedPieces(width: ink.width, height: ink.height, isInk: { ink.bits[$0] != 0 }) { _, members in
+            guard members.count >= minArea, members.contains(where: { formInk.bits[$0] == 0 }) else { return }
+            for p in members { out.bits[p] = 1 }
         }
         return out
     }

@@ -152,30 +152,22 @@ public struct Mask: Sendable, Equatable {
 
     /// Horizontal runs of ink at least `length` long (an opening with a 1 × length line):
     /// the form's horizontal rules, without its text.
-    public func horizontalRuns(atLeast length: Int) -> Mask {
-        var out = Mask(width: width, height: height)
-        for y in 0..<height {
-            var x = 0
-            while x < width {
-                if bits[y * width + x] == 0 { x += 1; continue }
-                let s = x
-                while x < width && bits[y * width + x] != 0 { x += 1 }
-                if x - s >= length { for k in s..<x { out.bits[y * width + k] = 1 } }
-            }
-        }
-        return out
-    }
+    public func horizontalRuns(atLeast length: Int) -> Mask { runs(atLeast: length, horizontal: true) }
 
     /// Vertical runs of ink at least `length` long.
-    public func verticalRuns(atLeast length: Int) -> Mask {
+    public func verticalRuns(atLeast length: Int) -> Mask { runs(atLeast: length, horizontal: false) }
+
+    private func runs(atLeast length: Int, horizontal: Bool) -> Mask {
         var out = Mask(width: width, height: height)
-        for x in 0..<width {
-            var y = 0
-            while y < height {
-                if bits[y * width + x] == 0 { y += 1; continue }
-                let s = y
-                while y < height && bits[y * width + x] != 0 { y += 1 }
-                if y - s >= length { for k in s..<y { out.bits[k * width + x] = 1 } }
+        let n = horizontal ? width : height, lines = horizontal ? height : width
+        for l in 0..<lines {
+            @inline(__always) func idx(_ k: Int) -> Int { horizontal ? l * width + k : k * width + l }
+            var k = 0
+            while k < n {
+                if bits[idx(k)] == 0 { k += 1; continue }
+                let s = k
+                while k < n && bits[idx(k)] != 0 { k += 1 }
+                if k - s >= length { for m in s..<k { out.bits[idx(m)] = 1 } }
             }
         }
         return out
@@ -253,4 +245,37 @@ public struct Mask: Sendable, Equatable {
         }
         return result
     }
+}
+
+/// 8-connected pieces of a `width` × `height` image: the pixels where `isInk`, labelled from 1
+/// (0: not ink). `body` is given each piece's label and its pixels (indices, row-major) as it is
+/// found; the labels of every pixel are returned.
+@inline(__always)
+func connectedPieces(width w: Int, height h: Int, isInk: (Int) -> Bool, _ body: (Int32, [Int]) -> Void) -> [Int32] {
+    var label = [Int32](repeating: 0, count: w * h)
+    var stack: [Int] = []
+    var members: [Int] = []
+    var next: Int32 = 0
+    for start in 0..<(w * h) where label[start] == 0 && isInk(start) {
+        next += 1
+        label[start] = next
+        stack.append(start)
+        members.removeAll(keepingCapacity: true)
+        while let p = stack.popLast() {
+            members.append(p)
+            let px = p % w, py = p / w
+            for dy in -1...1 {
+                let ny = py + dy
+                guard ny >= 0, ny < h else { continue }
+                for dx in -1...1 {
+                    let nx = px + dx
+                    guard nx >= 0, nx < w, dx != 0 || dy != 0 else { continue }
+                    let q = ny * w + nx
+                    if label[q] == 0 && isInk(q) { label[q] = next; stack.append(q) }
+                }
+            }
+        }
+        body(next, members)
+    }
+    return label
 }

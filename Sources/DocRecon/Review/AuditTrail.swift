@@ -132,22 +132,6 @@ public enum AuditChain {
         var forced: Bool
         var prevHash: String
 
-        init(id: Int64, at: String, reviewer: String, action: String, documentId: Int64, documentName: String,
-             documentSha256: String, recordIndex: Int64, lineIndex: Int64?, field: String, old: String?, new: String?,
-             reason: String?, forced: Bool, prevHash: String) {
-            self.id = id; self.at = at; self.reviewer = reviewer; self.action = action; self.documentId = documentId
-            self.documentName = documentName; self.documentSha256 = documentSha256; self.recordIndex = recordIndex
-            self.lineIndex = lineIndex; self.field = field; self.old = old; self.new = new; self.reason = reason
-            self.forced = forced; self.prevHash = prevHash
-        }
-
-        init(row: Row) {
-            self.init(id: row["id"], at: row["at"], reviewer: row["reviewer"], action: row["action"],
-                      documentId: row["document_id"], documentName: row["document_name"], documentSha256: row["document_sha256"],
-                      recordIndex: row["record_index"], lineIndex: row["line_index"], field: row["field"], old: row["old"],
-                      new: row["new"], reason: row["reason"], forced: row["forced"], prevHash: row["prev_hash"] ?? "")
-        }
-
         /// Each value length-prefixed (`~` for NULL), so no two rows encode alike.
         func hash() -> String {
             let parts: [String?] = [String(id), at, reviewer, action, String(documentId), documentName, documentSha256,
@@ -213,5 +197,15 @@ public enum AuditChain {
             try db.execute(sql: "UPDATE audit SET prev_hash = ?, row_hash = ? WHERE id = ?", arguments: [prev, h, f.id])
             prev = h
         }
+    }
+}
+
+extension AuditChain.Fields {
+    /// A stored audit row (its memberwise initialiser stays the one Swift writes).
+    init(row: Row) {
+        self.init(id: row["id"], at: row["at"], reviewer: row["reviewer"], action: row["action"],
+                  documentId: row["document_id"], documentName: row["document_name"], documentSha256: row["document_sha256"],
+                  recordIndex: row["record_index"], lineIndex: row["line_index"], field: row["field"], old: row["old"],
+                  new: row["new"], reason: row["reason"], forced: row["forced"], prevHash: row["prev_hash"] ?? "")
     }
 }
