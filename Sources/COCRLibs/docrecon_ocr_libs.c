@@ -67,7 +67,8 @@ void docrecon_ocr_libs_set_error_fd(int fd) { (void)fd; }
     X(TESSERACT, TessPageIteratorIsAtBeginningOf) X(TESSERACT, TessResultIteratorConfidence)      \
     X(TESSERACT, TessResultIteratorDelete) X(TESSERACT, TessResultIteratorGetChoiceIterator)      \
     X(TESSERACT, TessResultIteratorGetPageIterator) X(TESSERACT, TessResultIteratorGetUTF8Text)   \
-    X(TESSERACT, TessResultIteratorNext)                                                          \
+    X(TESSERACT, TessResultIteratorNext) X(TESSERACT, TessMonitorCreate)                          \
+    X(TESSERACT, TessMonitorDelete) X(TESSERACT, TessMonitorSetDeadlineMSecs)                     \
     X(LEPT, boxCreate) X(LEPT, boxDestroy) X(LEPT, boxaDestroy) X(LEPT, boxaGetBoxGeometry)       \
     X(LEPT, boxaGetCount) X(LEPT, freadHeaderTiff) X(LEPT, pixAddBorder)                          \
     X(LEPT, pixClipRectangle) X(LEPT, pixClipToForeground) X(LEPT, pixConnComp)                   \

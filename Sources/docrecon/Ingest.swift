@@ -11,6 +11,8 @@ struct Ingest: AsyncParsableCommand {
     @Option(name: .long, help: "Render resolution for PDF pages.") var dpi = 300
     @Option(name: .long, help: "Folder with eng.traineddata and osd.traineddata.") var tessdata: String?
     @Option(name: .long, help: "Rules folder (default: the checkout's Rules/).") var rules: String?
+    @Option(name: .long, help: "Seconds one page (or opening one file) may take before it is stopped and rejected.")
+    var pageTimeout: Double = ReadSettings(tessdata: "").pageSeconds
     @Flag(name: .long, help: "Skip orientation detection.") var noOsd = false
     @Flag(name: .long, help: "Skip deskewing.") var noDeskew = false
     @Flag(name: .long, help: "Only store and read the pages; extract fields later with `docrecon extract`.") var noExtract = false
@@ -19,12 +21,14 @@ struct Ingest: AsyncParsableCommand {
     func validate() throws {
         if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
         if !(50...1200).contains(dpi) { throw ValidationError("--dpi must be between 50 and 1200") }
+        if !(pageTimeout > 0 && pageTimeout <= 86_400) { throw ValidationError("--page-timeout must be between 0 and 86400 seconds") }
     }
 
     func run() async throws {
         let db = try global.open()
         let summary = try IngestRunner.run(db: db, paths: paths, jobs: jobs, dpi: dpi, tessdata: tessdata,
-                                           rules: rules, osd: !noOsd, deskew: !noDeskew, extract: !noExtract, progress: !json)
+                                           rules: rules, osd: !noOsd, deskew: !noDeskew, extract: !noExtract, progress: !json,
+                                           pageSeconds: pageTimeout)
         if json {
             print(try JSON.string(summary))
         } else {
@@ -37,7 +41,8 @@ struct Ingest: AsyncParsableCommand {
 /// Shared by `ingest` and `demo`.
 enum IngestRunner {
     static func run(db: AppDatabase, paths: [String], jobs: Int?, dpi: Int, tessdata: String?, rules: String?,
-                    osd: Bool, deskew: Bool, extract: Bool = true, progress: Bool) throws -> IngestSummary {
+                    osd: Bool, deskew: Bool, extract: Bool = true, progress: Bool,
+                    pageSeconds: Double? = nil) throws -> IngestSummary {
         let dataPath: String
         do { dataPath = try TessdataLocator.locate(explicit: tessdata) } catch {
             throw CLIError.failure("\(error)")
@@ -46,6 +51,7 @@ enum IngestRunner {
         settings.dpi = dpi
         settings.detectOrientation = osd
         settings.deskew = deskew
+        if let pageSeconds { settings.pageSeconds = pageSeconds }
         settings.forms = try formsToRead(rules: rules)
         let options = IngestOptions(jobs: jobs ?? ProcessEnvironment.cpuCount, read: settings,
                                     showProgress: progress && stderrIsTerminal)

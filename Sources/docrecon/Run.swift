@@ -72,7 +72,7 @@ enum DailyCLI {
         return Setup(lock: lock, db: db) { progress in
             DailyRun(config: cfg, db: db, rules: rules, ebsRules: ebsRules) { paths in
                 try IngestRunner.run(db: db, paths: paths, jobs: cfg.jobs, dpi: 300, tessdata: cfg.tessdata, rules: cfg.rules,
-                                     osd: true, deskew: true, extract: true, progress: progress)
+                                     osd: true, deskew: true, extract: true, progress: progress, pageSeconds: cfg.pageSeconds)
             }
         }
     }

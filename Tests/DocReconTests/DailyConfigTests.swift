@@ -43,7 +43,9 @@ import Testing
                 from: docrecon@example.org
                 to: [billing@example.org, lead@example.org]
             reconcile_at: "18:00"
+            page_timeout_s: 90
             """, in: d)
+        #expect(c.pageSeconds == 90)
         #expect(c.inbox == d.appendingPathComponent("inbox").path)
         #expect(c.archive == d.appendingPathComponent("archive").path)
         #expect(c.database == d.appendingPathComponent("db/docrecon.sqlite").path)

@@ -125,6 +125,8 @@ public struct DailyConfig: Sendable {
     public var jobs: Int?
     /// A file modified less than this long ago is still being written: it is left for later.
     public var settleSeconds: Double = 10
+    /// `page_timeout_s`: the page deadline of the scans' ingest (nil: the ingest's default).
+    public var pageSeconds: Double?
     public var reconcileAt: TimeOfDay?
     public var rescanSeconds: Double = 60
     public var stopGraceSeconds: Double = 20
@@ -278,7 +280,7 @@ private struct ConfigParser {
 
     func config(_ root: Node) throws -> DailyConfig {
         let top = try mapping(root, "the config", keys: ["inbox", "ice_inbox", "archive", "outbox", "ebs", "notify", "database",
-                                                          "rules", "tessdata", "jobs", "settle_s", "reconcile_at", "watch"])
+                                                          "rules", "tessdata", "jobs", "settle_s", "page_timeout_s", "reconcile_at", "watch"])
         func required(_ k: String, _ hint: String) throws -> Node {
             guard let v = top[k]?.value else { throw error(root, "'\(k)' is missing (\(hint))") }
             return v
@@ -316,6 +318,7 @@ private struct ConfigParser {
         if let n = top["tessdata"]?.value { c.tessdata = try existingFolder(n, "tessdata") }
         if let n = top["jobs"]?.value { c.jobs = try integer(n, "jobs", in: 1...64) }
         if let n = top["settle_s"]?.value { c.settleSeconds = try number(n, "settle_s", in: 0...3600) }
+        if let n = top["page_timeout_s"]?.value { c.pageSeconds = try number(n, "page_timeout_s", in: 1...86400) }
         if let n = top["reconcile_at"]?.value {
             let s = try string(n, "reconcile_at")
             guard let t = TimeOfDay(s) else { throw error(n, "reconcile_at must be a time of day HH:mm (24-hour, e.g. \"18:00\"), not '\(s)'") }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A file or folder that could not be taken, with the reason in plain words.
-public struct Rejection: Codable, Sendable, Equatable {
+public struct Rejection: Error, Codable, Sendable, Equatable {
     public var file: String
     public var page: Int?
     public var row: Int?

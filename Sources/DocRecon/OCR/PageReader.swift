@@ -26,10 +26,33 @@ public struct ReadSettings: Sendable {
     /// one is read box by box from its data layer instead of as a whole.
     public var forms: [FormToRead] = []
 
+    /// The deadline for reading one page, in seconds (issue 21): Tesseract stops at it by itself;
+    /// a page still busy in a C call after it (and a grace) is abandoned by the pipeline's
+    /// watchdog. Generous: a dense form page reads in about 3 s here, a 1200-dpi page in about 40.
+    public var pageSeconds: Double = 300
+
     /// 150 megapixels: a letter page at 1200 dpi (134 MP) passes, a 50,000 × 50,000 image (2,500 MP) does not.
     public static let defaultMaxPixels = 150_000_000
 
     public init(tessdata: String) { self.tessdata = tessdata }
+}
+
+/// A page that took longer than its deadline (stopped by Tesseract's monitor, or abandoned by the
+/// pipeline's watchdog while stuck in a C call).
+public struct PageDeadline: Error, CustomStringConvertible, Sendable {
+    public let seconds: Double
+    public var abandoned = false
+    public init(seconds: Double, abandoned: Bool = false) { self.seconds = seconds; self.abandoned = abandoned }
+    /// Seconds as a clerk writes them: 300, 0.5.
+    public static func shown(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+    public var description: String {
+        let s = Self.shown(seconds)
+        return abandoned
+            ? "reading it took longer than the page deadline of \(s) s; it was abandoned (--page-timeout)"
+            : "reading it took longer than the page deadline of \(s) s; it was stopped (--page-timeout)"
+    }
 }
 
 /// A template's printed form, for the readers.
@@ -62,9 +85,22 @@ public final class PageReader {
 
     /// Reads page `number` of `document` (stored original at `path`).
     public func read(documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> PageOutcome {
+        ocr.deadline = .now() + settings.pageSeconds
+        defer { ocr.deadline = nil }
+        let outcome: PageOutcome
         switch kind {
-        case .pdf: return try readPDF(documentId: documentId, path: path, number: number)
-        case .png, .jpeg, .tiff: return try readImage(documentId: documentId, kind: kind, path: path, number: number)
+        case .pdf: outcome = try readPDF(documentId: documentId, path: path, number: number)
+        case .png, .jpeg, .tiff: outcome = try readImage(documentId: documentId, kind: kind, path: path, number: number)
+        }
+        if ocr.deadlineHit { throw PageDeadline(seconds: settings.pageSeconds) }
+        return outcome
+    }
+
+    /// Stops a page between its steps once its deadline has passed (within a step, Tesseract's
+    /// monitor stops recognition; anything else is the watchdog's).
+    private func checkDeadline() throws {
+        if ocr.deadlineHit || ocr.deadline.map({ DispatchTime.now() >= $0 }) == true {
+            throw PageDeadline(seconds: settings.pageSeconds)
         }
     }
 
@@ -87,7 +123,7 @@ public final class PageReader {
         }
         let raster = try images.pdfPageRaster(doc, number, colour: settings.forms.isEmpty ? .never : .whenColourful)
         let resolution = ResolutionEstimate(dpi: dpi, basis: .rendered, reason: "rendered from the PDF at \(dpi) dpi")
-        return readRaster(raster, documentId: documentId, number: number, resolution: resolution, started: t0)
+        return try readRaster(raster, documentId: documentId, number: number, resolution: resolution, started: t0)
     }
 
     private func readImage(documentId: Int64, kind: DocumentKind, path: String, number: Int) throws -> PageOutcome {
@@ -98,12 +134,13 @@ public final class PageReader {
         if resolution.basis != .metadata {
             Log.logger("ocr").debug("page \(number): \(resolution.reason)")
         }
-        return readRaster(raster, documentId: documentId, number: number, resolution: resolution, started: t0)
+        return try readRaster(raster, documentId: documentId, number: number, resolution: resolution, started: t0)
     }
 
     /// A page's pixels: nothing on it, or nearly all dark, is said so before anything tries to
     /// read it (a black page would otherwise fit any form's lines); then as a form, else whole.
-    private func readRaster(_ raster: PageRaster, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome {
+    private func readRaster(_ raster: PageRaster, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) throws -> PageOutcome {
+        try checkDeadline()
         let gray = raster.gray
         let pixels = gray.raster()
         if let r = pixels {
@@ -117,20 +154,22 @@ public final class PageReader {
                 return PageOutcome(documentId: documentId, number: number, page: page, words: [])
             }
         }
-        if let form = readForm(raster, pixels: pixels, documentId: documentId, number: number, resolution: resolution, started: started) { return form }
+        if let form = try readForm(raster, pixels: pixels, documentId: documentId, number: number, resolution: resolution, started: started) { return form }
+        try checkDeadline()
         return recognise(gray, pixels: pixels, documentId: documentId, number: number, resolution: resolution, started: started)
     }
 
     /// The page read as a registered form, when it registers against one of `settings.forms`:
     /// its data layer in strips (FormReader). Nil when it fits none (the page is then read whole).
     /// `pixels`: the gray image's pixels, when the caller has them already.
-    private func readForm(_ raster: PageRaster, pixels: Raster?, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) -> PageOutcome? {
+    private func readForm(_ raster: PageRaster, pixels: Raster?, documentId: Int64, number: Int, resolution: ResolutionEstimate, started: DispatchTime) throws -> PageOutcome? {
         guard !settings.forms.isEmpty else { return nil }
         let dpi = resolution.dpi
         var darkness = raster.colour?.darkness() ?? pixels ?? raster.darkness()
         let streaks = DataLayer.streakColumns(darkness)
         darkness = DataLayer.removingStreaks(darkness, columns: streaks)
         for f in settings.forms {
+            try checkDeadline()
             guard let reference = try? FormReferences.shared.reference(f.layout),
                   let result = FormRegistration.register(darkness, form: reference) else { continue }
             Log.logger("ocr").debug("page \(number): \(f.template) registration inliers \(result.inliers), residual \(result.residual)")

@@ -28,6 +28,10 @@ public enum TesseractError: Error, CustomStringConvertible {
 public final class Tesseract {
     private let handle: OpaquePointer
     public let language: String
+    /// When set, recognition stops at this time (Tesseract's own monitor deadline, checked between
+    /// words) and `deadlineHit` says so; the page reader turns that into a page deadline error.
+    public var deadline: DispatchTime? { didSet { deadlineHit = false } }
+    public private(set) var deadlineHit = false
 
     public init(dataPath: String, language: String = "eng") throws {
         guard let h = TessBaseAPICreate() else { throw TesseractError.initFailed("no handle") }
@@ -79,7 +83,7 @@ public final class Tesseract {
     }
 
     private func recognisedWords() -> [RecognizedWord] {
-        guard TessBaseAPIRecognize(handle, nil) == 0, let it = TessBaseAPIGetIterator(handle) else { return [] }
+        guard recognise(), let it = TessBaseAPIGetIterator(handle) else { return [] }
         defer { TessResultIteratorDelete(it) }
         let pageIt = TessResultIteratorGetPageIterator(it)
         var out: [RecognizedWord] = []
@@ -104,6 +108,19 @@ public final class Tesseract {
                                       confidence: conf, block: block, line: line, word: word))
         } while TessResultIteratorNext(it, RIL_WORD) != 0
         return out
+    }
+
+    /// Runs recognition, under the deadline when one is set (false: nothing was recognised).
+    private func recognise() -> Bool {
+        guard let deadline else { return TessBaseAPIRecognize(handle, nil) == 0 }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard deadline.uptimeNanoseconds > now else { deadlineHit = true; return false }
+        guard let monitor = TessMonitorCreate() else { return TessBaseAPIRecognize(handle, nil) == 0 }
+        defer { TessMonitorDelete(monitor) }
+        TessMonitorSetDeadlineMSecs(monitor, Int32(clamping: (deadline.uptimeNanoseconds - now) / 1_000_000))
+        let ok = TessBaseAPIRecognize(handle, monitor) == 0
+        if DispatchTime.now() >= deadline { deadlineHit = true }
+        return ok && !deadlineHit
     }
 
     /// Reads one line of text from a small image (a field's crop), optionally restricted to
@@ -144,7 +161,7 @@ public final class Tesseract {
     }
 
     private func symbolsOfLine() -> (text: String, confidence: Double, symbols: [SymbolChoices]) {
-        guard TessBaseAPIRecognize(handle, nil) == 0, let it = TessBaseAPIGetIterator(handle) else { return ("", 0, []) }
+        guard recognise(), let it = TessBaseAPIGetIterator(handle) else { return ("", 0, []) }
         let line = lineText()
         let mean = Double(TessBaseAPIMeanTextConf(handle))
         defer { TessResultIteratorDelete(it) }

@@ -31,6 +31,9 @@ final class WorkQueue<T>: @unchecked Sendable {
         cond.lock(); closed = true; heap.removeAll(); cond.broadcast(); cond.unlock()
     }
 
+    /// Closed with nothing left to hand out.
+    var isDrained: Bool { cond.lock(); defer { cond.unlock() }; return closed && heap.isEmpty }
+
     func next() -> T? {
         cond.lock(); defer { cond.unlock() }
         while heap.isEmpty && !closed { cond.wait() }
@@ -134,6 +137,18 @@ final class RowPipe<T>: @unchecked Sendable {
         return takeFirst()
     }
 
+    /// Blocks while empty for at most `seconds`: the item, or nil with `closed` saying whether
+    /// the pipe is closed and drained (otherwise the wait timed out).
+    func pop(waitingAtMost seconds: Double) -> (item: T?, closed: Bool) {
+        cond.lock(); defer { cond.unlock() }
+        let until = Date(timeIntervalSinceNow: seconds)
+        while items.isEmpty && !closed {
+            if !cond.wait(until: until) { break }
+        }
+        if let item = takeFirst() { return (item, false) }
+        return (nil, closed)
+    }
+
     /// An item if one is waiting, without blocking.
     func tryPop() -> T? {
         cond.lock(); defer { cond.unlock() }
@@ -152,6 +167,44 @@ final class RowPipe<T>: @unchecked Sendable {
 
     /// The consumer stops the producer with an error.
     func fail(_ e: Error) { cond.lock(); failed = e; closed = true; items.removeAll(); cond.broadcast(); cond.unlock() }
+}
+
+/// What one reader thread is busy with, for the watchdog: a page that is still being read after
+/// its deadline is taken from the reader (`overdue`), which then drops its result and stops when
+/// (if ever) the C call it is stuck in returns. Threads cannot be killed; an abandoned one costs
+/// its stack and handles until the process ends, and the batch goes on with a new reader.
+final class ReaderSlot<Task>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task?
+    private var started = DispatchTime.now()
+    private var abandoned = false
+
+    /// The reader starts `t`.
+    func begin(_ t: Task) { lock.lock(); task = t; started = .now(); lock.unlock() }
+
+    /// The reader has finished its task: false when the watchdog took it meanwhile.
+    func end() -> Bool { lock.lock(); defer { lock.unlock() }; task = nil; return !abandoned }
+
+    /// The task, when it has run longer than `seconds`; the slot is then abandoned.
+    func overdue(after seconds: Double) -> Task? {
+        lock.lock(); defer { lock.unlock() }
+        guard !abandoned, let t = task, Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 > seconds else { return nil }
+        abandoned = true
+        return t
+    }
+}
+
+/// Runs `body` on its own thread and waits at most `seconds` for it: its result, or nil when the
+/// time ran out (the thread is abandoned: it finishes, or not, on its own; what it returns then
+/// is dropped). For a C library call that might never return (opening a hostile file).
+func withDeadline<T>(seconds: Double, _ body: @escaping @Sendable () throws -> T) throws -> T? {
+    let outcome = ResultBox<Result<T, Error>>()
+    let done = DispatchSemaphore(value: 0)
+    let t = Thread { outcome.value = Result { try body() }; done.signal() }
+    t.stackSize = 8 << 20
+    t.start()
+    guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+    return try outcome.value!.get()
 }
 
 /// Runs `body` on a new thread; `wait()` returns when it has finished.

@@ -73,31 +73,55 @@ public final class IngestPipeline {
         let initFailure = LockedBox<String?>(nil)
         var workers = 0
         var queued = 0
+        var slots: [ReaderSlot<PageTask>] = []
         // A reader starts when there is a page for it (a batch of one page starts one Tesseract).
         func addWorkers() {
-            while workers < min(options.jobs, queued) {
-                if workers == 0 { ProcessEnvironment.keepFreedPageMemory() }
-                workers += 1
-                channel.addProducer()
-                startWorker(name: "ocr-\(workers)") {
-                    defer { channel.producerFinished() }
-                    let reader: PageReader
-                    do { reader = try PageReader(settings: settings) } catch {
-                        initFailure.set("\(error)")
-                        while let t = queue.next() {
-                            try? channel.push(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
-                        }
-                        return
-                    }
+            while slots.count < min(options.jobs, queued) { startReader() }
+        }
+        func startReader() {
+            if workers == 0 { ProcessEnvironment.keepFreedPageMemory() }
+            workers += 1
+            let slot = ReaderSlot<PageTask>()
+            slots.append(slot)
+            channel.addProducer()
+            startWorker(name: "ocr-\(workers)") {
+                // An abandoned reader's producer count was settled by the watchdog.
+                var abandoned = false
+                defer { if !abandoned { channel.producerFinished() } }
+                let reader: PageReader
+                do { reader = try PageReader(settings: settings) } catch {
+                    initFailure.set("\(error)")
                     while let t = queue.next() {
-                        do {
-                            let outcome = try reader.read(documentId: t.documentId, kind: t.kind, path: t.path, number: t.number)
-                            try? channel.push(.success(outcome))
-                        } catch {
-                            try? channel.push(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
-                        }
+                        try? channel.push(.failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)")))
                     }
+                    return
                 }
+                while let t = queue.next() {
+                    slot.begin(t)
+                    let result: Result<PageOutcome, PageFailure>
+                    do {
+                        result = .success(try reader.read(documentId: t.documentId, kind: t.kind, path: t.path, number: t.number))
+                    } catch {
+                        result = .failure(PageFailure(documentId: t.documentId, number: t.number, reason: "\(error)"))
+                    }
+                    guard slot.end() else { abandoned = true; return }
+                    try? channel.push(result)
+                }
+            }
+        }
+        // The watchdog: a page still being read after its deadline and a grace (Tesseract stops
+        // at the deadline by itself; this catches a call stuck in poppler, cairo or Leptonica) is
+        // committed as failed, its reader abandoned and replaced.
+        let abandonAfter = settings.pageSeconds + max(5, settings.pageSeconds / 10)
+        func abandonOverdue() throws {
+            for slot in slots {
+                guard let t = slot.overdue(after: abandonAfter) else { continue }
+                slots.removeAll { $0 === slot }
+                Log.logger("ingest").warning("page \(t.number) of document \(t.documentId): abandoned after \(Int(abandonAfter)) s")
+                try store(.failure(PageFailure(documentId: t.documentId, number: t.number,
+                                               reason: PageDeadline(seconds: settings.pageSeconds, abandoned: true).description)))
+                channel.producerFinished()
+                if !queue.isDrained { startReader() }
             }
         }
         var committed = 0
@@ -163,16 +187,25 @@ public final class IngestPipeline {
                     }
                 }
                 while let r = channel.tryPop() { try store(r) }
+                try abandonOverdue()
             }
             queue.close()
             channel.noMoreProducers()
             // 2. The rest of the pages, committed as the readers hand them over.
-            while let r = channel.pop() { try store(r) }
+            while true {
+                let (r, closed) = channel.pop(waitingAtMost: 1)
+                if let r { try store(r) } else if closed { break }
+                try abandonOverdue()
+            }
         } catch {
             // Stop the readers before giving up: queued pages are dropped, what they hold is discarded.
             queue.cancel()
             channel.noMoreProducers()
-            while channel.pop() != nil {}
+            while true {
+                let (r, closed) = channel.pop(waitingAtMost: 1)
+                if r == nil && closed { break }
+                for slot in slots where slot.overdue(after: abandonAfter) != nil { channel.producerFinished() }
+            }
             throw error
         }
         progress.finish()
@@ -220,28 +253,21 @@ public final class IngestPipeline {
             admittedThisRun.insert(existing.id!)
             return try known(existing, shown: shown)
         }
-        // Check before storing anything: a rejected file leaves no trace.
+        // Check before storing anything: a rejected file leaves no trace. The check runs the
+        // decoders (poppler, Leptonica) on the untrusted bytes, so it has a deadline too.
+        let maxPixels = options.read.maxPixels
+        // (Opening reads headers only: at least 5 s, whatever the page deadline.)
+        let openSeconds = max(5, options.read.pageSeconds)
+        let check = try withDeadline(seconds: openSeconds) { () -> Result<Int, Rejection> in
+            Self.pageCount(of: data, kind: kind, path: path, shown: shown, maxPixels: maxPixels)
+        }
+        guard let check else {
+            return .rejected(Rejection(file: shown, reason: "opening it took longer than the deadline of \(PageDeadline.shown(openSeconds)) s; it was abandoned (--page-timeout)"))
+        }
         let pageCount: Int
-        switch kind {
-        case .pdf:
-            do {
-                let pdf = try PDFDocument(path: path)
-                pageCount = pdf.pageCount
-            } catch {
-                return .rejected(Rejection(file: shown, reason: "\(error)"))
-            }
-            if pageCount == 0 { return .rejected(Rejection(file: shown, reason: PDFError.noPages.description)) }
-        case .tiff:
-            pageCount = Pix.tiffPageCount(data)
-            if pageCount == 0 { return .rejected(Rejection(file: shown, reason: "the TIFF has no readable pages")) }
-        case .png, .jpeg:
-            guard let size = Pix.header(of: data) else {
-                return .rejected(Rejection(file: shown, reason: "the \(kind == .png ? "PNG" : "JPEG") image is damaged"))
-            }
-            if size.width * size.height > options.read.maxPixels {
-                return .rejected(Rejection(file: shown, reason: "the image claims \(size.width) × \(size.height) pixels, above the limit of \(options.read.maxPixels)"))
-            }
-            pageCount = 1
+        switch check {
+        case .failure(let r): return .rejected(r)
+        case .success(let n): pageCount = n
         }
         guard let originals = db.originals else { throw StoreError.io("this database has no originals folder") }
         let stored = try originals.store(data, sha256: sha, ext: Sniffer.fileExtension(kind))
@@ -259,6 +285,29 @@ public final class IngestPipeline {
         guard isNew else { return try known(row, shown: shown) }
         addedThisRun.insert(row.id!)
         return .added(row, pending: Array(1...pageCount))
+    }
+
+    /// The number of pages of an untrusted file, or why it is refused (opened, never decoded whole).
+    static func pageCount(of data: Data, kind: DocumentKind, path: String, shown: String, maxPixels: Int) -> Result<Int, Rejection> {
+        switch kind {
+        case .pdf:
+            let count: Int
+            do { count = try PDFDocument(path: path).pageCount } catch {
+                return .failure(Rejection(file: shown, reason: "\(error)"))
+            }
+            return count == 0 ? .failure(Rejection(file: shown, reason: PDFError.noPages.description)) : .success(count)
+        case .tiff:
+            let count = Pix.tiffPageCount(data)
+            return count == 0 ? .failure(Rejection(file: shown, reason: "the TIFF has no readable pages")) : .success(count)
+        case .png, .jpeg:
+            guard let size = Pix.header(of: data) else {
+                return .failure(Rejection(file: shown, reason: "the \(kind == .png ? "PNG" : "JPEG") image is damaged"))
+            }
+            if size.width * size.height > maxPixels {
+                return .failure(Rejection(file: shown, reason: "the image claims \(size.width) × \(size.height) pixels, above the limit of \(maxPixels)"))
+            }
+            return .success(1)
+        }
     }
 
     /// A file whose document is stored already (by an earlier run, or by another ingest meanwhile):
