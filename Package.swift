@@ -102,6 +102,16 @@ let package = Package(
             ],
             swiftSettings: [ocrHeaders],
             linkerSettings: [leptFastExports]),
+        // Fuzz targets (`make fuzz` builds them with libFuzzer; this build replays inputs).
+        .executableTarget(
+            name: "docrecon-fuzz",
+            dependencies: [
+                "DocRecon",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: [ocrHeaders],
+            linkerSettings: [leptFastExports]),
         .testTarget(
             name: "DocReconTests",
             dependencies: ["DocRecon", "CLeptFast", "CSHA256", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),

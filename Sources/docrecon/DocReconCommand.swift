@@ -38,6 +38,13 @@ struct DocReconCommand: AsyncParsableCommand {
         } catch {
             OCRLibraries.reportIfAsked(limitAtStart: ProcessEnvironment.openMPThreadLimitAtStart)
             StderrGate.restore()
+            // A full disk met anywhere (the database, the originals, a workbook's folder) is one
+            // line without SQL, and exit 1 (issue 21); a command that knows the input says it.
+            if DiskFull.isFull(error), !(error is DiskFull), !(error is CLIError) {
+                exit(withError: CLIError.failure(DiskFull(
+                    input: nil, place: "the database \(GlobalOptions.databasePath(in: arguments))",
+                    outcome: "what this command was writing was not stored (each write is one transaction); run it again once there is room").description))
+            }
             exit(withError: error)
         }
     }
@@ -53,6 +60,16 @@ struct GlobalOptions: ParsableArguments {
 
     var databasePath: String {
         db ?? ProcessInfo.processInfo.environment["DOCRECON_DB"] ?? "docrecon.sqlite"
+    }
+
+    /// The database a command line names (for messages written after the command has ended).
+    static func databasePath(in args: [String]) -> String {
+        var given: String?
+        for (i, a) in args.enumerated() {
+            if a == "--db", i + 1 < args.count { given = args[i + 1] }
+            if a.hasPrefix("--db=") { given = String(a.dropFirst(5)) }
+        }
+        return given ?? ProcessInfo.processInfo.environment["DOCRECON_DB"] ?? "docrecon.sqlite"
     }
 
     /// `docrecon --db X ingest …` is the documented form: move global options written before the
@@ -76,6 +93,10 @@ struct GlobalOptions: ParsableArguments {
             defer { PhaseClock.mark("database open") }
             return try AppDatabase.open(path: databasePath)
         } catch {
+            if DiskFull.isFull(error) {
+                throw CLIError.failure(DiskFull(input: nil, place: "the database \(databasePath)",
+                                                outcome: "it could not be opened (nothing was changed)").description)
+            }
             throw CLIError.failure("cannot open the database \(databasePath): \(error)")
         }
     }

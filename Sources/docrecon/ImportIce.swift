@@ -38,12 +38,19 @@ struct IceImportReport {
             for rej in r.rejected { printError("\(name) \(rej.line(verbose: Log.isVerbose))") }
             return IceImportReport(result: r, error: nil, file: name)
         } catch {
+            // A full disk is no fault of the file: one line, exit 1 (issue 21).
+            if DiskFull.isFull(error) {
+                let full = db.diskFull(error, input: file, outcome: "nothing of this file was stored; import it again once there is room")
+                printError(full.description)
+                return IceImportReport(result: nil, error: full.description, file: name, diskFull: true)
+            }
             printError("\(error)")
             return IceImportReport(result: nil, error: "\(error)", file: name)
         }
     }
 
-    var exitCode: Int32 { error != nil || !(result?.rejected.isEmpty ?? true) ? 2 : 0 }
+    var diskFull = false
+    var exitCode: Int32 { diskFull ? 1 : error != nil || !(result?.rejected.isEmpty ?? true) ? 2 : 0 }
 
     var summaryLine: String? {
         guard let r = result else { return nil }

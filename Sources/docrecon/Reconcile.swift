@@ -42,11 +42,15 @@ struct Reconcile: AsyncParsableCommand {
             if let r = rep.result { imports.append(r) } else { failures.append(.init(file: rep.file, error: rep.error ?? "")) }
             if !json, let line = rep.summaryLine { printError(line) }
             exit = max(exit, rep.exitCode)
+            if rep.diskFull { throw ExitCode(1) }
         }
         let result: ReconcileResult
         do {
             result = try Reconciler.run(db: db, rules: ruleSet, options: ReconcileOptions(date: runDate, outDir: out, ebsPath: ebs, force: force))
         } catch {
+            if DiskFull.isFull(error) {
+                throw CLIError.failure(db.diskFull(error, input: nil, outcome: "the run was not stored (it is one transaction); reconcile again once there is room").description)
+            }
             throw CLIError.failure("\(error)")
         }
         if let e = result.ebsFile {

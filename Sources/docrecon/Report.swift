@@ -12,7 +12,10 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         let db = try global.open()
         let summary: ReportSummary
-        do { summary = try ReportBuilder(db: db, out: out).write() } catch let e as CocoaError {
+        do { summary = try ReportBuilder(db: db, out: out).write() } catch where DiskFull.isFull(error) || DiskFull.hasLittleRoom(at: out) {
+            throw CLIError.failure(DiskFull(input: nil, place: "the report folder \(out)",
+                                            outcome: "the report is incomplete; write it again once there is room").description)
+        } catch let e as CocoaError {
             throw CLIError.failure("report: cannot write to \(out): \(e.userInfo[NSLocalizedDescriptionKey] ?? e.localizedDescription)")
         }
         for m in summary.missingImages { printError("no page image: \(m)") }

@@ -127,6 +127,7 @@ public final class IngestPipeline {
         var committed = 0
         func store(_ result: Result<PageOutcome, PageFailure>) throws {
             let docId: Int64
+            current = docsById[result.documentId]?.originalPath ?? current
             switch result {
             case .success(let outcome):
                 docId = outcome.documentId
@@ -156,10 +157,13 @@ public final class IngestPipeline {
             }
         }
 
+        // The input being stored, for a disk-full line.
+        var current: String?
         do {
             // 1. Admission, serial; pages are queued as each file is taken in, and what the readers
             //    have finished meanwhile is committed between files.
             for file in files {
+                current = file
                 switch try admit(file) {
                 case .rejected(let r):
                     reject(r, into: &summary)
@@ -205,6 +209,9 @@ public final class IngestPipeline {
                 let (r, closed) = channel.pop(waitingAtMost: 1)
                 if r == nil && closed { break }
                 for slot in slots where slot.overdue(after: abandonAfter) != nil { channel.producerFinished() }
+            }
+            if DiskFull.isFull(error) {
+                throw db.diskFull(error, input: current, outcome: "what it did not store is read again by the next ingest once there is room")
             }
             throw error
         }
@@ -387,6 +394,12 @@ public final class IngestPipeline {
             return
         }
         try afterDocument?(documentId)
+    }
+}
+
+extension Result where Success == PageOutcome, Failure == PageFailure {
+    var documentId: Int64 {
+        switch self { case .success(let o): return o.documentId; case .failure(let f): return f.documentId }
     }
 }
 

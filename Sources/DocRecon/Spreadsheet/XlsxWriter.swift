@@ -88,6 +88,8 @@ public final class XlsxWorkbook {
         let err = workbook_close(wb)
         guard err == LXW_NO_ERROR else {
             unlink(tempPath)
+            // libxlsxwriter's zip errors carry no errno: a disk with no room left is the cause.
+            if DiskFull.hasLittleRoom(at: finalPath) { throw outboxFull }
             throw SpreadsheetError("\((finalPath as NSString).lastPathComponent): cannot write the workbook (\(String(cString: lxw_strerror(err))))")
         }
         chmod(tempPath, 0o600)
@@ -104,12 +106,20 @@ public final class XlsxWorkbook {
                 try SheetSplice.write(source: tempPath, dest: spliced, bodies: bodies, headerColumns: headers)
             } catch {
                 unlink(spliced); unlink(tempPath)
+                if DiskFull.isFull(error) || DiskFull.hasLittleRoom(at: finalPath) { throw outboxFull }
                 throw SpreadsheetError("\((finalPath as NSString).lastPathComponent): cannot write the workbook (\(error))")
             }
             unlink(tempPath)
             ready = spliced
         }
         written = ready
+    }
+
+    /// The workbook's folder is on a full disk.
+    private var outboxFull: DiskFull {
+        DiskFull(input: (finalPath as NSString).lastPathComponent,
+                 place: "the output folder \((finalPath as NSString).deletingLastPathComponent)",
+                 outcome: "the workbook was not written (no partial file is left); run the command again once there is room")
     }
 
     /// Writes the file (unless `write()` did) and moves it in place.

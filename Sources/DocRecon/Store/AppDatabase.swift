@@ -14,6 +14,21 @@ public final class AppDatabase: Sendable {
         try AppDatabase.migrator.migrate(writer)
     }
 
+    /// The database file (nil in memory).
+    public var path: String? {
+        guard let p = (writer as? DatabasePool)?.path ?? (writer as? DatabaseQueue)?.path, p != ":memory:" else { return nil }
+        return p
+    }
+
+    /// A disk-full error of a write to this database or its originals, as one line about `input`.
+    public func diskFull(_ error: Error, input: String?, outcome: String) -> DiskFull {
+        if let e = error as? DiskFull { return e }
+        if let e = error as? StoreError, case .full(let folder) = e {
+            return DiskFull(input: input, place: "the originals folder \(folder)", outcome: outcome)
+        }
+        return DiskFull(input: input, place: "the database \(path ?? "in memory")", outcome: outcome)
+    }
+
     /// Opens (creating if needed) the database at `path`, owner-only, in WAL mode.
     /// The database file, its journal files and the originals folder: never inputs.
     public var ownFiles: [String] {

@@ -39,13 +39,20 @@ public struct OriginalStore: Sendable {
                 let n = write(fd, buf.baseAddress! + off, buf.count - off)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    let code = errno
                     close(fd)
-                    throw StoreError.io("cannot write \(tmp): \(String(cString: strerror(errno)))")
+                    if code == ENOSPC || code == EDQUOT { throw StoreError.full(root) }
+                    throw StoreError.io("cannot write \(tmp): \(String(cString: strerror(code)))")
                 }
                 off += n
             }
         }
-        guard fsync(fd) == 0 else { close(fd); throw StoreError.io("fsync failed for \(tmp)") }
+        guard fsync(fd) == 0 else {
+            let code = errno
+            close(fd)
+            if code == ENOSPC || code == EDQUOT { throw StoreError.full(root) }
+            throw StoreError.io("fsync failed for \(tmp)")
+        }
         close(fd)
         guard rename(tmp, final) == 0 else { throw StoreError.io("cannot rename into \(final)") }
         ok = true
@@ -68,10 +75,13 @@ public struct OriginalStore: Sendable {
 public enum StoreError: Error, CustomStringConvertible {
     case io(String)
     case notFound(String)
+    /// The originals folder's disk is full (ENOSPC, EDQUOT): the folder.
+    case full(String)
     public var description: String {
         switch self {
         case .io(let s): return s
         case .notFound(let s): return s
+        case .full(let folder): return "the disk holding the originals folder \(folder) is full"
         }
     }
 }
