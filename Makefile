@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_TESSDATA := $(firstword $(wildcard /usr/share/tesseract-ocr/5/tessdata /usr/share/tesseract-ocr/4.00/tessdata /usr/share/tessdata))
 BIN = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/docrecon
 
-.PHONY: deps tessdata build release demo test eval bench-ocr bench-recon bench-match clean
+.PHONY: deps tessdata build release demo test eval fuzz bench-ocr bench-recon bench-match bench-mutation clean
 
 # Installs the Debian packages only when one is missing (dpkg-query is cheap; apt-get is not).
 deps:
@@ -69,6 +69,11 @@ eval: deps
 test: deps
 	$(SWIFT) build
 	OMP_THREAD_LIMIT=1 DOCRECON_TODAY=2026-11-23 DOCRECON_BIN="$$($(SWIFT) build --show-bin-path)/docrecon" $(SWIFT) test
+
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every reader of untrusted input, each
+# target FUZZ_SECONDS (default 600); new crashers land in Tests/Fuzz/Crashers/ (scripts/fuzz.sh).
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_TARGETS)
 
 bench-ocr: deps
 	bench/ocr/run.sh

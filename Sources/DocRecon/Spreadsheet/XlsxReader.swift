@@ -320,7 +320,10 @@ public final class XlsxReader: RowSource {
                 if let d = CalendarDate(iso: String(s.prefix(10))) { return .date(d) } else { return .text(s) }
             default:
                 guard let d = XmlBytes.double(buf, vs) else {
-                    throw SpreadsheetError("\(file) row \(rowNumber): a number cell holds '\(XmlBytes.text(buf, vs))'")
+                    // The cell's text is a value (a patient's, possibly) and, in a damaged part,
+                    // any amount of markup: shown only with --verbose, and cut short.
+                    let shown = Log.isVerbose ? ": '\(Printable.oneLine(String(XmlBytes.text(buf, vs).prefix(60))))'" : ""
+                    throw SpreadsheetError("\(file) row \(rowNumber): a number cell is not a number (damaged workbook)\(shown)")
                 }
                 if let sr = style, let s = XmlBytes.int(buf, sr), s < dateStyles.count, dateStyles[s], let date = system.date(serial: d) {
                     return .date(date)
