@@ -17,6 +17,11 @@ SWIFTC=$(readlink -f "$(command -v swiftc)")
 LIBFUZZER=$(ls "$(dirname "$SWIFTC")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-"$(uname -m)".a 2>/dev/null | head -1)
 if [ -z "$LIBFUZZER" ]; then echo "fuzz: this Swift toolchain has no libclang_rt.fuzzer_no_main (needed for libFuzzer)" >&2; exit 1; fi
 
+# ASan: a leak is not what this looks for (the C libraries keep caches for the process's life;
+# and LeakSanitizer's exit would drop the buffered output of `list`).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:handle_abort=1}
+export DOCRECON_TODAY=${DOCRECON_TODAY:-2026-11-23} OMP_THREAD_LIMIT=1
+
 BUILD=.build-fuzz
 # -parse-as-library is not needed: main.swift calls libFuzzer's LLVMFuzzerRunDriver itself, so
 # the archive without libFuzzer's main is linked (libclang_rt.fuzzer_no_main).
@@ -29,9 +34,6 @@ BIN="$(swift build -c release --build-path "$BUILD" --show-bin-path)/docrecon-fu
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then mapfile -t TARGETS < <("$BIN" list | awk '{print $1}'); fi
 
-# ASan: a leak is not what this looks for (the C libraries keep caches for the process's life).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:handle_abort=1}
-export DOCRECON_TODAY=${DOCRECON_TODAY:-2026-11-23} OMP_THREAD_LIMIT=1
 
 printf '%-10s %8s %10s %8s %8s %6s  %s\n' target seconds execs exec/s cov ft found >"$BUILD/fuzz-summary.txt"
 status=0
@@ -43,9 +45,8 @@ for t in "${TARGETS[@]}"; do
   echo "== $t: ${SECONDS_EACH}s"
   # libFuzzer stops at the first crash; -max_total_time bounds the whole run.
   "$BIN" fuzz "$t" -max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT" -rss_limit_mb="$RSS" \
-    -print_final_stats=1 -artifact_prefix="$artifacts" -jobs="$JOBS" -workers="$JOBS" \
+    -print_final_stats=1 -artifact_prefix="$artifacts" $([ "$JOBS" -gt 1 ] && echo "-fork=$JOBS") \
     "$corpus" >"$log" 2>&1 || true
-  [ "$JOBS" -gt 1 ] && cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)

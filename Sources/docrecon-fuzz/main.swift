@@ -49,7 +49,12 @@ func files(under path: String) -> [String] {
     return out.sorted()
 }
 
-let args = Array(CommandLine.arguments.dropFirst())
+var args = Array(CommandLine.arguments.dropFirst())
+// libFuzzer's -jobs/-fork children are started as `argv[0] FLAGS…`: the target comes with them
+// in the environment.
+if args.first.map({ $0.hasPrefix("-") }) ?? true, let t = ProcessInfo.processInfo.environment["DOCRECON_FUZZ_TARGET"] {
+    args = ["fuzz", t] + args
+}
 switch args.first {
 case "list":
     for t in targets { print("\(t.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.summary)") }
@@ -88,6 +93,7 @@ case "fuzz":
     guard args.count >= 2 else { fail("usage: docrecon-fuzz fuzz TARGET [libFuzzer options] [CORPUS...]") }
     #if DOCRECON_LIBFUZZER
     selected = target(named: args[1])
+    setenv("DOCRECON_FUZZ_TARGET", args[1], 1)
     // libFuzzer sees argv[0] and what follows the target's name.
     var cArgs: [UnsafeMutablePointer<CChar>?] = ([CommandLine.arguments[0]] + args.dropFirst(2)).map { strdup($0) } + [nil]
     var argc = CInt(cArgs.count - 1)

@@ -268,3 +268,39 @@ final class LockedRuns: @unchecked Sendable {
     func add(_ r: Result<TestSupport.Run, any Error>) { lock.lock(); runs.append(r); lock.unlock() }
     var all: [Result<TestSupport.Run, any Error>] { lock.lock(); defer { lock.unlock() }; return runs }
 }
+
+/// Issue 21, item 7: the scan every binary run of the suite goes through (PHIScan) knows the
+/// sample patients and finds them in a message; a run with damaged inputs says none of them.
+@Suite("No patient values in messages") struct MessagePHITests {
+    @Test("the scan knows the samples' names, dates of birth (as written) and account numbers")
+    func scanKnowsTheSamples() {
+        #expect(PHIScan.values.count > 40)
+        #expect(PHIScan.hits(in: "row 3: PATIENT NAME 'Abernathy, Margaret' is refused") == ["abernathy, margaret"])
+        #expect(PHIScan.hits(in: "row 3: DOB 01-15-1950 is after the date of service").contains("01-15-1950"))
+        #expect(PHIScan.hits(in: "account AC-740580").contains("ac-740580"))
+        #expect(PHIScan.hits(in: "Export.csv row 17: DOB is not a date").isEmpty)
+    }
+
+    @Test("damaged copies of the sample exports: every rejection names row and column, never the value")
+    func damagedSampleExports() throws {
+        let dir = try TestSupport.tempDir("phi")
+        let sample = TestSupport.repoRoot.appendingPathComponent("Samples/ice/Export PRM 11-20-2026 Completed (sheets).csv")
+        var lines = try String(contentsOf: sample, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+        // A DOB after the date of service, a date of service that is not a date, a control character in a name.
+        lines[1] = lines[1].replacingOccurrences(of: ",01-15-1950,", with: ",01-15-2027,")
+        lines[2] = lines[2].replacingOccurrences(of: ",03-06-2026,", with: ",03-06-20x6,")
+        lines[3] = lines[3].replacingOccurrences(of: "Rivera, Frank", with: "Rivera,\u{7} Frank")
+        let damaged = dir.appendingPathComponent("Export damaged.csv")
+        try (lines.joined(separator: "\n") + "\n").write(to: damaged, atomically: true, encoding: .utf8)
+        let db = dir.appendingPathComponent("db.sqlite").path
+        let r = try TestSupport.run(["--db", db, "import-ice", damaged.path])
+        #expect(r.status == 2)
+        #expect(r.stderr.split(separator: "\n").count == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("row 4: Patient Name holds a control character"))
+        #expect(PHIScan.hits(in: r.stderr).isEmpty, "\(r.stderr)")
+        // With --verbose the values may be shown (the scan leaves such runs alone).
+        let v = try TestSupport.run(["--db", dir.appendingPathComponent("v.sqlite").path, "--verbose", "import-ice", damaged.path])
+        #expect(v.status == 2)
+        #expect(v.stderr.contains("(value '03-06-20x6')"), "verbose shows the values: \(v.stderr)")
+    }
+}

@@ -321,7 +321,9 @@ enum Daily {
         // The process is gone: what it wrote is in the pipes; a little while for the readers.
         let grace = Date().addingTimeInterval(2)
         while (!outText.done || !errText.done) && Date() < grace { usleep(5_000) }
-        return TestSupport.Run(status: p.terminationStatus, stdout: outText.text, stderr: errText.text)
+        let run = TestSupport.Run(status: p.terminationStatus, stdout: outText.text, stderr: errText.text)
+        PHIScan.check(path: path, args: args, stderr: run.stderr)
+        return run
     }
 
     final class Collected: @unchecked Sendable {

@@ -76,8 +76,10 @@ enum TestSupport {
         PipeDrain.read(out) { outData.append($0) }
         p.waitUntilExit()
         while !errData.done { usleep(1000) }
-        return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData.value, as: UTF8.self), timedOut: killed.isSet)
+        let run = Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData.value, as: UTF8.self), timedOut: killed.isSet)
+        PHIScan.check(path: path, args: args, stderr: run.stderr)
+        return run
     }
 
     final class Flag: @unchecked Sendable {
