@@ -60,7 +60,13 @@ struct RegisterPage: ParsableCommand {
         if words {
             let ocr = try Tesseract(dataPath: try TessdataLocator.locate(explicit: nil, languages: ["eng"]))
             let t3 = Date()
-            let ws = FormReader.read(data, bands: reference.bands, mapping: r.mapping, ocr: ocr)
+            var strip = 0
+            let ws = FormReader.read(data, bands: reference.bands, mapping: r.mapping, ocr: ocr) { band, pix, read in
+                strip += 1
+                let base = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
+                if let out { _ = pix.write(path: "\(out)/\(base)-strip-\(band)-\(strip).png", format: .png) }
+                print("band \(band) strip \(strip): \(read.map { $0.text }.joined(separator: " "))")
+            }
             print(String(format: "%d words in %.0f ms", ws.count, Date().timeIntervalSince(t3) * 1000))
             print(ws.map(\.text).joined(separator: " "))
         }

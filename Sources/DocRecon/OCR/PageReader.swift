@@ -175,9 +175,6 @@ public final class PageReader {
             Log.logger("ocr").debug("page \(number): \(f.template) registration inliers \(result.inliers), residual \(result.residual)")
             guard result.accepted else { continue }
             let data = DataLayer.formData(raster, mapping: result.mapping, form: reference, gray: pixels, streaks: streaks)
-            if let dump = ProcessInfo.processInfo.environment["DOCRECON_DUMP_FORM"] {
-                _ = data.pix(dpi: 200)?.write(path: "\(dump)/\(documentId)-\(number).png", format: .png)
-            }
             let words = FormReader.read(data, bands: reference.bands, mapping: result.mapping, ocr: ocr)
             var page = Page(documentId: documentId, number: number, width: raster.gray.width, height: raster.gray.height, dpi: dpi,
                             source: .ocr, skewAngle: 0, orientation: 0, ocrSeconds: seconds(since: started),

@@ -165,3 +165,48 @@ import Testing
         #expect(!printed.isBlank && !printed.isDark)
     }
 }
+
+/// Issue 13: a run of digit boxes (24A's MM DD YY) is read box by box and as a whole; the
+/// box-by-box words stand only when both readings have the same digits.
+@Suite("Digit boxes read one by one, checked against the whole run") struct DigitBoxTests {
+    static func piece(_ x0: Int, _ label: Int32) -> FormReader.Piece {
+        FormReader.Piece(x0: x0, y0: 10, x1: x0 + 10, y1: 24, cy: 17, label: label)
+    }
+    static let boxes = [FormReader.Segment.Box(x0: 0, x1: 40), .init(x0: 40, x1: 80), .init(x0: 80, x1: 120)]
+    static let pieces = [piece(5, 1), piece(16, 2), piece(45, 3), piece(56, 4), piece(85, 5), piece(96, 6)]
+
+    /// A reader that answers box by box with `parts` and for the whole run with `whole`.
+    static func reader(parts: [String], whole: String) -> ([FormReader.Piece]) -> [RecognizedWord] {
+        { chosen in
+            let word = { (t: String) in RecognizedWord(text: t, box: Box(0, 0, 1, 1), confidence: 95, block: 0, line: 0, word: 0) }
+            if chosen.count == pieces.count { return whole.split(separator: " ").map { word(String($0)) } }
+            let k = boxes.firstIndex { Double(chosen[0].x0) >= $0.x0 && Double(chosen[0].x0) < $0.x1 }!
+            return [word(parts[k])]
+        }
+    }
+
+    @Test("the same digits both ways: the box-by-box words, as sure as Tesseract was")
+    func agree() {
+        let ws = FormReader.readBoxByBox(Self.pieces, boxes: Self.boxes, read: Self.reader(parts: ["07", "28", "26"], whole: "07 28 26"))
+        #expect(ws.map(\.text) == ["07", "28", "26"])
+        #expect(ws.allSatisfy { $0.confidence == 95 })
+    }
+
+    @Test("different digits (the whole run drops one across a gap): box by box, but too doubtful to stand")
+    func disagree() {
+        let ws = FormReader.readBoxByBox(Self.pieces, boxes: Self.boxes, read: Self.reader(parts: ["07", "28", "26"], whole: "7228"))
+        #expect(ws.map(\.text) == ["07", "28", "26"])
+        #expect(ws.allSatisfy { $0.confidence == FormReader.disagreementConfidence })
+        #expect(FormReader.disagreementConfidence / 100 < 0.55, "under the 1500 template's review_confidence")
+    }
+
+    @Test("the 1500's 24A date boxes make one digit segment with three boxes")
+    func segmentsKeepTheirBoxes() throws {
+        let layout = try #require(try TemplateLoader.loadAll(rulesDirectory: TestSupport.repoRoot.appendingPathComponent("Rules").path)
+            .first { $0.form != nil }?.form)
+        let bands = FormReader.bands(layout, width: 1700, height: 2200)
+        let line1 = try #require(bands.first { $0.boxes.contains("sv1_mm_from") })
+        let dates = try #require(line1.segments.first { $0.charset == "0123456789" })
+        #expect(dates.boxes.count == 3)
+    }
+}
