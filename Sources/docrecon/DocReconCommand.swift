@@ -9,13 +9,11 @@ struct DocReconCommand: AsyncParsableCommand {
         abstract: "Scanned charge sheets and ICE exports into one reconciled, auditable record of charges.",
         subcommands: [
             Ingest.self, Documents.self, Words.self, Extract.self, Fields.self, Eval.self, ImportIce.self, Reconcile.self,
-            Ledger.self, Demo.self, RenderPages.self, GenerateSamples.self, GenerateIce.self,
-            Sets.self, BenchMatch.self, GenerateIceSample.self,
-            Review.self, Correct.self, Audit.self, Report.self, Run.self, Watch.self, Runs.self,
+            Ledger.self, Demo.self, Sets.self, Review.self, Correct.self, Audit.self, Report.self, Run.self, Watch.self, Runs.self,
         ])
 
     /// Subcommands that never load a page into Tesseract.
-    static let withoutOCR: Set<String> = ["import-ice", "reconcile", "ledger", "generate-ice", "runs"]
+    static let withoutOCR: Set<String> = ["import-ice", "reconcile", "ledger", "runs"]
 
     static func main() async {
         PhaseClock.mark("main")

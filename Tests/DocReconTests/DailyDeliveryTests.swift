@@ -56,7 +56,7 @@ import Testing
         // A transfer killed halfway (a bigger day, slowed to 40 KB/s so it can be caught): no partial
         // file under the final name; the next run delivers it whole, replacing the earlier delivery.
         try FileManager.default.copyItem(at: TestSupport.fixture("recon/ice-small.csv"), to: day.ice.appendingPathComponent("second.csv"))
-        let generated = try Daily.run(["generate-ice", day.ice.appendingPathComponent("late.csv").path, "--rows", "1500", "--seed", "3"])
+        let generated = try Daily.runTool(TestSupport.devBinary.path, ["generate-ice", day.ice.appendingPathComponent("late.csv").path, "--rows", "1500", "--seed", "3"])
         #expect(generated.status == 0, "\(generated.stderr)")
         try day.writeConfig(outbox: Self.sftpOutbox(ssh, extra: "  max_bytes_per_s: 40000"), ebs: "ebs:\n  file: ebs")
         let before = try SHA256.hexOfFile(ssh.drop.appendingPathComponent(Self.books[0]).path)

@@ -73,8 +73,8 @@ import Testing
     func importIntoFullDatabase() throws {
         let dir = try TestSupport.tempDir("full-ice")
         let small = dir.appendingPathComponent("Export small.csv").path, big = dir.appendingPathComponent("Export big.csv").path
-        #expect(try TestSupport.run(["generate-ice", small, "--rows", "50", "--seed", "8"]).status == 0)
-        #expect(try TestSupport.run(["generate-ice", big, "--rows", "100000", "--seed", "7"]).status == 0)
+        #expect(try TestSupport.runDev(["generate-ice", small, "--rows", "50", "--seed", "8"]).status == 0)
+        #expect(try TestSupport.runDev(["generate-ice", big, "--rows", "100000", "--seed", "7"]).status == 0)
         let s = try Self.onTmpfs(size: "160m", """
             "$B" --db "$MNT/db.sqlite" import-ice "\(small)" > /dev/null
             fill 1500000
@@ -145,7 +145,7 @@ import Testing
     func reconcileOntoFullDisk() throws {
         let dir = try TestSupport.tempDir("full-recon")
         let export = dir.appendingPathComponent("Export.csv").path
-        #expect(try TestSupport.run(["generate-ice", export, "--rows", "2000", "--seed", "9"]).status == 0)
+        #expect(try TestSupport.runDev(["generate-ice", export, "--rows", "2000", "--seed", "9"]).status == 0)
         let db = dir.appendingPathComponent("db.sqlite").path
         #expect(try TestSupport.run(["--db", db, "import-ice", export]).status == 0)
         let s = try Self.onTmpfs(size: "60m", """
@@ -176,7 +176,7 @@ import Testing
     func reportOntoFullDisk() throws {
         let dir = try TestSupport.tempDir("full-report")
         let export = dir.appendingPathComponent("Export.csv").path
-        #expect(try TestSupport.run(["generate-ice", export, "--rows", "200", "--seed", "3"]).status == 0)
+        #expect(try TestSupport.runDev(["generate-ice", export, "--rows", "200", "--seed", "3"]).status == 0)
         let db = dir.appendingPathComponent("db.sqlite").path
         #expect(try TestSupport.run(["--db", db, "import-ice", export]).status == 0)
         let s = try Self.onTmpfs(size: "2m", """

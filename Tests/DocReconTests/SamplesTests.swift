@@ -210,17 +210,22 @@ import Testing
 
     // MARK: command
 
-    @Test func hiddenCommandWritesAndRejects() throws {
+    @Test("generate-samples is a developer tool (docrecon-dev), not a clerk's command")
+    func devCommandWritesAndRejects() throws {
         let dir = try TestSupport.tempDir("samples")
-        let ok = try TestSupport.run(["generate-samples", "--out", dir.path, "--seed", "3", "--count", "2",
+        let ok = try TestSupport.runDev(["generate-samples", "--out", dir.path, "--seed", "3", "--count", "2",
                                       "--layout", "cms1500", "--variant", "born-digital"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.split(separator: "\n") == ["born-digital-01-cms1500.pdf", "born-digital-02-cms1500.pdf"])
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("born-digital-02-cms1500.json").path))
-        let bad = try TestSupport.run(["generate-samples", "--out", dir.path, "--layout", "napkin"])
+        let bad = try TestSupport.runDev(["generate-samples", "--out", dir.path, "--layout", "napkin"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("unknown layout 'napkin'"))
         let help = try TestSupport.run(["--help"])
-        #expect(!help.stdout.contains("generate-samples"))
+        for tool in ["generate-samples", "generate-ice", "generate-ice-sample", "render-pages", "bench-match"] {
+            #expect(!help.stdout.contains(tool))
+            #expect(try TestSupport.run([tool, "x"]).status == 64, "\(tool) is not in docrecon")
+            #expect(try TestSupport.runDev([tool, "--help"]).status == 0, "\(tool) is in docrecon-dev")
+        }
     }
 }

@@ -6,7 +6,7 @@
 #   bench/match/run.sh [--ice N] [--paper N] [--growth 10000,100000,1000000] [--naive N] [--no-database]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release --product docrecon >&2
-bin="$(swift build -c release --show-bin-path)/docrecon"
+swift build -c release --product docrecon-dev >&2
+bin="$(swift build -c release --show-bin-path)/docrecon-dev"
 echo "machine: $(nproc) cores, $(uname -m); release build"
 "$bin" bench-match "$@"

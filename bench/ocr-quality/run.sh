@@ -14,10 +14,11 @@ for p in tesseract-ocr python3-pil python3-numpy; do
 done
 swift build -c release >/dev/null
 BIN=$(swift build -c release --show-bin-path)/docrecon
+DEV=$(swift build -c release --show-bin-path)/docrecon-dev
 OUT=bench/out/ocr-quality
 DEV=${CMS1500_DEV:-../shared/data/cms1500/dev}
 rm -rf "$OUT"; mkdir -p "$OUT/rendered" "$OUT/cli"
-"$BIN" render-pages $(ls Samples/sheets/{clean,degraded}-*.pdf | grep -v cms1500) --out "$OUT/rendered" >/dev/null
+"$DEV" render-pages $(ls Samples/sheets/{clean,degraded}-*.pdf | grep -v cms1500) --out "$OUT/rendered" >/dev/null
 /usr/bin/python3 bench/ocr-quality/make_images.py "$OUT/rendered" Samples/sheets "$OUT"
 if [ -d "$DEV" ]; then
   # The dev set: the typed values of the boxes the template reads are the truth.

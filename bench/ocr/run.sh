@@ -3,7 +3,7 @@
 #
 #   1. docrecon ingest --jobs 2 on the scanned PDFs (one- and two-page scans)
 #   2. the tesseract CLI, page by page, single-threaded, on the same page images
-#      (rendered by docrecon render-pages exactly as the OCR stage sees them)
+#      (rendered by docrecon-dev render-pages exactly as the OCR stage sees them)
 #   3. ocrmypdf --sidecar --jobs 2 on the same PDFs, one after the other
 #   4. born-digital pages (text layer) against OCRed pages, per page, from the stored timings
 #
@@ -19,6 +19,7 @@ for p in tesseract-ocr ocrmypdf; do
 done
 swift build -c release >/dev/null
 BIN=$(swift build -c release --show-bin-path)/docrecon
+DEV=$(swift build -c release --show-bin-path)/docrecon-dev
 OUT=bench/out/ocr
 rm -rf "$OUT"; mkdir -p "$OUT/pdfs" "$OUT/png" "$OUT/born"
 # Distinct bytes per round (a trailing PDF comment) so dedupe does not skip the copies.
@@ -31,7 +32,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 # The page images: each distinct page once (the rounds' copies render to identical pixels).
-"$BIN" render-pages "$OUT"/pdfs/*-r1.pdf --out "$OUT/png"
+"$DEV" render-pages "$OUT"/pdfs/*-r1.pdf --out "$OUT/png"
 # As many page images as PDF pages: each round's copy gets distinct trailing bytes after the PNG's
 # end chunk (readers stop at IEND), so dedupe does not skip them and both sides amortise start-up
 # over the same number of pages.

@@ -21,6 +21,9 @@ else
   swift build -c release >&2
   BIN="$(swift build -c release --show-bin-path)/docrecon"
 fi
+# The exports are made by the developer tools (docrecon-dev generate-ice), always this checkout's.
+swift build -c release --product docrecon-dev >&2
+DEV="$(swift build -c release --show-bin-path)/docrecon-dev"
 DATE=2026-11-20
 
 now() { date +%s.%N; }
@@ -31,7 +34,7 @@ cpu() { awk -F: '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1";
 printf "%-9s %9s %9s %9s %9s %8s %9s %9s %8s %8s\n" rows import_s recon_s ours_s ours_cpu peak_MB peer_s peer_cpu ratio cpu_ratio
 for n in $SIZES; do
   ice="$WORK/Export PRM 11-20-2026 Completed-$n.xlsx"
-  [ -s "$ice" ] || "$BIN" generate-ice "$ice" --rows "$n" --seed 7 --export-date $DATE
+  [ -s "$ice" ] || "$DEV" generate-ice "$ice" --rows "$n" --seed 7 --export-date $DATE
   rm -rf "$WORK/ours-$n" "$WORK/peer-$n"; mkdir -p "$WORK/ours-$n"
   db="$WORK/ours-$n/db.sqlite"
   t0=$(now)

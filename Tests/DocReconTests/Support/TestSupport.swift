@@ -30,6 +30,15 @@ enum TestSupport {
         return repoRoot.appendingPathComponent(".build/debug/docrecon")
     }
 
+    /// The developer tools' binary (generate-*, render-pages, bench-match), beside `binary`.
+    static var devBinary: URL { binary.deletingLastPathComponent().appendingPathComponent("docrecon-dev") }
+
+    /// Runs `docrecon-dev args...` as `run` does.
+    @discardableResult
+    static func runDev(_ args: [String], cwd: URL? = nil, timeout: Double? = nil) throws -> Run {
+        try runTool(devBinary.path, args, cwd: cwd, timeout: timeout)
+    }
+
     struct Run {
         var status: Int32
         var stdout: String

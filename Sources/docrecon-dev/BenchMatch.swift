@@ -2,10 +2,9 @@ import ArgumentParser
 import DocRecon
 import Foundation
 
-/// Hidden: the matcher benchmark run by bench/match/run.sh.
+/// the matcher benchmark run by bench/match/run.sh.
 struct BenchMatch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench-match", abstract: "Benchmark the matcher (bench/match).",
-                                                    shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "bench-match", abstract: "Benchmark the matcher (bench/match).")
     @Option(name: .long, help: "ICE rows.") var ice = 100_000
     @Option(name: .long, help: "Paper charges.") var paper = 20_000
     @Option(name: .long, help: "ICE row counts for the growth table, comma separated.") var growth = "10000,100000,1000000"

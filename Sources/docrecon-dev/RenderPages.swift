@@ -6,7 +6,7 @@ import Foundation
 /// OCR stage sees them (before orientation and deskew), so a peer can read the same pixels.
 struct RenderPages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "render-pages", abstract: "Render PDF pages to gray PNGs (for benchmarks).", shouldDisplay: false)
+        commandName: "render-pages", abstract: "Render PDF pages to gray PNGs (for benchmarks).")
     @Argument(help: "PDF files.") var files: [String]
     @Option(name: .long, help: "Resolution.") var dpi = 300
     @Option(name: .long, help: "Output folder.") var out: String

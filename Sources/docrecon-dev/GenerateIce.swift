@@ -2,10 +2,10 @@ import ArgumentParser
 import DocRecon
 import Foundation
 
-/// Hidden: writes a synthetic ICE export (no real data) for the benchmark, samples and tests.
+/// writes a synthetic ICE export (no real data) for the benchmark, samples and tests.
 struct GenerateIce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate-ice", abstract: "Write a synthetic ICE export (.xlsx or .csv).", shouldDisplay: false)
+        commandName: "generate-ice", abstract: "Write a synthetic ICE export (.xlsx or .csv).")
     @Argument(help: "Output file (.xlsx or .csv).") var file: String
     @Option(name: .long, help: "Data rows.") var rows = 1000
     @Option(name: .long, help: "Random seed.") var seed: UInt64 = 42

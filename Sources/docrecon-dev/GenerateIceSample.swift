@@ -2,10 +2,10 @@ import ArgumentParser
 import DocRecon
 import Foundation
 
-/// Hidden: writes the sample ICE export that overlaps the sample paper sheets (Samples/ice/).
+/// writes the sample ICE export that overlaps the sample paper sheets (Samples/ice/).
 struct GenerateIceSample: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate-ice-sample", abstract: "Write the ICE export overlapping the sample sheets.", shouldDisplay: false)
+        commandName: "generate-ice-sample", abstract: "Write the ICE export overlapping the sample sheets.")
     @Option(name: .long, help: "Folder of ground-truth JSONs.") var truth = "Samples/sheets"
     @Option(name: .long, help: "Export date yyyy-MM-dd.") var exportDate = "2026-11-20"
     @Argument(help: "Output .csv file.") var out: String

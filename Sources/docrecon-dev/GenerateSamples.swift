@@ -2,12 +2,11 @@ import ArgumentParser
 import DocRecon
 import Foundation
 
-/// Hidden: renders synthetic charge sheets (all data invented) with ground-truth JSON beside each.
+/// renders synthetic charge sheets (all data invented) with ground-truth JSON beside each.
 struct GenerateSamples: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate-samples",
-        abstract: "Render synthetic charge sheets with ground-truth JSON (for tests and benchmarks).",
-        shouldDisplay: false)
+        abstract: "Render synthetic charge sheets with ground-truth JSON (for tests and benchmarks).")
 
     @Option(name: .long, help: "Output folder.") var out: String
     @Option(name: .long, help: "Seed: the same seed gives the same records and truth.") var seed: UInt64 = 1
