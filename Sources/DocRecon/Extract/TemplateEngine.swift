@@ -460,9 +460,11 @@ public enum ValueReader {
             let conf = slice.map(\.confidence).min() ?? 0
             var status = outcome.status
             var problem = outcome.problem
-            if status == .ok && conf < reviewConfidence {
+            // A look-alike repair is a guess on top of the reading: on a doubtful reading it is
+            // offered for review too, not kept as `repaired`.
+            if (status == .ok || status == .repaired) && conf < reviewConfidence {
                 status = .needsReview
-                problem = "low OCR confidence (\(String(format: "%.2f", conf)))"
+                problem = (problem.map { $0 + "; " } ?? "") + "low OCR confidence (\(String(format: "%.2f", conf)))"
             }
             if type == .code, status == .ok, conf < Plausibility.sureCodeConfidence, case .string(let code)? = outcome.value,
                let other = Plausibility.lookAlikeCode(code) {

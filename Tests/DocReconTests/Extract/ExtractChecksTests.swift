@@ -188,3 +188,23 @@ import Testing
         #expect(out.secondLook.resolved == 1)
     }
 }
+
+/// Issue 13: a look-alike repair is a guess on top of the reading; on a doubtful reading the
+/// value is offered for review, never kept as `repaired` (held-out CMS-1500 forms: a 24A date
+/// `10 1 268` repaired at confidence 0.35 stood as 2026-10-01 instead of 2026-11-01).
+@Suite("Repairs on doubtful readings") struct RepairConfidenceTests {
+    @Test("a repaired value keeps its status only when the reading is confident", arguments: [
+        ("06/12/2O26", FieldType.date, "2026-06-12"),
+        ("J33O1", FieldType.code, "J3301"),
+    ])
+    func repairNeedsConfidence(text: String, type: FieldType, value: String) throws {
+        let sure = try #require(ExtractFixtures.readAlone(text, confidence: 0.95, name: "v", type: type))
+        #expect(sure.value == .string(value))
+        #expect(sure.status == .repaired, "\(sure.problem ?? "")")
+        let doubtful = try #require(ExtractFixtures.readAlone(text, confidence: 0.35, name: "v", type: type))
+        #expect(doubtful.value == .string(value))
+        #expect(doubtful.status == .needsReview)
+        #expect(doubtful.problem?.contains("look-alike repaired") == true && doubtful.problem?.contains("low OCR confidence") == true,
+                "\(doubtful.problem ?? "")")
+    }
+}
