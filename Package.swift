@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C boundary: one system-library shim per library (module map + one header).
@@ -70,13 +71,12 @@ let package = Package(
         // Exact, faster pixOpenBrick/pixCloseBrick: Tesseract's line finder binds to them
         // (symbol interposition; every other case goes to Leptonica's own functions).
         .target(name: "CLeptFast", dependencies: ["COCRLibs"], path: "Sources/CLeptFast"),
-        // SHA-256's compression function in C: the processor's SHA extensions where present.
-        .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "DocRecon",
             dependencies: [
                 "CTesseract", "CPoppler", "COCRLibs", "CXlsxWriter", "CIsal", "CSystemZlib", "CSQLiteConfig", "CLeptFast",
-                "CSHA256", "CCurl",
+                "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +114,7 @@ let package = Package(
             linkerSettings: [leptFastExports]),
         .testTarget(
             name: "DocReconTests",
-            dependencies: ["DocRecon", "CLeptFast", "CSHA256", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["DocRecon", "CLeptFast", "CTesseract", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Fixtures")],
             swiftSettings: [ocrHeaders],

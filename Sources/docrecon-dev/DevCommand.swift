@@ -11,7 +11,7 @@ struct DevCommand: AsyncParsableCommand {
         commandName: "docrecon-dev",
         abstract: "DocRecon's developer tools (not for everyday use).",
         subcommands: [MeasureForm.self, RegisterPage.self, GenerateSamples.self, GenerateIce.self, GenerateIceSample.self,
-                      RenderPages.self, BenchMatch.self])
+                      RenderPages.self, BenchMatch.self, Hash.self])
 
     static func main() async {
         ProcessEnvironment.ensureOpenMPThreadLimit()

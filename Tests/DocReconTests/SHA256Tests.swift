@@ -1,4 +1,3 @@
-import CSHA256
 import Foundation
 import Testing
 @testable import DocRecon
@@ -27,26 +26,15 @@ struct SHA256Tests {
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    @Test("the SHA-extension blocks equal the portable blocks (random states, data and block counts)")
-    func extensionsEqualPortable() throws {
-        guard docrecon_sha256_has_sha_ni() == 1 else {
-            // Nothing to compare on a processor without them: every hash here is the portable code.
-            var st = [UInt32](repeating: 0, count: 8)
-            #expect(docrecon_sha256_blocks_sha_ni(&st, [UInt8](repeating: 0, count: 64), 1) == 0)
-            return
-        }
-        var rng = SplitMix64(state: 20261124)
-        for _ in 0..<300 {
-            let blocks = Int(rng.next() % 40)
-            let data = (0..<(blocks * 64 + 1)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            let start = (0..<8).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
-            var portable = start, fast = start
-            data.withUnsafeBufferPointer { d in
-                docrecon_sha256_blocks_portable(&portable, d.baseAddress, blocks)
-                #expect(docrecon_sha256_blocks_sha_ni(&fast, d.baseAddress, blocks) == 1)
-            }
-            #expect(fast == portable)
-        }
+    @Test("encounter keys' four words are the digest's bytes, big-endian, for messages around the block sizes",
+          arguments: [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000])
+    func digestWords(length: Int) {
+        var rng = SplitMix64(state: UInt64(length) + 11)
+        let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let d = SHA256.hash(bytes)
+        let words = bytes.withUnsafeBytes { SHA256.digestWords($0) }
+        let expected = (0..<4).map { k in d[(k * 8)..<(k * 8 + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        #expect([words.0, words.1, words.2, words.3] == expected)
     }
 
     @Test("a file's digest is the digest of its bytes (read in 1 MiB chunks)")
