@@ -47,7 +47,8 @@ struct Extract: AsyncParsableCommand {
 /// The extractor with the rules of `--rules` or the checkout's Rules/; a broken rule file ends
 /// the command with its file, line and problem. With `secondLook` (a database and Tesseract's
 /// data), doubtful values are re-read from their crops; the extractor is then for one thread.
-func makeExtractor(rules: String?, secondLook db: AppDatabase? = nil, tessdata: String? = nil) throws -> Extractor {
+func makeExtractor(rules: String?, secondLook db: AppDatabase? = nil, tessdata: String? = nil,
+                   lookSeconds: Double = ReadSettings(tessdata: "").pageSeconds) throws -> Extractor {
     guard let dir = rules ?? ProjectPaths.rules else { throw CLIError.failure("cannot find Rules/; pass --rules DIR") }
     var extractor: Extractor
     do { extractor = try Extractor(rulesDirectory: dir) } catch let e as TemplateError {
@@ -56,7 +57,8 @@ func makeExtractor(rules: String?, secondLook db: AppDatabase? = nil, tessdata: 
     if let db, let data = try? TessdataLocator.locate(explicit: tessdata) {
         if let r = try? OCRRereader(db: db, tessdata: data) {
             r.forms = Dictionary(FormToRead.all(in: extractor.templates).map { ($0.template, $0.layout) }, uniquingKeysWith: { a, _ in a })
-            extractor.rereader = r
+            // The second look runs on the writer thread: under the page deadline (issue 21).
+            extractor.rereader = DeadlineRereader(r, seconds: lookSeconds)
         }
     }
     return extractor

@@ -62,7 +62,7 @@ enum IngestRunner {
         // Only when extracting: loading the rules and the second look's Tesseract costs as much as
         // reading a page, before the first worker starts.
         if extract {
-            let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath)
+            let extractor = try makeExtractor(rules: rules, secondLook: db, tessdata: dataPath, lookSeconds: settings.pageSeconds)
             pipeline.afterDocument = { id in
                 let status = try db.read { try Document.fetchOne($0, key: id)?.status }
                 guard status == .ocred || status == .partial else { return }

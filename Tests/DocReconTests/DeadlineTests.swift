@@ -115,3 +115,33 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 2)
     }
 }
+
+/// The second look (extraction re-reading crops on the writer thread) under the deadline too.
+@Suite("The second look's deadline") struct SecondLookDeadlineTests {
+    final class Rereader: FieldRereader, @unchecked Sendable {
+        let delay: Double
+        private let lock = NSLock()
+        private var count = 0
+        init(delay: Double) { self.delay = delay }
+        var calls: Int { lock.lock(); defer { lock.unlock() }; return count }
+        func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+            lock.lock(); count += 1; lock.unlock()
+            Thread.sleep(forTimeInterval: delay)
+            return ("06 12 26", 0.9)
+        }
+    }
+
+    @Test("in time: the readings; stuck: nothing, at the deadline, and no more looks after it")
+    func abandonsAStuckLook() {
+        let quick = DeadlineRereader(Rereader(delay: 0), seconds: 5)
+        #expect(quick.readings(documentId: 1, page: 1, box: Box(0, 0, 10, 10), type: .date).map(\.text) == ["06 12 26"])
+        let slow = Rereader(delay: 3)
+        let guarded = DeadlineRereader(slow, seconds: 0.2)
+        let started = Date()
+        #expect(guarded.readings(documentId: 1, page: 1, box: Box(0, 0, 10, 10), type: .date).isEmpty)
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(guarded.isAbandoned)
+        #expect(guarded.readings(documentId: 1, page: 2, box: Box(0, 0, 10, 10), type: .date).isEmpty)
+        #expect(slow.calls == 1, "the stuck rereader is not called again")
+    }
+}

@@ -153,3 +153,35 @@ public final class OCRRereader: FieldRereader, @unchecked Sendable {
         return (pix, info)
     }
 }
+
+/// The second look under a deadline (issue 21): it renders and reads crops on the writer thread,
+/// so a C call stuck there (poppler on a hostile page) would stall the batch. Each look runs on
+/// its own thread and is waited for at most `seconds`; one that does not come back is abandoned
+/// with the rereader (not thread-safe: the stuck call still holds it), and the rest of the batch
+/// is extracted without a second look: its doubtful values stay in review, as read.
+public final class DeadlineRereader: FieldRereader, @unchecked Sendable {
+    private let inner: any FieldRereader
+    public let seconds: Double
+    private let lock = NSLock()
+    private var abandoned = false
+
+    public init(_ inner: any FieldRereader, seconds: Double) { self.inner = inner; self.seconds = seconds }
+
+    /// A look did not come back in time: no more looks in this process.
+    public var isAbandoned: Bool { lock.lock(); defer { lock.unlock() }; return abandoned }
+
+    public func reread(documentId: Int64, page: Int, box: Box, type: FieldType) -> (text: String, confidence: Double)? {
+        readings(documentId: documentId, page: page, box: box, type: type).first.map { ($0.text, $0.confidence) }
+    }
+
+    public func readings(documentId: Int64, page: Int, box: Box, type: FieldType) -> [CropReading] {
+        guard !isAbandoned else { return [] }
+        let inner = self.inner
+        if let r = try? withDeadline(seconds: seconds, { inner.readings(documentId: documentId, page: page, box: box, type: type) }) {
+            return r
+        }
+        lock.lock(); abandoned = true; lock.unlock()
+        Log.logger("extract").warning("document \(documentId) page \(page): the second look took longer than \(PageDeadline.shown(seconds)) s; abandoned, the batch goes on without it")
+        return []
+    }
+}
