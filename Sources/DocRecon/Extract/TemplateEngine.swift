@@ -130,6 +130,7 @@ public enum TemplateEngine {
         var fields: [ExtractedValue] = []
         for f in t.fields {
             var got: ExtractedValue?
+            var gotBy: Int?
             for (fi, finder) in f.finders.enumerated() {
                 let rule = "\(t.file):\(f.line)#\(fi + 1)"
                 guard var v = ctx.find(f, finder, index: fi, rule: rule, rows: rows) else { continue }
@@ -139,9 +140,10 @@ public enum TemplateEngine {
                     v.status = .needsReview
                     v.sticky = true
                 }
-                if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v }
+                if got == nil || (got!.status == .needsReview && v.status != .needsReview) { got = v; gotBy = fi }
                 if got!.status != .needsReview { break }
             }
+            if var v = got, let by = gotBy { ctx.crossCheck(&v, f, foundBy: by, rows: rows, file: t.file); got = v }
             fields.append(got ?? ExtractedValue(name: f.name, type: f.type, value: nil, raw: "", box: nil, page: page.number,
                                                 confidence: 0, status: .needsReview, problem: "not found on the page",
                                                 rule: "\(t.file):\(f.line)"))
@@ -253,6 +255,24 @@ struct PageContext {
     }
 
     // MARK: finders
+
+    /// A value read from its box (a registered form's region) is checked against what the
+    /// field's label anchor, if it has one, reads: when both read a value, surely, and they
+    /// differ, the field goes to review with both shown (issue 13: a value comes from its box,
+    /// and a disagreement is a person's to settle, not the first finder's).
+    func crossCheck(_ v: inout ExtractedValue, _ f: Template.FieldRule, foundBy by: Int, rows: [[ExtractedValue]], file: String) {
+        guard case .boxes = f.finders[by], v.status != .needsReview, let value = v.value else { return }
+        for (fi, finder) in f.finders.enumerated() where fi != by {
+            guard case .anchor = finder,
+                  let other = find(f, finder, index: fi, rule: "\(file):\(f.line)#\(fi + 1)", rows: rows),
+                  other.status != .needsReview, let otherValue = other.value else { continue }
+            if otherValue != value {
+                v.status = .needsReview
+                v.problem = "its box reads '\(value)', its label reads '\(otherValue)': check which is right"
+            }
+            return
+        }
+    }
 
     func find(_ f: Template.FieldRule, _ finder: Template.Finder, index fi: Int, rule: String, rows: [[ExtractedValue]]) -> ExtractedValue? {
         switch finder {

@@ -164,3 +164,47 @@ import Testing
         #expect(r.field("date_of_service")?.status == .needsReview)
     }
 }
+
+/// Issue 13: a region (its box) and a label anchor that both read a value and differ send the
+/// field to review with both shown; when they agree, or the label reads nothing, the box stands.
+@Suite struct RegionAnchorTests {
+    static func page(labelledValue: String?) -> PageWords {
+        var p = ExtractFormTests.page(ExtractFormTests.claim)
+        guard let labelledValue else { return p }
+        var words = p.words
+        func add(_ text: String, _ x: Int, _ y: Int) {
+            var x = x
+            for part in text.split(separator: " ") {
+                let w = part.count * 16
+                words.append(Word(pageId: 1, text: String(part), box: Box(x, y, x + w, y + 26), confidence: 0.95,
+                                  block: 9, line: y, wordIndex: words.count))
+                x += w + 12
+            }
+        }
+        // The label where this layout prints it (elsewhere than the 1500 does), its value below.
+        add("32. SERVICE FACILITY LOCATION INFORMATION", 1500, 600)
+        add(labelledValue, 1500, 640)
+        p.words = words
+        return p
+    }
+
+    @Test("box and label disagree: review, both values shown")
+    func disagree() {
+        let r = TemplateEngine.extract(page: Self.page(labelledValue: "RIVERVIEW CLINIC"), template: ExtractFormTests.template,
+                                       today: ExtractFixtures.today)
+        let v = r.field("facility")
+        #expect(v?.value?.description == "LAKESIDE NURSING CENTER")
+        #expect(v?.status == .needsReview)
+        #expect(v?.problem?.contains("LAKESIDE NURSING CENTER") == true && v?.problem?.contains("RIVERVIEW CLINIC") == true, "\(v?.problem ?? "")")
+    }
+
+    @Test("box and label agree, or no label: the box's value stands")
+    func agree() {
+        for labelled in ["LAKESIDE NURSING CENTER", nil] {
+            let r = TemplateEngine.extract(page: Self.page(labelledValue: labelled), template: ExtractFormTests.template,
+                                           today: ExtractFixtures.today)
+            #expect(r.field("facility")?.value?.description == "LAKESIDE NURSING CENTER")
+            #expect(r.field("facility")?.status == .ok, "\(labelled ?? "no label"): \(r.field("facility")?.problem ?? "")")
+        }
+    }
+}
