@@ -225,22 +225,22 @@ public enum FieldValues {
         guard c.count == 5 else { return false }
         if c.allSatisfy(\.isASCIIDigit) { return true }
         if c[0..<4].allSatisfy(\.isASCIIDigit), c[4] == "F" || c[4] == "T" { return true }
-        if ("A"..."V").contains(c[0]), c[1...].allSatisfy(\.isASCIIDigit) { return true }
+        if c[0].isASCIIUpper && c[0] <= "V", c[1...].allSatisfy(\.isASCIIDigit) { return true }
         return false
     }
 
     public static func isModifier(_ s: String) -> Bool {
-        s.count == 2 && s.allSatisfy { $0.isASCIIDigit || ("A"..."Z").contains($0) }
+        s.count == 2 && s.allSatisfy { $0.isASCIIDigit || $0.isASCIIUpper }
     }
 
     /// ICD-10-CM with the dot: letter, digit, letter-or-digit, then optionally `.` and 1-4 alnum.
     public static func isICD10(_ s: String) -> Bool {
         let c = Array(s)
-        guard c.count >= 3, ("A"..."Z").contains(c[0]), c[1].isASCIIDigit,
-              c[2].isASCIIDigit || ("A"..."Z").contains(c[2]) else { return false }
+        guard c.count >= 3, c[0].isASCIIUpper, c[1].isASCIIDigit,
+              c[2].isASCIIDigit || c[2].isASCIIUpper else { return false }
         if c.count == 3 { return true }
         guard c[3] == ".", (5...8).contains(c.count) else { return false }
-        return c[4...].allSatisfy { $0.isASCIIDigit || ("A"..."Z").contains($0) }
+        return c[4...].allSatisfy { $0.isASCIIDigit || $0.isASCIIUpper }
     }
 
     // MARK: normalisers: text → canonical candidate (nil when it cannot be one)

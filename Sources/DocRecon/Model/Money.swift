@@ -87,5 +87,10 @@ extension Money: DatabaseValueConvertible {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    /// 0-9 alone: a digit with a combining mark after it (`8` + U+0610) is one Character that
+    /// sorts between "0" and "9" but is no digit (found by `make fuzz`, target values: isNPI
+    /// then indexed past the digits it had).
+    var isASCIIDigit: Bool { asciiValue.map { (48...57).contains($0) } ?? false }
+    /// A-Z alone (not `É`, not `A` with a combining mark).
+    var isASCIIUpper: Bool { asciiValue.map { (65...90).contains($0) } ?? false }
 }

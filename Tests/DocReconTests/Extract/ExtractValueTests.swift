@@ -144,3 +144,26 @@ import Testing
                                                                             problem: "look-alike repaired '9921S' → '99215'"))
     }
 }
+
+/// Found by `make fuzz` (target values; Tests/Fuzz/Crashers/values): a digit or letter with a
+/// combining mark is one Character that sorts between "0" and "9" (or "A" and "Z") but is none.
+@Suite struct CombiningMarkTests {
+    @Test("format checks refuse, and never trap on, characters with combining marks", arguments: [
+        "188\u{610}0001900", "1\u{301}234567893", "9921\u{301}3", "E\u{301}11.9", "A\u{308}B",
+    ])
+    func refused(text: String) {
+        #expect(!FieldValues.isNPI(text))
+        #expect(!FieldValues.isProcedureCode(text))
+        #expect(!FieldValues.isICD10(text))
+        #expect(!FieldValues.isModifier(text))
+        #expect(FieldValues.normalizeNPI(text) == nil)
+        #expect(FieldValues.normalize(text, type: .npi) == nil)
+    }
+
+    @Test("the plain ones still pass")
+    func plain() {
+        #expect(FieldValues.isNPI("1234567893"))
+        #expect(FieldValues.isProcedureCode("99213") && FieldValues.isProcedureCode("J3301"))
+        #expect(FieldValues.isICD10("E11.9") && FieldValues.isModifier("GT"))
+    }
+}
