@@ -25,6 +25,10 @@ struct Run: AsyncParsableCommand {
         }
         let report: DailyReport
         do { report = try setup.makeRun(!json).perform(options) } catch {
+            if DiskFull.isFull(error) {
+                throw CLIError.failure("run: " + setup.db.diskFull(error, input: nil, outcome:
+                    "the run stopped; what it finished is kept (each step is one transaction), run it again once there is room").description)
+            }
             throw CLIError.failure("run: \(error)")
         }
         if json { print(try JSON.string(report)) } else { print(DailyCLI.describe(report)) }

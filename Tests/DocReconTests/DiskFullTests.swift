@@ -201,3 +201,32 @@ import Testing
         #expect(DiskFull.isFull(error) == full)
     }
 }
+
+extension DiskFullTests {
+    @Test("the daily run with its database on a full disk: one line, exit 1; freed, the same run finishes the day",
+          .enabled(if: unshare != nil, "needs a private mount namespace for a tmpfs (unshare)"))
+    func dailyRunOntoFullDisk() throws {
+        let day = try DailyDay.make("full-run")
+        let mnt = day.dir.appendingPathComponent("dbdisk")
+        try FileManager.default.createDirectory(at: mnt, withIntermediateDirectories: true)
+        try day.writeConfig(outbox: "outbox: out", ebs: "ebs:\n  file: ebs")
+        var config = try String(contentsOf: day.config, encoding: .utf8)
+        config = config.replacingOccurrences(of: "database: db/docrecon.sqlite", with: "database: \(mnt.path)/docrecon.sqlite")
+        try config.write(to: day.config, atomically: true, encoding: .utf8)
+        let s = try Self.onTmpfs(size: "40m", """
+            mount --bind "$MNT" "\(mnt.path)" || exit 97
+            "$B" --db "\(mnt.path)/docrecon.sqlite" documents > /dev/null
+            fill 200000
+            "$B" run --config "\(day.config.path)" --date 2026-11-20 > "$OUT/out1" 2> "$OUT/err1"; echo $? > "$OUT/rc1"
+            rm "$MNT/filler"
+            "$B" run --config "\(day.config.path)" --date 2026-11-20 > "$OUT/out2" 2> "$OUT/err2"; echo $? > "$OUT/rc2"
+            """)
+        #expect(s.status("rc1") == 1, "\(s.text("out1")) \(s.text("err1"))")
+        let lines = s.lines("err1").filter { $0.contains("is full") }
+        #expect(lines.count == 1, "\(s.text("err1"))")
+        #expect(!s.text("err1").contains("INSERT") && !s.text("err1").contains("SQLite error"), "\(s.text("err1"))")
+        #expect(s.status("rc2") == 2, "the day's own rejected inputs (an encrypted PDF, a note): \(s.text("err2"))")
+        let books = (try? FileManager.default.contentsOfDirectory(atPath: day.out.path)) ?? []
+        #expect(books.contains { $0.hasPrefix("General Reconciliation") }, "\(books)")
+    }
+}
