@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make fuzz: coverage-guided fuzzing of DocRecon's readers (issue 21). Builds docrecon-fuzz with
 # AddressSanitizer, SanitizerCoverage and libFuzzer's driver into .build-fuzz, then runs each
-# target for FUZZ_SECONDS (default 600) on its corpus (.build-fuzz/corpus/TARGET, seeded from
+# target for FUZZ_SECONDS (default 600) on its corpus (.build-fuzz/fuzz/corpus/TARGET, seeded from
 # Samples/, the tests' fixtures and the kept crashers; kept between runs). A crash, a leak-free
 # timeout (an input that takes more than FUZZ_TIMEOUT s: a hang) or an out-of-memory is copied to
 # Tests/Fuzz/Crashers/TARGET/, where FuzzCrasherTests replays it on every `make test`.
@@ -35,10 +35,11 @@ TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then mapfile -t TARGETS < <("$BIN" list | awk '{print $1}'); fi
 
 
-printf '%-10s %8s %10s %8s %8s %6s  %s\n' target seconds execs exec/s cov ft found >"$BUILD/fuzz-summary.txt"
+mkdir -p "$BUILD/fuzz"; printf '%-10s %8s %10s %8s %8s %6s  %s\n' target seconds execs exec/s cov ft found >"$BUILD/fuzz/summary.txt"
 status=0
 for t in "${TARGETS[@]}"; do
-  corpus="$BUILD/corpus/$t"; artifacts="$BUILD/artifacts/$t/"; log="$BUILD/fuzz-$t.log"
+  # (not $BUILD/artifacts: SwiftPM keeps its own artifacts there and empties it on a build)
+  corpus="$BUILD/fuzz/corpus/$t"; artifacts="$BUILD/fuzz/found/$t/"; log="$BUILD/fuzz/fuzz-$t.log"
   mkdir -p "$corpus" "$artifacts"
   [ -n "$(ls -A "$corpus")" ] || "$BIN" seed "$t" "$corpus" >/dev/null
   before=$(ls "$artifacts" | wc -l)
@@ -52,7 +53,7 @@ for t in "${TARGETS[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last"); ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   found=$(( $(ls "$artifacts" | wc -l) - before ))
-  printf '%-10s %8s %10s %8s %8s %6s  %s\n' "$t" "$SECONDS_EACH" "$execs" "$rate" "${cov:-?}" "${ft:-?}" "$found" | tee -a "$BUILD/fuzz-summary.txt"
+  printf '%-10s %8s %10s %8s %8s %6s  %s\n' "$t" "$SECONDS_EACH" "$execs" "$rate" "${cov:-?}" "${ft:-?}" "$found" | tee -a "$BUILD/fuzz/summary.txt"
   if [ "$found" -gt 0 ]; then
     status=1
     mkdir -p "Tests/Fuzz/Crashers/$t"
@@ -62,5 +63,5 @@ for t in "${TARGETS[@]}"; do
     done
   fi
 done
-echo; cat "$BUILD/fuzz-summary.txt"
+echo; cat "$BUILD/fuzz/summary.txt"
 exit $status
