@@ -12,7 +12,7 @@ struct GenerateSamples: AsyncParsableCommand {
     @Option(name: .long, help: "Seed: the same seed gives the same records and truth.") var seed: UInt64 = 1
     @Option(name: .long, help: "Documents per variant (default 6).") var count = 6
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Layouts to cycle through: superbill, encounter-form, cms1500, charge-ticket (default all).")
+            help: "Layouts to cycle through: superbill, encounter-form, cms1500, charge-ticket, claim-form (default all).")
     var layout: [String] = []
     @Option(name: .long, parsing: .upToNextOption,
             help: "Only these variants: clean, degraded, born-digital (default: the standard set).")

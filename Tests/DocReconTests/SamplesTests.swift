@@ -184,7 +184,10 @@ import Testing
             for rec in truth.records { Self.checkCanonical(rec, type: truth.document.type) }
             #expect(truth.pages.count == truth.records.count && truth.pages.allSatisfy { !$0.words.isEmpty })
         }
-        #expect(layouts.isSuperset(of: Set(SampleLayout.allCases.map(\.rawValue))))
+        // Every layout the demo's set was drawn with. The claim-style form (issue 13) came after
+        // the committed set and its ICE overlap: it is measured on generated seeds (`make eval`)
+        // and read end to end by ExtractClaimLayoutTests.
+        #expect(layouts.isSuperset(of: Set(SampleLayout.allCases.filter { $0 != .claimForm }.map(\.rawValue))))
         #expect(variants == ["clean", "degraded", "born-digital"])
         let bytes = try files.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent($1).path)[.size] as! Int) }
         #expect(bytes <= 5_000_000)

@@ -91,6 +91,7 @@ public enum SampleLayout: String, CaseIterable, Sendable {
     case encounterForm = "encounter-form"
     case cms1500
     case chargeTicket = "charge-ticket"
+    case claimForm = "claim-form"
 
     var documentType: String { self == .cms1500 ? "cms1500" : "charge_sheet" }
 
@@ -100,6 +101,7 @@ public enum SampleLayout: String, CaseIterable, Sendable {
         case .encounterForm: return EncounterFormLayout.draw(r, on: s, using: &rng)
         case .chargeTicket: return ChargeTicketLayout.draw(r, on: s, using: &rng)
         case .cms1500: return CMS1500Layout.draw(r, on: s, using: &rng)
+        case .claimForm: return ClaimFormLayout.draw(r, on: s, using: &rng)
         }
     }
 }

@@ -205,7 +205,8 @@ public enum SampleGenerator {
         let png = out.appendingPathComponent("image-\(pngLayout.rawValue).png")
         try writeImage([spec(500, 0, pngLayout)], format: .png, to: png, seed: seed)
         add(png)
-        let jpg = out.appendingPathComponent("image-\(jpgLayout.rawValue).jpg")
+        // One layout only (`--layout`): the JPEG gets a name of its own (its truth file is named by the stem).
+        let jpg = out.appendingPathComponent(pngLayout == jpgLayout ? "image-jpeg-\(jpgLayout.rawValue).jpg" : "image-\(jpgLayout.rawValue).jpg")
         try writeImage([spec(600, 0, jpgLayout)], format: .jpeg, to: jpg, seed: seed)
         add(jpg)
         let tif = out.appendingPathComponent("image-2page-\(twoLayout.rawValue).tif")
