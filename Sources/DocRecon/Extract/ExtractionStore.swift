@@ -48,7 +48,12 @@ public enum ExtractionStore {
         try db.execute(sql: "DELETE FROM fields WHERE document_id = ? AND status != 'corrected'", arguments: [documentId])
         try db.execute(sql: "DELETE FROM lines WHERE document_id = ? AND status != 'corrected'", arguments: [documentId])
         let now = Date()
-        func args(_ v: ExtractedValue, _ ri: Int, _ li: Int?) -> StatementArguments {
+        try db.execute(sql: "DELETE FROM record_templates WHERE document_id = ?", arguments: [documentId])
+        for (ri, r) in records.enumerated() {
+            try db.execute(sql: "INSERT INTO record_templates (document_id, record_index, template, reason) VALUES (?, ?, ?, ?)",
+                           arguments: [documentId, ri, r.template ?? template, r.choice ?? "chosen by the caller"])
+        }
+        func args(_ v: ExtractedValue, _ ri: Int, _ li: Int?, _ template: String) -> StatementArguments {
             var a: [(any DatabaseValueConvertible)?] = [documentId, ri]
             if let li { a.append(li) }
             a += [v.name, v.type.rawValue, v.value?.storageText, v.raw, v.page, v.box?.x0, v.box?.y0, v.box?.x1, v.box?.y1,
@@ -57,14 +62,15 @@ public enum ExtractionStore {
         }
         let cols = "name, type, value, raw, page, x0, y0, x1, y1, confidence, status, problem, template, rule, second_look, updated_at"
         for (ri, r) in records.enumerated() {
+            let t = r.template ?? template
             for f in r.fields where !keptFields.contains("\(ri)/\(f.name)") {
                 try db.execute(sql: "INSERT INTO fields (document_id, record_index, \(cols)) VALUES (?, ?, \(Array(repeating: "?", count: 16).joined(separator: ", ")))",
-                               arguments: args(f, ri, nil))
+                               arguments: args(f, ri, nil, t))
             }
             for (li, line) in r.lines.enumerated() {
                 for c in line where !keptLines.contains("\(ri)/\(li)/\(c.name)") {
                     try db.execute(sql: "INSERT INTO lines (document_id, record_index, line_index, \(cols)) VALUES (?, ?, ?, \(Array(repeating: "?", count: 16).joined(separator: ", ")))",
-                                   arguments: args(c, ri, li))
+                                   arguments: args(c, ri, li, t))
                 }
             }
         }
@@ -158,6 +164,8 @@ public struct FieldsReport: Codable, Sendable {
     public struct Record: Codable, Sendable {
         public var pages: [Int]
         public var template: String
+        /// Why this template read the record (several may apply; issue 13).
+        public var templateReason: String?
         public var fields: [String: Value]
         public var lines: [[String: Value]]
     }
@@ -166,7 +174,11 @@ public struct FieldsReport: Codable, Sendable {
 
     public static func load(_ db: AppDatabase, document d: Document) throws -> FieldsReport {
         let id = d.id!
-        let (fs, ls) = try db.read { db in (try ExtractionStore.fields(db, documentId: id), try ExtractionStore.lines(db, documentId: id)) }
+        let (fs, ls, reasons) = try db.read { db in
+            (try ExtractionStore.fields(db, documentId: id), try ExtractionStore.lines(db, documentId: id),
+             Dictionary(try Row.fetchAll(db, sql: "SELECT record_index, template, reason FROM record_templates WHERE document_id = ?", arguments: [id])
+                .map { ($0["record_index"] as Int, ($0["template"] as String, $0["reason"] as String)) }, uniquingKeysWith: { a, _ in a }))
+        }
         func v(_ s: StoredValue) -> Value {
             Value(value: s.value, raw: s.raw, confidence: s.confidence, box: s.box?.array, page: s.page, status: s.status.rawValue,
                   problem: s.problem, rule: s.rule, secondLook: s.secondLook, corrected: s.status == .corrected)
@@ -179,7 +191,8 @@ public struct FieldsReport: Codable, Sendable {
             let lines = lineIdx.map { li in Dictionary(rl.filter { $0.lineIndex == li }.map { ($0.name, v($0)) }, uniquingKeysWith: { a, _ in a }) }
             let pages = Set((rf + rl).filter { $0.box != nil }.map(\.page)).sorted()
             return Record(pages: pages.isEmpty ? Array(Set((rf + rl).map(\.page))).sorted() : pages,
-                          template: (rf.first ?? rl.first)?.template ?? "",
+                          template: (rf.first ?? rl.first)?.template ?? reasons[ri]?.0 ?? "",
+                          templateReason: reasons[ri]?.1,
                           fields: Dictionary(rf.map { ($0.name, v($0)) }, uniquingKeysWith: { a, _ in a }), lines: lines)
         }
         return FieldsReport(document: DocumentInfo(id: id, name: d.originalName, sha256: d.sha256, type: d.docType), records: records)
@@ -201,7 +214,10 @@ public struct FieldsReport: Codable, Sendable {
             }
         }
         if rows.isEmpty { return "\(document.name): no fields extracted" }
-        return "\(document.name) (\(document.type ?? "-"))\n" +
+        let why = records.enumerated().map { ri, r in
+            "record \(ri + 1): template \(r.template.isEmpty ? "-" : r.template)" + (r.templateReason.map { ": \($0)" } ?? "")
+        }
+        return "\(document.name) (\(document.type ?? "-"))\n" + why.map { $0 + "\n" }.joined() +
             TextTable.render(header: ["rec", "line", "field", "value", "raw", "conf", "status", "page", "box"], rows: rows)
     }
 }

@@ -94,7 +94,7 @@ public struct Extractor: Sendable {
         var chosen: Template?
         var stats = SecondLookStats()
         for page in pages {
-            guard let choice = TemplateEngine.select(templates, page: page) else { continue }
+            guard let (choice, reason) = TemplateEngine.choose(templates, page: page, today: today) else { continue }
             if chosen == nil { chosen = choice.template }
             var r = TemplateEngine.extract(page: page, template: choice.template, today: today, applyChecks: false)
             if let rereader {
@@ -122,6 +122,8 @@ public struct Extractor: Sendable {
             }
             // A page with neither fields nor lines is not a sheet (a blank back side).
             if r.lines.isEmpty && !r.fields.contains(where: { $0.value != nil }) { continue }
+            r.template = choice.template.name
+            r.choice = reason
             records.append(r)
         }
         return (chosen, records, stats)

@@ -175,22 +175,88 @@ public struct LabelIndex: Sendable {
 
     /// Every label occurrence on the lines, longest labels first, never two on one word; a label
     /// right after a colon-less label with no gap is taken as part of it (`Physician Name`).
+    /// A form's box number before its label (`2.`, `24A.`, `33a.`, `D.`): part of the label, not a value.
+    static func isBoxNumber(_ t: String) -> Bool {
+        guard let last = t.last, last == "." || last == ",", t.count >= 2, t.count <= 4 else { return false }
+        let body = Array(t.dropLast())
+        if body.count == 1, let c = body.first, c.isASCII, c.isUppercase { return true }
+        // OCR reads a box number's 1 as l, I or | (`la.` for `1a.`).
+        let digits = body.prefix { $0.isASCII && $0.isNumber || "lI|".contains($0) }
+        guard (1...2).contains(digits.count) else { return false }
+        let rest = body.dropFirst(digits.count)
+        return rest.isEmpty || (rest.count == 1 && rest.first!.isASCII && rest.first!.isLetter)
+    }
+
+    /// The label part of a word that begins with a box number (`3.DOB`, `26.PATIENT'S`).
+    static func afterGluedBoxNumber(_ t: String) -> String? {
+        guard let dot = t.firstIndex(where: { $0 == "." || $0 == "," }), dot != t.startIndex else { return nil }
+        let head = String(t[...dot]), rest = String(t[t.index(after: dot)...])
+        guard head.count >= 2, isBoxNumber(head), rest.count >= 2, rest.first!.isLetter else { return nil }
+        return rest
+    }
+
+    /// The words of a parenthesis right after a label (`(Last Name, First Name)`, `(MM DD YYYY)`):
+    /// the label's format hint, part of it. Returns the index of its last word and whether it ends in a colon.
+    static func parenthetical(after j: Int, in ws: [Word], height h: Double) -> (last: Int, colon: Bool)? {
+        let k0 = j + 1
+        guard k0 < ws.count, ws[k0].text.hasPrefix("("), Double(ws[k0].x0 - ws[j].x1) < 1.6 * h else { return nil }
+        var letters = false
+        for k in k0..<min(ws.count, k0 + 8) {
+            if k > k0, Double(ws[k].x0 - ws[k - 1].x1) > 1.6 * h { return nil }
+            let t = ws[k].text
+            letters = letters || t.contains { $0.isLetter }
+            if let close = t.firstIndex(of: ")") {
+                let after = t[t.index(after: close)...]
+                guard letters, !after.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
+                return (k, after.contains(":"))
+            }
+        }
+        return nil
+    }
+
+    /// A label whose words open a parenthesis they do not close (`Name (Last,` of `Name (Last,
+    /// First, MI)`): the rest of it up to `)` is the label's too.
+    static func unclosed(_ ws: [Word], _ i: Int, _ j: Int, height h: Double) -> (last: Int, colon: Bool)? {
+        let text = ws[i...j].map(\.text).joined()
+        guard text.filter({ $0 == "(" }).count > text.filter({ $0 == ")" }).count else { return nil }
+        for k in (j + 1)..<min(ws.count, j + 8) {
+            if Double(ws[k].x0 - ws[k - 1].x1) > 1.6 * h { return nil }
+            let t = ws[k].text
+            if let close = t.firstIndex(of: ")") {
+                let after = t[t.index(after: close)...]
+                guard !after.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
+                return (k, after.contains(":"))
+            }
+        }
+        return nil
+    }
+
     public func find(in lines: [TextLine]) -> [LabelHit] {
         var cands: [LabelHit] = []
         for (li, line) in lines.enumerated() {
             let ws = line.words
             let h = line.height
-            for i in ws.indices {
+            for i0 in ws.indices {
+                // A label is looked for from each word, and from after a box number (whose words
+                // the hit then covers): `26. PATIENT'S ACCOUNT NO.` is the label `Patient's Account No.`;
+                // a label that has the number in it (`33a. NPI`) is longer and wins.
+                var starts: [(Int, String?)] = [(i0, nil)]
+                if LabelIndex.isBoxNumber(ws[i0].text) && i0 + 1 < ws.count && Double(ws[i0 + 1].x0 - ws[i0].x1) < 1.6 * h {
+                    starts.append((i0 + 1, nil))
+                } else if let rest = LabelIndex.afterGluedBoxNumber(ws[i0].text) {
+                    starts.append((i0, rest)) // `3.DOB`: the number and the label in one word
+                }
+                for (i, firstText) in starts {
                 var key = ""
                 for j in i..<min(ws.count, i + maxWords + 1) {
                     if j > i, Double(ws[j].x0 - ws[j - 1].x1) > 1.6 * h { break }
-                    let text = ws[j].text
+                    let text = j == i ? firstText ?? ws[j].text : ws[j].text
                     // A colon inside the word ends the label there; the rest is an inline value.
                     if let colon = text.firstIndex(of: ":"), text.index(after: colon) < text.endIndex {
                         let before = key + PageGeometry.labelKey(String(text[..<colon]))
                         let after = String(text[text.index(after: colon)...])
                         if let hit = match(before) {
-                            cands.append(LabelHit(lineIndex: li, first: i, last: j, box: box(ws, i, j), owners: hit.0,
+                            cands.append(LabelHit(lineIndex: li, first: i0, last: j, box: box(ws, i0, j), owners: hit.0,
                                                   keyLength: before.count, rank: hit.2, exact: hit.1, colon: true, inlineValue: after))
                         }
                         break
@@ -198,16 +264,21 @@ public struct LabelIndex: Sendable {
                     key += PageGeometry.labelKey(text)
                     if key.isEmpty { continue }
                     if let hit = match(key) {
-                        let colon = text.hasSuffix(":") || (j + 1 < ws.count && ws[j + 1].text == ":")
-                        cands.append(LabelHit(lineIndex: li, first: i, last: j, box: box(ws, i, j), owners: hit.0,
+                        var colon = text.hasSuffix(":") || (j + 1 < ws.count && ws[j + 1].text == ":")
+                        var last = j
+                        if !colon, let p = LabelIndex.parenthetical(after: j, in: ws, height: h) { last = p.last; colon = p.colon }
+                        else if !colon, let p = LabelIndex.unclosed(ws, i, j, height: h) { last = p.last; colon = p.colon }
+                        cands.append(LabelHit(lineIndex: li, first: i0, last: last, box: box(ws, i0, last), owners: hit.0,
                                               keyLength: key.count, rank: hit.2, exact: hit.1, colon: colon, inlineValue: nil))
                     }
                     if text.hasSuffix(":") { break }
                 }
+                }
             }
         }
         // Longest, exact first; no overlaps.
-        cands.sort { ($0.rank, $0.exact ? 1 : 0, $0.keyLength) > ($1.rank, $1.exact ? 1 : 0, $1.keyLength) }
+        // Longest, exact first; of equals, the one that covers more (its box number, its parenthesis).
+        cands.sort { ($0.rank, $0.exact ? 1 : 0, $0.keyLength, $0.last - $0.first) > ($1.rank, $1.exact ? 1 : 0, $1.keyLength, $1.last - $1.first) }
         var taken = Set<[Int]>()
         var out: [LabelHit] = []
         for c in cands {

@@ -75,7 +75,8 @@ extension PageContext {
                     if let other = bounds.first(where: { h.box.midX >= $0.1 && h.box.midX < $0.2 })?.0 { doubtful.insert(other) }
                 }
             }
-            return rows(t, header: header.range, bounds: bounds, required: required, doubtful: doubtful)
+            return rows(t, header: header.range, bounds: bounds, required: required, doubtful: doubtful,
+                        headerX0: header.cols.mapValues { Double($0.x0) })
         }
         return nil
     }
@@ -117,9 +118,35 @@ extension PageContext {
     }
 
     func rows(_ t: Template.LineTable, header: ClosedRange<Int>, bounds: [(String?, Double, Double)],
-              required: Template.Column, doubtful: Set<String> = []) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
+              required: Template.Column, doubtful: Set<String> = [],
+              headerX0: [String: Double] = [:]) -> (rows: [[ExtractedValue]], lineRange: ClosedRange<Int>, x0: Double)? {
         func columnOf(_ w: Word) -> String? {
             bounds.first { w.box.midX >= $0.1 && w.box.midX < $0.2 }?.0
+        }
+        let moneyColumns = Set(t.columns.filter { $0.type == .money }.map(\.name))
+        let numberColumns = Set(t.columns.filter { $0.type == .money || $0.type == .integer }.map(\.name))
+        /// A number set flush right in its column (units, an amount) can end past the midpoint
+        /// between its header and the next one: a number that ends before the next column's
+        /// header begins is the left column's when that column holds numbers.
+        func rightAlignedNumber(_ w: Word, column c: String?) -> String? {
+            guard let c, let x0 = headerX0[c], Double(w.x1) < x0,
+                  let bi = bounds.firstIndex(where: { $0.0 == c }), bi > 0, let left = bounds[bi - 1].0, numberColumns.contains(left),
+                  w.text.contains(where: \.isNumber), w.text.allSatisfy({ $0.isNumber || "$,.".contains($0) }) else { return nil }
+            return left
+        }
+        /// Split cents (`306 | 85`): two digits just right of whole dollars in a money column,
+        /// ending before the next column's header begins, are that amount's cents, wherever the
+        /// midpoint between the headers falls (headers sit left, amounts right).
+        func splitCents(_ w: Word, after prev: Word?, in prevColumn: String?, column c: String?) -> Bool {
+            // A ruling glued to either (`|57`) is no part of them.
+            let cents = ValueReader.cleanToken(w.text), before = ValueReader.cleanToken(prev?.text ?? "")
+            guard let prev, let m = prevColumn, moneyColumns.contains(m), c != m, cents.count == 2, cents.allSatisfy(\.isASCIIDigit) else { return false }
+            let dollars = before.filter { $0 != "$" && $0 != "," }
+            guard !dollars.isEmpty, dollars.allSatisfy(\.isASCIIDigit), !before.contains(".") else { return false }
+            let h = Double(max(1, prev.box.height))
+            guard Double(w.x0 - prev.x1) < 2.5 * h else { return false }
+            if let c, let x0 = headerX0[c] { return Double(w.x1) <= x0 }
+            return true
         }
         // Rows.
         var rows: [[ExtractedValue]] = []
@@ -133,7 +160,15 @@ extension PageContext {
             let lineHits = hits.filter { $0.lineIndex == li }
             if lineHits.contains(where: { $0.owners.contains("#footer") }) { break }
             var cells: [String: [Word]] = [:]
-            for w in line.words { if let c = columnOf(w) { cells[c, default: []].append(w) } }
+            var prev: (Word, String?)?
+            for w in line.words {
+                var c = columnOf(w)
+                if splitCents(w, after: prev?.0, in: prev?.1, column: c) { c = prev?.1 }
+                else if let left = rightAlignedNumber(w, column: c) { c = left }
+                if let c { cells[c, default: []].append(w) }
+                // A ruling read as `|` between dollars and cents is no word between them.
+                if w.text.contains(where: { $0.isLetter || $0.isNumber }) { prev = (w, c) }
+            }
             let codeWords = cells[required.name] ?? []
             let codeLooksValid = codeWords.contains { FieldValues.normalizeCode(String($0.text.prefix(5))) != nil }
             if lineHits.contains(where: { h in h.colon && h.owners.contains { !$0.hasPrefix("col:") && !$0.hasPrefix("#") } }) && !codeLooksValid {

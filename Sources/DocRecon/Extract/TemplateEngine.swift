@@ -40,6 +40,9 @@ public struct ExtractedRecord: Sendable {
     public var pages: [Int]
     public var fields: [ExtractedValue]
     public var lines: [[ExtractedValue]]
+    /// The template it was read with, and why that one (`fields` shows it).
+    public var template: String? = nil
+    public var choice: String? = nil
     public func field(_ name: String) -> ExtractedValue? { fields.first { $0.name == name } }
 }
 
@@ -59,10 +62,16 @@ public enum TemplateEngine {
     /// The best template for a page: all `all` keywords, no `none` keyword, at least `min_any`
     /// `any` keywords; score = template score + number of `any` keywords found.
     public static func select(_ templates: [Template], page: PageWords) -> TemplateChoice? {
+        candidates(templates, page: page).first
+    }
+
+    /// Every template that applies to a page, best score first (the first of equals in rule
+    /// order). A page registered against a template's form has that one only.
+    public static func candidates(_ templates: [Template], page: PageWords) -> [TemplateChoice] {
         // A page that registered against a template's printed form is that form: its words are
         // only what was typed on it (the form's labels were taken out), so keywords cannot tell.
         if let reg = page.form, reg.accepted, let t = templates.first(where: { $0.name == reg.template && $0.form != nil }) {
-            return TemplateChoice(template: t, score: 1000 * reg.inliers)
+            return [TemplateChoice(template: t, score: 1000 * reg.inliers)]
         }
         let words = page.words
         let text = normalisedText(words)
@@ -82,17 +91,52 @@ public enum TemplateEngine {
         func has(_ k: String) -> Bool {
             text.contains(k.lowercased()) || squashed.contains(PageGeometry.labelKey(k))
         }
-        var best: TemplateChoice?
+        var found: [TemplateChoice] = []
         for t in templates {
             let s = t.select
             guard s.all.allSatisfy(has), !s.none.contains(where: has) else { continue }
             let anyCount = s.any.filter(has).count + s.regions.filter(regionHit).count
             guard anyCount >= s.minAny else { continue }
-            let score = s.score + Double(anyCount)
-            if best == nil || score > best!.score { best = TemplateChoice(template: t, score: score) }
+            found.append(TemplateChoice(template: t, score: s.score + Double(anyCount)))
         }
-        return best
+        // Stable: of equal scores, the template loaded first.
+        return found.enumerated().sorted { ($0.element.score, -$0.offset) > ($1.element.score, -$1.offset) }.map(\.element)
     }
+
+    /// How well a reading validates: values that passed every check (`ok` or `repaired`) count
+    /// one, values read but in review a quarter. Fields and line cells alike.
+    public static func validation(_ r: ExtractedRecord) -> Double {
+        (r.fields + r.lines.flatMap { $0 }).reduce(0) { n, v in
+            n + (v.value == nil ? 0 : v.status == .needsReview ? 0.25 : 1)
+        }
+    }
+
+    /// The template to read a page with, and why. One candidate: it. Several: each reads the page
+    /// (checks applied, no second look) and the reading that validates best wins, the better
+    /// score among equals; a form template whose registration failed reads only labels (in
+    /// review), so a generic template that reads the page surely is kept instead (issue 13).
+    public static func choose(_ templates: [Template], page: PageWords, today: CalendarDate) -> (choice: TemplateChoice, reason: String)? {
+        let cands = candidates(templates, page: page)
+        guard let first = cands.first else { return nil }
+        if let reg = page.form, reg.accepted, first.template.form != nil, reg.template == first.template.name {
+            return (first, "registered against its form (\(Int((reg.inliers * 100).rounded()))% of its rulings on ink, residual \(String(format: "%.1f", reg.residual)) px at 100 dpi)")
+        }
+        if cands.count == 1 { return (first, "the only template for this page (keywords, score \(fmt(first.score)))") }
+        var best: (TemplateChoice, Double)?
+        var tried: [String] = []
+        for c in cands.prefix(4) {
+            let r = extract(page: page, template: c.template, today: today)
+            let v = validation(r)
+            var note = "\(c.template.name) \(fmt(v))"
+            if c.template.form != nil { note += page.form?.template == c.template.name ? " (its form did not register)" : " (not registered)" }
+            tried.append(note)
+            if best == nil || v > best!.1 { best = (c, v) }
+        }
+        let (win, _) = best!
+        return (win, "validated best of \(cands.prefix(4).count) templates (values that pass their checks: \(tried.joined(separator: ", ")))")
+    }
+
+    static func fmt(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x) }
 
     // MARK: extraction of one page
 
@@ -518,6 +562,9 @@ public enum ValueReader {
             v = v.replacingOccurrences(of: "\\s*(,\\s*\\.|\\.\\s*,)\\s*", with: ", ", options: .regularExpression)
             // A trailing colon or comma is label punctuation, not part of a name.
             while let l = v.last, l == ":" || l == "," || l == ";" { v.removeLast() }
+            // `SKILLED. NURSING`, `Home Health.`: a speck read as a period after a whole word
+            // (abbreviations, `Assoc.`, `St.`, `Jr.`, are shorter and keep theirs).
+            v = v.replacingOccurrences(of: "(?<=[A-Za-z]{6})\\.(?=\\s|$)", with: "", options: .regularExpression)
             if name.contains("account") || name.hasSuffix("_number") {
                 // Identifiers: as printed, no spaces; only the first run of words close together.
                 var run: [Word] = [ws[0]]
@@ -572,6 +619,16 @@ public enum ValueReader {
                 let o = FieldValues.evaluate(join(ws[0..<n]), type: .date, formats: formats, birth: birth, today: today)
                 if o.status == .repaired { return make(ws[0..<n], o) }
             }
+            // `02 111974`: the spaces of `MM DD YYYY` misread, one lost; the digits alone, if
+            // they are a whole date, are it.
+            for n in stride(from: min(ws.count, 3), through: 2, by: -1) {
+                let digits = ws[0..<n].map(\.text).joined()
+                guard digits.count == 8 || digits.count == 6, digits.allSatisfy(\.isASCIIDigit) else { continue }
+                if let (d, consumed) = FieldValues.parseDate(digits, formats: [digits.count == 8 ? "MMDDYYYY" : "MMDDYY"], birth: birth, today: today),
+                   consumed == digits.count {
+                    return make(ws[0..<n], ParseOutcome(value: .string(d.iso), status: .repaired, problem: "the date's separators were misread"))
+                }
+            }
             return make(ws[0..<min(ws.count, 3)], FieldValues.evaluate(join(ws[0..<min(ws.count, 3)]), type: .date, formats: formats, birth: birth, today: today))
         case .money:
             if splitCents {
@@ -581,6 +638,11 @@ public enum ValueReader {
                    !(ws.count == 2 && ws[1].text.count == 2) {
                     return make(ws[...], ParseOutcome(value: .string(m.decimalString), status: .ok))
                 }
+            }
+            if let split = splitDollarsAndCents(ws) {
+                // `306 | 85`: dollars and cents in columns of their own (the 1500's 24F and 28, and
+                // any form drawn like it): the amount is both, never the dollars alone.
+                return make(ws[split.range], ParseOutcome(value: .string(split.money.decimalString), status: .ok))
             }
             for n in stride(from: min(ws.count, 3), through: 1, by: -1) {
                 let slice = ws[0..<n]
@@ -604,6 +666,21 @@ public enum ValueReader {
             let o = FieldValues.evaluate(ws[0].text, type: type, formats: formats, birth: birth, today: today)
             return make(ws[0..<1], o, raw: ws[0].text)
         }
+    }
+
+    /// Whole dollars (`$` and thousands commas allowed, no decimal point) followed within a few
+    /// characters' width by a word of exactly two digits: split cents.
+    static func splitDollarsAndCents(_ ws: [Word]) -> (money: Money, range: Range<Int>)? {
+        var i = 0
+        if ws.first?.text == "$" { i = 1 }
+        guard ws.count >= i + 2 else { return nil }
+        let dollars = ws[i].text.filter { $0 != "$" && $0 != "," }
+        let cents = ws[i + 1].text
+        guard !dollars.isEmpty, dollars.count <= 7, dollars.allSatisfy(\.isASCIIDigit), !ws[i].text.contains("."),
+              cents.count == 2, cents.allSatisfy(\.isASCIIDigit) else { return nil }
+        let h = Double(max(1, ws[i].box.height))
+        guard Double(ws[i + 1].x0 - ws[i].x1) < 3 * h, let m = Money(parsing: dollars + "." + cents) else { return nil }
+        return (m, 0..<(i + 2))
     }
 
     /// Does a token look like an ICD-10 code someone or OCR garbled (not a description word)?

@@ -396,6 +396,17 @@ extension AppDatabase {
                   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be changed'); END;
                 """)
         }
+        m.registerMigration("v15-record-templates") { db in
+            // Issue 13: which template read each record of a document and why (`fields` shows it):
+            // several may apply, and the reading that validates best is kept.
+            try db.create(table: "record_templates") { t in
+                t.column("document_id", .integer).notNull().references("documents", onDelete: .cascade)
+                t.column("record_index", .integer).notNull()
+                t.column("template", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.primaryKey(["document_id", "record_index"])
+            }
+        }
         return m
     }
 }
