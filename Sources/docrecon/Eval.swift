@@ -1,6 +1,7 @@
 import ArgumentParser
 import DocRecon
 import Foundation
+import GRDB
 
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,8 +34,21 @@ struct Eval: AsyncParsableCommand {
 func ingestForEval(_ paths: [String], db: AppDatabase, rules: String?, jobs: Int?) throws -> [String: Int64] {
     let summary = try IngestRunner.run(db: db, paths: paths, jobs: jobs, dpi: 300, tessdata: nil, rules: rules,
                                        osd: true, deskew: true, extract: false, progress: false)
+    // By the path it was stored from: folders of generated sets repeat file names
+    // (`seed-7301/clean-01-superbill.pdf`, `seed-7302/clean-01-superbill.pdf`). By name for a
+    // file whose content was already stored from elsewhere.
+    let stored = Set(summary.documents.map(\.id))
+    let byPath: [String: Int64] = try db.read { db in
+        Dictionary(try Row.fetchAll(db, sql: "SELECT id, original_path FROM documents").compactMap { r -> (String, Int64)? in
+            let id: Int64 = r["id"]
+            guard stored.contains(id), let path: String = r["original_path"] else { return nil }
+            return (path, id)
+        }, uniquingKeysWith: { a, _ in a })
+    }
     let ids = Dictionary(summary.documents.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
     var out: [String: Int64] = [:]
-    for p in paths { if let id = ids[(p as NSString).lastPathComponent] { out[p] = id } }
+    for p in paths {
+        if let id = byPath[(p as NSString).standardizingPath] ?? ids[(p as NSString).lastPathComponent] { out[p] = id }
+    }
     return out
 }

@@ -210,4 +210,25 @@ import Testing
         #expect(report.misses.isEmpty, "\(report.misses.map { "\($0.field): expected \($0.expected ?? "-") got \($0.got ?? "-")" })")
         #expect(report.wrongOk == 0)
     }
+
+    /// `docrecon eval` over generated sets in folders of their own, whose files have the same
+    /// names: each file is compared with its own truth (it was matched by name, so every file
+    /// but one was compared with another record's truth: 41% exact where each set alone is 98%).
+    @Test func evalOfFoldersWithTheSameFileNames() throws {
+        let dir = try TestSupport.tempDir("eval-names")
+        for seed in [UInt64(11), 12] {
+            let sub = dir.appendingPathComponent("seed-\(seed)")
+            try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+            _ = try SampleGenerator.writePDF([.random(seed: seed, layout: .superbill)], variant: .bornDigital,
+                                             to: sub.appendingPathComponent("born-digital-01-superbill.pdf"), seed: seed)
+        }
+        let r = try TestSupport.run(["--db", dir.appendingPathComponent("e.sqlite").path, "eval", dir.path, "--json"],
+                                    env: ["DOCRECON_TODAY": "2026-11-23"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["documents"] as? Int == 2)
+        #expect(json["wrong_ok"] as? Int == 0, "\(r.stdout.prefix(2000))")
+        let overall = try #require(json["overall"] as? [String: Any])
+        #expect(overall["exact"] as? Int == overall["total"] as? Int, "\(overall)")
+    }
 }
