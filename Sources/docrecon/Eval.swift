@@ -37,13 +37,8 @@ func ingestForEval(_ paths: [String], db: AppDatabase, rules: String?, jobs: Int
     // By the path it was stored from: folders of generated sets repeat file names
     // (`seed-7301/clean-01-superbill.pdf`, `seed-7302/clean-01-superbill.pdf`). By name for a
     // file whose content was already stored from elsewhere.
-    let stored = Set(summary.documents.map(\.id))
     let byPath: [String: Int64] = try db.read { db in
-        Dictionary(try Row.fetchAll(db, sql: "SELECT id, original_path FROM documents").compactMap { r -> (String, Int64)? in
-            let id: Int64 = r["id"]
-            guard stored.contains(id), let path: String = r["original_path"] else { return nil }
-            return (path, id)
-        }, uniquingKeysWith: { a, _ in a })
+        Dictionary(try Document.fetchAll(db, keys: summary.documents.map(\.id)).map { ($0.originalPath, $0.id!) }, uniquingKeysWith: { a, _ in a })
     }
     let ids = Dictionary(summary.documents.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
     var out: [String: Int64] = [:]

@@ -49,10 +49,6 @@ public enum ExtractionStore {
         try db.execute(sql: "DELETE FROM lines WHERE document_id = ? AND status != 'corrected'", arguments: [documentId])
         let now = Date()
         try db.execute(sql: "DELETE FROM record_templates WHERE document_id = ?", arguments: [documentId])
-        for (ri, r) in records.enumerated() {
-            try db.execute(sql: "INSERT INTO record_templates (document_id, record_index, template, reason) VALUES (?, ?, ?, ?)",
-                           arguments: [documentId, ri, r.template ?? template, r.choice ?? "chosen by the caller"])
-        }
         func args(_ v: ExtractedValue, _ ri: Int, _ li: Int?, _ template: String) -> StatementArguments {
             var a: [(any DatabaseValueConvertible)?] = [documentId, ri]
             if let li { a.append(li) }
@@ -63,6 +59,8 @@ public enum ExtractionStore {
         let cols = "name, type, value, raw, page, x0, y0, x1, y1, confidence, status, problem, template, rule, second_look, updated_at"
         for (ri, r) in records.enumerated() {
             let t = r.template ?? template
+            try db.execute(sql: "INSERT INTO record_templates (document_id, record_index, template, reason) VALUES (?, ?, ?, ?)",
+                           arguments: [documentId, ri, t, r.choice ?? "chosen by the caller"])
             for f in r.fields where !keptFields.contains("\(ri)/\(f.name)") {
                 try db.execute(sql: "INSERT INTO fields (document_id, record_index, \(cols)) VALUES (?, ?, \(Array(repeating: "?", count: 16).joined(separator: ", ")))",
                                arguments: args(f, ri, nil, t))

@@ -94,9 +94,9 @@ public struct Extractor: Sendable {
         var chosen: Template?
         var stats = SecondLookStats()
         for page in pages {
-            guard let (choice, reason) = TemplateEngine.choose(templates, page: page, today: today) else { continue }
+            guard let (choice, reason, reading) = TemplateEngine.choose(templates, page: page, today: today) else { continue }
             if chosen == nil { chosen = choice.template }
-            var r = TemplateEngine.extract(page: page, template: choice.template, today: today, applyChecks: false)
+            var r = reading
             if let rereader {
                 // What the checks would flag (a total that does not add up flags its charges) is looked at again too.
                 var probe = r

@@ -195,36 +195,22 @@ public struct LabelIndex: Sendable {
         return rest
     }
 
-    /// The words of a parenthesis right after a label (`(Last Name, First Name)`, `(MM DD YYYY)`):
-    /// the label's format hint, part of it. Returns the index of its last word and whether it ends in a colon.
-    static func parenthetical(after j: Int, in ws: [Word], height h: Double) -> (last: Int, colon: Bool)? {
-        let k0 = j + 1
-        guard k0 < ws.count, ws[k0].text.hasPrefix("("), Double(ws[k0].x0 - ws[j].x1) < 1.6 * h else { return nil }
-        var letters = false
-        for k in k0..<min(ws.count, k0 + 8) {
-            if k > k0, Double(ws[k].x0 - ws[k - 1].x1) > 1.6 * h { return nil }
+    /// A parenthesis that belongs to the label ending at word j: one opened in the label's own
+    /// words and not closed (`Name (Last,` of `Name (Last, First, MI)`), or one right after it
+    /// holding words (`(Last Name, First Name)`, `(MM DD YYYY)`), the label's format hint.
+    /// Returns the index of the word that closes it and whether a colon follows.
+    static func parenthesis(_ ws: [Word], _ i: Int, _ j: Int, height h: Double) -> (last: Int, colon: Bool)? {
+        let text = ws[i...j].map(\.text).joined()
+        let opened = text.filter { $0 == "(" }.count > text.filter { $0 == ")" }.count
+        guard opened || (j + 1 < ws.count && ws[j + 1].text.hasPrefix("(")) else { return nil }
+        var letters = opened
+        for k in (j + 1)..<min(ws.count, j + 9) {
+            if Double(ws[k].x0 - ws[k - 1].x1) > 1.6 * h { return nil }
             let t = ws[k].text
             letters = letters || t.contains { $0.isLetter }
             if let close = t.firstIndex(of: ")") {
                 let after = t[t.index(after: close)...]
                 guard letters, !after.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
-                return (k, after.contains(":"))
-            }
-        }
-        return nil
-    }
-
-    /// A label whose words open a parenthesis they do not close (`Name (Last,` of `Name (Last,
-    /// First, MI)`): the rest of it up to `)` is the label's too.
-    static func unclosed(_ ws: [Word], _ i: Int, _ j: Int, height h: Double) -> (last: Int, colon: Bool)? {
-        let text = ws[i...j].map(\.text).joined()
-        guard text.filter({ $0 == "(" }).count > text.filter({ $0 == ")" }).count else { return nil }
-        for k in (j + 1)..<min(ws.count, j + 8) {
-            if Double(ws[k].x0 - ws[k - 1].x1) > 1.6 * h { return nil }
-            let t = ws[k].text
-            if let close = t.firstIndex(of: ")") {
-                let after = t[t.index(after: close)...]
-                guard !after.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
                 return (k, after.contains(":"))
             }
         }
@@ -266,8 +252,7 @@ public struct LabelIndex: Sendable {
                     if let hit = match(key) {
                         var colon = text.hasSuffix(":") || (j + 1 < ws.count && ws[j + 1].text == ":")
                         var last = j
-                        if !colon, let p = LabelIndex.parenthetical(after: j, in: ws, height: h) { last = p.last; colon = p.colon }
-                        else if !colon, let p = LabelIndex.unclosed(ws, i, j, height: h) { last = p.last; colon = p.colon }
+                        if !colon, let p = LabelIndex.parenthesis(ws, i, j, height: h) { last = p.last; colon = p.colon }
                         cands.append(LabelHit(lineIndex: li, first: i0, last: last, box: box(ws, i0, last), owners: hit.0,
                                               keyLength: key.count, rank: hit.2, exact: hit.1, colon: colon, inlineValue: nil))
                     }

@@ -138,13 +138,8 @@ extension PageContext {
         /// ending before the next column's header begins, are that amount's cents, wherever the
         /// midpoint between the headers falls (headers sit left, amounts right).
         func splitCents(_ w: Word, after prev: Word?, in prevColumn: String?, column c: String?) -> Bool {
-            // A ruling glued to either (`|57`) is no part of them.
-            let cents = ValueReader.cleanToken(w.text), before = ValueReader.cleanToken(prev?.text ?? "")
-            guard let prev, let m = prevColumn, moneyColumns.contains(m), c != m, cents.count == 2, cents.allSatisfy(\.isASCIIDigit) else { return false }
-            let dollars = before.filter { $0 != "$" && $0 != "," }
-            guard !dollars.isEmpty, dollars.allSatisfy(\.isASCIIDigit), !before.contains(".") else { return false }
-            let h = Double(max(1, prev.box.height))
-            guard Double(w.x0 - prev.x1) < 2.5 * h else { return false }
+            guard let prev, let m = prevColumn, moneyColumns.contains(m), c != m,
+                  ValueReader.splitCents(dollars: prev, cents: w, maxGap: 2.5) != nil else { return false }
             if let c, let x0 = headerX0[c] { return Double(w.x1) <= x0 }
             return true
         }

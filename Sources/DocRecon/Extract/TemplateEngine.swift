@@ -111,29 +111,33 @@ public enum TemplateEngine {
         }
     }
 
-    /// The template to read a page with, and why. One candidate: it. Several: each reads the page
+    /// The template to read a page with, why, and its reading before the checks (what
+    /// `extract(…, applyChecks: false)` gives). One candidate: it. Several: each reads the page
     /// (checks applied, no second look) and the reading that validates best wins, the better
     /// score among equals; a form template whose registration failed reads only labels (in
     /// review), so a generic template that reads the page surely is kept instead (issue 13).
-    public static func choose(_ templates: [Template], page: PageWords, today: CalendarDate) -> (choice: TemplateChoice, reason: String)? {
+    public static func choose(_ templates: [Template], page: PageWords, today: CalendarDate)
+        -> (choice: TemplateChoice, reason: String, reading: ExtractedRecord)? {
         let cands = candidates(templates, page: page)
         guard let first = cands.first else { return nil }
+        func read(_ c: TemplateChoice) -> ExtractedRecord { extract(page: page, template: c.template, today: today, applyChecks: false) }
         if let reg = page.form, reg.accepted, first.template.form != nil, reg.template == first.template.name {
-            return (first, "registered against its form (\(Int((reg.inliers * 100).rounded()))% of its rulings on ink, residual \(String(format: "%.1f", reg.residual)) px at 100 dpi)")
+            return (first, "registered against its form (\(Int((reg.inliers * 100).rounded()))% of its rulings on ink, residual \(String(format: "%.1f", reg.residual)) px at 100 dpi)", read(first))
         }
-        if cands.count == 1 { return (first, "the only template for this page (keywords, score \(fmt(first.score)))") }
-        var best: (TemplateChoice, Double)?
+        if cands.count == 1 { return (first, "the only template for this page (keywords, score \(fmt(first.score)))", read(first)) }
+        var best: (choice: TemplateChoice, reading: ExtractedRecord, validation: Double)?
         var tried: [String] = []
         for c in cands.prefix(4) {
-            let r = extract(page: page, template: c.template, today: today)
-            let v = validation(r)
+            let r = read(c)
+            var checked = r
+            Checks.apply(&checked, reviewConfidence: c.template.reviewConfidence, today: today)
+            let v = validation(checked)
             var note = "\(c.template.name) \(fmt(v))"
             if c.template.form != nil { note += page.form?.template == c.template.name ? " (its form did not register)" : " (not registered)" }
             tried.append(note)
-            if best == nil || v > best!.1 { best = (c, v) }
+            if best == nil || v > best!.validation { best = (c, r, v) }
         }
-        let (win, _) = best!
-        return (win, "validated best of \(cands.prefix(4).count) templates (values that pass their checks: \(tried.joined(separator: ", ")))")
+        return (best!.choice, "validated best of \(tried.count) templates (values that pass their checks: \(tried.joined(separator: ", ")))", best!.reading)
     }
 
     static func fmt(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x) }
@@ -668,18 +672,22 @@ public enum ValueReader {
         }
     }
 
-    /// Whole dollars (`$` and thousands commas allowed, no decimal point) followed within a few
-    /// characters' width by a word of exactly two digits: split cents.
+    /// Whole dollars (`$` and thousands commas allowed, no decimal point) followed within
+    /// `maxGap` word heights by a word of exactly two digits: split cents, the amount they make.
+    /// Rulings glued to either (`|57`) are no part of them.
+    static func splitCents(dollars d: Word, cents c: Word, maxGap: Double) -> Money? {
+        let whole = cleanToken(d.text), cents = cleanToken(c.text)
+        let digits = whole.filter { $0 != "$" && $0 != "," }
+        guard !digits.isEmpty, digits.count <= 7, digits.allSatisfy(\.isASCIIDigit), !whole.contains("."),
+              cents.count == 2, cents.allSatisfy(\.isASCIIDigit),
+              Double(c.x0 - d.x1) < maxGap * Double(max(1, d.box.height)) else { return nil }
+        return Money(parsing: digits + "." + cents)
+    }
+
+    /// Split cents at the start of a value's words (after a lone `$`).
     static func splitDollarsAndCents(_ ws: [Word]) -> (money: Money, range: Range<Int>)? {
-        var i = 0
-        if ws.first?.text == "$" { i = 1 }
-        guard ws.count >= i + 2 else { return nil }
-        let dollars = ws[i].text.filter { $0 != "$" && $0 != "," }
-        let cents = ws[i + 1].text
-        guard !dollars.isEmpty, dollars.count <= 7, dollars.allSatisfy(\.isASCIIDigit), !ws[i].text.contains("."),
-              cents.count == 2, cents.allSatisfy(\.isASCIIDigit) else { return nil }
-        let h = Double(max(1, ws[i].box.height))
-        guard Double(ws[i + 1].x0 - ws[i].x1) < 3 * h, let m = Money(parsing: dollars + "." + cents) else { return nil }
+        let i = ws.first?.text == "$" ? 1 : 0
+        guard ws.count >= i + 2, let m = splitCents(dollars: ws[i], cents: ws[i + 1], maxGap: 3) else { return nil }
         return (m, 0..<(i + 2))
     }
 

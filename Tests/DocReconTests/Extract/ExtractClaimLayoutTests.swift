@@ -140,7 +140,7 @@ import Testing
         let cands = TemplateEngine.candidates(templates, page: page)
         #expect(cands.map(\.template.name) == ["cms1500", "charge-sheet"])
         page.form = Self.registration(accepted: false, inliers: 0.2)
-        let (choice, reason) = try #require(TemplateEngine.choose(templates, page: page, today: ExtractFixtures.today))
+        let (choice, reason, _) = try #require(TemplateEngine.choose(templates, page: page, today: ExtractFixtures.today))
         #expect(choice.template.name == "charge-sheet")
         #expect(reason.contains("cms1500") && reason.contains("did not register") && reason.contains("charge-sheet"))
         // Through the extractor: the record says which template read it and why.
@@ -152,7 +152,7 @@ import Testing
 
     @Test func onlyOneTemplateAppliesAndSaysSo() throws {
         let templates = try ExtractFixtures.templates()
-        let (choice, reason) = try #require(TemplateEngine.choose(templates, page: ExtractLayoutTests.superbill().page, today: ExtractFixtures.today))
+        let (choice, reason, _) = try #require(TemplateEngine.choose(templates, page: ExtractLayoutTests.superbill().page, today: ExtractFixtures.today))
         #expect(choice.template.name == "charge-sheet")
         #expect(reason.hasPrefix("the only template"))
     }
@@ -161,7 +161,7 @@ import Testing
         let templates = try ExtractFixtures.templates()
         var page = Self.claimPage().page
         page.form = Self.registration(accepted: true, inliers: 0.9)
-        let (choice, reason) = try #require(TemplateEngine.choose(templates, page: page, today: ExtractFixtures.today))
+        let (choice, reason, _) = try #require(TemplateEngine.choose(templates, page: page, today: ExtractFixtures.today))
         #expect(choice.template.name == "cms1500")
         #expect(reason.hasPrefix("registered against its form (90% of its rulings on ink"))
     }
@@ -196,16 +196,7 @@ import Testing
         let pdf = dir.appendingPathComponent("born-digital-claim-form.pdf")
         _ = try SampleGenerator.writePDF([.random(seed: seed, layout: .claimForm)], variant: .bornDigital, to: pdf, seed: seed)
         let db = try AppDatabase.open(path: dir.appendingPathComponent("t.sqlite").path)
-        let templates = try ExtractFixtures.templates()
-        var read = ReadSettings(tessdata: try TessdataLocator.locate(explicit: nil))
-        read.forms = FormToRead.all(in: templates)
-        let summary = try IngestPipeline(db: db, options: IngestOptions(jobs: 1, read: read)).run(paths: [pdf.path])
-        let id = try #require(summary.documents.first?.id)
-        _ = try Extractor(templates: templates, today: ExtractFixtures.today).extract(documentId: id, in: db)
-        let truth = try GroundTruth.load(try #require(GroundTruth.path(for: pdf.path)))
-        var report = EvalReport()
-        let (fs, ls) = try db.read { (try ExtractionStore.fields($0, documentId: id), try ExtractionStore.lines($0, documentId: id)) }
-        Evaluator.compare(&report, document: pdf.lastPathComponent, truth: truth, fields: fs, lines: ls)
+        let report = try ExtractFixtures.readThrough(pdf.path, db: db, secondLook: false).report
         #expect(report.overall.total >= 10)
         #expect(report.misses.isEmpty, "\(report.misses.map { "\($0.field): expected \($0.expected ?? "-") got \($0.got ?? "-")" })")
         #expect(report.wrongOk == 0)

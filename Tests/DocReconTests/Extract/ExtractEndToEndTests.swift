@@ -8,25 +8,10 @@ import Testing
     @Test(arguments: ["clean-01-superbill.pdf", "born-digital-02-cms1500.pdf", "born-digital-01-encounter-form.pdf"])
     func sampleMatchesItsGroundTruth(name: String) throws {
         let path = TestSupport.repoRoot.appendingPathComponent("Samples/sheets/\(name)").path
-        let tessdata = try TessdataLocator.locate(explicit: nil)
         let db = try AppDatabase.open(path: try TestSupport.tempDir("e2e").appendingPathComponent("t.sqlite").path)
-        let templates = try ExtractFixtures.templates()
-        var read = ReadSettings(tessdata: tessdata)
-        read.forms = FormToRead.all(in: templates)
-        let pipeline = IngestPipeline(db: db, options: IngestOptions(jobs: 1, read: read))
-        let summary = try pipeline.run(paths: [path])
-        let id = try #require(summary.documents.first?.id)
-        var extractor = Extractor(templates: templates)
-        let rereader = try OCRRereader(db: db, tessdata: tessdata)
-        rereader.forms = Dictionary(uniqueKeysWithValues: read.forms.map { ($0.template, $0.layout) })
-        extractor.rereader = rereader
-        let s = try extractor.extract(documentId: id, in: db)
-        let truth = try GroundTruth.load(try #require(GroundTruth.path(for: path)))
+        let (id, s, truth, report) = try ExtractFixtures.readThrough(path, db: db, secondLook: true)
         #expect(s.records == truth.records.count)
         #expect(s.docType == (name.contains("cms1500") ? "cms1500" : "charge_sheet"))
-        var report = EvalReport()
-        let (fs, ls) = try db.read { (try ExtractionStore.fields($0, documentId: id), try ExtractionStore.lines($0, documentId: id)) }
-        Evaluator.compare(&report, document: name, truth: truth, fields: fs, lines: ls)
         // 10 record fields plus every line value of the truth.
         #expect(report.overall.total >= 10 + truth.lines.flatMap { $0 }.count * 4)
         #expect(report.misses.isEmpty, "\(report.misses.map { "\($0.field): expected \($0.expected ?? "-") got \($0.got ?? "-")" })")

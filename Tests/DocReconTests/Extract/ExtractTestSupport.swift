@@ -26,11 +26,38 @@ struct PageBuilder {
     var page: PageWords { PageWords(number: 1, width: width, height: height, words: words) }
 }
 
+struct ReadThroughError: Error, CustomStringConvertible { var description: String }
+
 enum ExtractFixtures {
     static var rulesDir: String { TestSupport.repoRoot.appendingPathComponent("Rules").path }
     static func templates() throws -> [Template] { try TemplateLoader.loadAll(rulesDirectory: rulesDir) }
     static func template(_ name: String) throws -> Template { try templates().first { $0.name == name }! }
     static let today = CalendarDate(year: 2026, month: 11, day: 23)!
+
+    /// A file through the real pipeline (intake, OCR or text layer, extraction, with the second
+    /// look when asked), compared with the ground-truth JSON beside it.
+    static func readThrough(_ path: String, db: AppDatabase, secondLook: Bool)
+        throws -> (id: Int64, summary: ExtractionSummary, truth: GroundTruth, report: EvalReport) {
+        let tessdata = try TessdataLocator.locate(explicit: nil)
+        let templates = try templates()
+        var read = ReadSettings(tessdata: tessdata)
+        read.forms = FormToRead.all(in: templates)
+        let ingested = try IngestPipeline(db: db, options: IngestOptions(jobs: 1, read: read)).run(paths: [path])
+        guard let id = ingested.documents.first?.id else { throw ReadThroughError(description: "\(path) was not stored: \(ingested.rejected)") }
+        var extractor = Extractor(templates: templates, today: today)
+        if secondLook {
+            let rereader = try OCRRereader(db: db, tessdata: tessdata)
+            rereader.forms = Dictionary(uniqueKeysWithValues: read.forms.map { ($0.template, $0.layout) })
+            extractor.rereader = rereader
+        }
+        let summary = try extractor.extract(documentId: id, in: db)
+        guard let truthPath = GroundTruth.path(for: path) else { throw ReadThroughError(description: "no ground truth beside \(path)") }
+        let truth = try GroundTruth.load(truthPath)
+        var report = EvalReport()
+        let (fs, ls) = try db.read { (try ExtractionStore.fields($0, documentId: id), try ExtractionStore.lines($0, documentId: id)) }
+        Evaluator.compare(&report, document: (path as NSString).lastPathComponent, truth: truth, fields: fs, lines: ls)
+        return (id, summary, truth, report)
+    }
 
     /// `text` read as field `name` of `type` when it is the only thing on the page.
     static func readAlone(_ text: String, confidence: Double = 0.95, name: String, type: FieldType) -> ExtractedValue? {
